@@ -1,0 +1,50 @@
+"""What every command receives: global options, the console, the topology on demand."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from meshlink.topology.model import Topology
+
+
+@dataclass
+class CliContext:
+    """Global options, shared by every command through typer's context object."""
+
+    file: Path = Path("meshlink.yaml")
+    json_output: bool = False
+    debug: bool = False
+    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
+    err_console: Console = field(
+        default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
+    )
+    _topology: Topology | None = None
+
+    def topology(self) -> Topology:
+        """Load (once) and return the topology named by -f/--file."""
+        if self._topology is None:
+            from meshlink.topology.loader import load_topology
+
+            self._topology = load_topology(self.file)
+        return self._topology
+
+    def emit_json(self, payload: Any) -> None:
+        """Write one JSON document to stdout (for scripts: no colour, no wrapping)."""
+        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+        sys.stdout.flush()
+
+
+def get_context(ctx: typer.Context) -> CliContext:
+    """The CliContext installed by the root callback (a default one when run directly)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliContext):
+        root.obj = CliContext()
+    return root.obj

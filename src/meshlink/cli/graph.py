@@ -1,0 +1,40 @@
+"""`meshlink graph`: draw the mesh as mermaid, DOT or a self-contained HTML page."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from meshlink.cli.context import get_context
+
+
+class GraphFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+    html = "html"
+
+
+def graph(
+    ctx: typer.Context,
+    fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", help="Output format."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to a file."),
+) -> None:
+    """Draw the mesh: accounts as boxes, services as nodes, consumption as arrows."""
+    from meshlink.render.diagram import Diagram, to_dot, to_html, to_mermaid
+
+    cli = get_context(ctx)
+    topology = cli.topology()
+    diagram = Diagram(topology)
+    render = {GraphFormat.mermaid: to_mermaid, GraphFormat.dot: to_dot, GraphFormat.html: to_html}
+    text = render[fmt](diagram)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        cli.err_console.print(f"wrote {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("graph")(graph)

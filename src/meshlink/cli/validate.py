@@ -1,0 +1,49 @@
+"""`meshlink validate`: check the topology, touch nothing."""
+
+from __future__ import annotations
+
+import typer
+
+from meshlink.cli.context import get_context
+
+
+def validate(ctx: typer.Context) -> None:
+    """Check the topology file; print every problem with file:line:col, or a summary."""
+    from meshlink.errors import TopologyError
+    from meshlink.topology.summary import summarise
+
+    cli = get_context(ctx)
+    try:
+        topology = cli.topology()
+    except TopologyError as error:
+        if not cli.json_output:
+            raise
+        cli.emit_json(
+            {
+                "valid": False,
+                "file": str(error.path),
+                "problems": [
+                    {"line": p.line, "col": p.col, "message": p.message, "hint": p.hint}
+                    for p in error.problems
+                ],
+            }
+        )
+        raise typer.Exit(error.exit_code) from None
+    summary = summarise(topology)
+    if cli.json_output:
+        cli.emit_json(summary)
+        return
+    internal = sum(1 for edge in summary["edges"] if not edge["external"])
+    cli.console.print(
+        f"[green]✓[/green] {cli.file} is valid: mesh [bold]{topology.name}[/bold] "
+        f"({topology.target}, {topology.region}) — {len(topology.accounts)} accounts, "
+        f"{len(topology.services)} services, {len(summary['edges'])} edges "
+        f"({internal} internal, {len(summary['edges']) - internal} external)"
+    )
+    for edge in summary["edges"]:
+        mark = " (external)" if edge["external"] else ""
+        cli.console.print(f"  {edge['consumer']} → {edge['provider']}{mark}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)

@@ -1,0 +1,1 @@
+"""Engines that turn graph nodes into deployed infrastructure."""

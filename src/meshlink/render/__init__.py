@@ -1,0 +1,1 @@
+"""Drawings of the mesh: mermaid, DOT, self-contained HTML."""

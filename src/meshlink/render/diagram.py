@@ -1,0 +1,102 @@
+"""Draw the mesh: accounts as boxes, services as nodes, consumption as arrows."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+from meshlink.topology.model import Topology
+
+EdgeState = Literal["pass", "fail", "unknown"]
+EDGE_COLOURS = {"pass": "#2da44e", "fail": "#cf222e", "unknown": "#57606a"}
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """The mesh as drawable parts; `edge_states` colours edges after `verify`."""
+
+    topology: Topology
+    edge_states: dict[tuple[str, str], EdgeState] | None = None
+
+    def state(self, edge: tuple[str, str]) -> EdgeState:
+        return (self.edge_states or {}).get(edge, "unknown")
+
+
+def _node_id(name: str) -> str:
+    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", name)
+
+
+def to_mermaid(diagram: Diagram) -> str:
+    """Mermaid flowchart source."""
+    topology = diagram.topology
+    lines = ["flowchart LR"]
+    for key, account in topology.accounts.items():
+        lines.append(f'  subgraph {_node_id("acct_" + key)}["{key} ({account.id})"]')
+        for name in topology.services_in(key):
+            port = topology.services[name].port
+            lines.append(f'    {_node_id(name)}["{name} :{port}"]')
+        lines.append("  end")
+    if topology.external:
+        lines.append('  subgraph n_external["external"]')
+        for name, ext in topology.external.items():
+            lines.append(f'    {_node_id(name)}(["{name} :{ext.port}"])')
+        lines.append("  end")
+    styles: list[str] = []
+    for index, (consumer, provider) in enumerate(topology.edges()):
+        state = diagram.state((consumer, provider))
+        label = "" if diagram.edge_states is None else f"|{state}|"
+        lines.append(f"  {_node_id(consumer)} -->{label} {_node_id(provider)}")
+        if diagram.edge_states is not None:
+            colour = EDGE_COLOURS[state]
+            styles.append(f"  linkStyle {index} stroke:{colour},stroke-width:3px")
+    return "\n".join(lines + styles) + "\n"
+
+
+def to_dot(diagram: Diagram) -> str:
+    """Graphviz DOT source."""
+    topology = diagram.topology
+    lines = ["digraph mesh {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
+    for key, account in topology.accounts.items():
+        lines.append(f"  subgraph cluster_{_node_id(key)} {{")
+        lines.append(f"    label={json.dumps(f'{key} ({account.id})')};")
+        for name in topology.services_in(key):
+            port = topology.services[name].port
+            lines.append(f"    {_node_id(name)} [label={json.dumps(f'{name} :{port}')}];")
+        lines.append("  }")
+    for name, ext in topology.external.items():
+        label = json.dumps(f"{name} :{ext.port} (external)")
+        lines.append(f"  {_node_id(name)} [label={label}, shape=ellipse];")
+    for consumer, provider in topology.edges():
+        attrs = ""
+        if diagram.edge_states is not None:
+            state = diagram.state((consumer, provider))
+            attrs = f' [color="{EDGE_COLOURS[state]}", label="{state}", penwidth=2]'
+        lines.append(f"  {_node_id(consumer)} -> {_node_id(provider)}{attrs};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_html(diagram: Diagram) -> str:
+    """A self-contained page (mermaid inlined, nothing fetched) that renders the mesh."""
+    script = resources.files("meshlink.render").joinpath("vendor/mermaid.min.js").read_text("utf-8")
+    title = html.escape(f"meshlink: {diagram.topology.name}")
+    source = html.escape(to_mermaid(diagram))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}</style></head>
+<body><h1>{title}</h1>
+<pre class="mermaid" id="mesh">
+{source}</pre>
+<script>{script}</script>
+<script>
+mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
+mermaid.run({{querySelector: "#mesh"}}).then(
+  () => document.body.setAttribute("data-rendered", "yes"),
+  (err) => document.body.setAttribute("data-rendered", "error: " + err));
+</script>
+</body></html>
+"""

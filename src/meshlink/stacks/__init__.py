@@ -1,0 +1,1 @@
+"""CDK stacks of the mesh: network, platform, edge, endpoints, service."""

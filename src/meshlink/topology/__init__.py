@@ -1,0 +1,1 @@
+"""The topology file: models, loader with locations, semantic rules, seed-format import."""

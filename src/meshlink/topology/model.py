@@ -1,0 +1,129 @@
+"""Pydantic models of the topology file (the boundary: frozen, no unknown keys)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+DEFAULT_IMAGE = "ghcr.io/meshlink/meshlink-service:0.1.0"
+DEFAULT_REGION = "us-east-1"
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=63)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class NetworkOptions(_Frozen):
+    """How each account's network is built."""
+
+    engine: Literal["terraform", "cdk", "auto"] = Field(
+        "auto", description="Which engine builds each account's VPC; auto prefers Terraform."
+    )
+    az_count: int = Field(2, ge=1, le=6, description="Availability zones per VPC.")
+    nat_gateways: Literal["none", "single", "per_az"] = Field(
+        "single", description="NAT gateways for the private subnets."
+    )
+    flow_logs: bool = Field(True, description="VPC flow logs to CloudWatch Logs.")
+    flow_log_retention_days: int = Field(30, ge=1, le=3653)
+    state_bucket: str | None = Field(
+        None, description="S3 bucket for Terraform state (local backend when unset)."
+    )
+
+
+class Account(_Frozen):
+    """One AWS account of the mesh and its VPC."""
+
+    id: str = Field(pattern=ACCOUNT_ID_PATTERN, description="12-digit AWS account id.")
+    vpc_cidr: str = Field(description="IPv4 CIDR of the account's VPC, /16 to /24.")
+    role: str | None = Field(
+        None, description="Role name (or ARN) meshlink assumes to deploy in this account."
+    )
+    profile: str | None = Field(None, description="AWS profile used instead of a role.")
+
+    @field_validator("role")
+    @classmethod
+    def _role_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("arn:"):
+            if not re.fullmatch(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@-]+", value):
+                raise ValueError("role ARN must look like arn:aws:iam::<12 digits>:role/<name>")
+        elif not re.fullmatch(r"[\w+=,.@-]{1,64}", value):
+            raise ValueError("role must be a role name (1-64 of letters, digits, +=,.@_-)")
+        return value
+
+
+class LocalOptions(_Frozen):
+    """Settings that apply only in the local cloud."""
+
+    command: list[str] | None = Field(
+        None, description="Command a task runs in the local cloud instead of the bundled service."
+    )
+
+
+class Service(_Frozen):
+    """One microservice: provider of an endpoint service, consumer of others."""
+
+    account: str = Field(description="Key of the account (under accounts) that runs it.")
+    port: Port = Field(description="TCP port the service listens on.")
+    image: str = Field(DEFAULT_IMAGE, min_length=1, description="Container image.")
+    desired_count: int = Field(2, ge=0, le=100, description="Fargate tasks.")
+    cpu: Literal[256, 512, 1024, 2048, 4096] = Field(256, description="Fargate CPU units.")
+    memory: int = Field(512, ge=512, le=30720, description="Fargate memory (MiB).")
+    consumes: list[str] = Field(
+        default_factory=list, description="Services (or external services) this one calls."
+    )
+    acceptance_required: bool = Field(
+        False, description="Connections to this service wait for meshlink to accept them."
+    )
+    health_path: str = Field("/health", pattern=r"^/", description="Health-check path.")
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment variables for the task."
+    )
+    local: LocalOptions | None = None
+
+
+class ExternalService(_Frozen):
+    """An endpoint service meshlink consumes but does not own."""
+
+    service_name: str = Field(
+        pattern=r"^com\.amazonaws\.",
+        description="Endpoint service name, e.g. com.amazonaws.vpce.us-east-1.vpce-svc-0abc.",
+    )
+    port: Port
+
+
+class Topology(_Frozen):
+    """The whole mesh."""
+
+    name: Name = Field(description="Mesh name; prefixes every stack and resource name.")
+    region: str = Field(DEFAULT_REGION, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    target: Literal["local", "aws"] = Field("local", description="local cloud or real AWS.")
+    network: NetworkOptions = Field(default_factory=NetworkOptions)
+    accounts: dict[Name, Account] = Field(min_length=1)
+    services: dict[Name, Service] = Field(min_length=1)
+    external: dict[Name, ExternalService] = Field(default_factory=dict)
+
+    def edges(self) -> list[tuple[str, str]]:
+        """Every consumer -> provider pair, meshlink-owned or external, in file order."""
+        return [(name, peer) for name, svc in self.services.items() for peer in svc.consumes]
+
+    def internal_edges(self) -> list[tuple[str, str]]:
+        """Consumer -> provider pairs where meshlink owns the provider."""
+        return [(c, p) for c, p in self.edges() if p in self.services]
+
+    def consumers_of(self, provider: str) -> list[str]:
+        return [c for c, p in self.edges() if p == provider]
+
+    def services_in(self, account: str) -> list[str]:
+        return [n for n, s in self.services.items() if s.account == account]
+
+    def account_of(self, service: str) -> Account:
+        return self.accounts[self.services[service].account]

@@ -1,0 +1,28 @@
+"""Names meshlink gives to AWS resources, and the limits they must respect."""
+
+from __future__ import annotations
+
+LOAD_BALANCER_NAME_LIMIT = 32  # NLB and target-group names
+STACK_NAME_LIMIT = 128
+
+
+def stack_name(mesh: str, kind: str, subject: str) -> str:
+    """CloudFormation stack name of a graph node, e.g. meshlink-shop-edge-user-service."""
+    return f"meshlink-{mesh}-{kind}-{subject}"
+
+
+def load_balancer_name(mesh: str, service: str) -> str:
+    """Name of a service's NLB and of its target group (each unique in its account)."""
+    return f"{mesh}-{service}"
+
+
+def env_var_for_peer(peer: str) -> str:
+    """Environment variable that carries a consumed peer's URL: PEER_<NAME>_URL."""
+    return "PEER_" + peer.upper().replace("-", "_") + "_URL"
+
+
+def default_role_arn(account_id: str, role: str | None) -> str:
+    """ARN of the role meshlink assumes in an account (a name or a full ARN)."""
+    if role and role.startswith("arn:"):
+        return role
+    return f"arn:aws:iam::{account_id}:role/{role or 'MeshlinkDeploy'}"

@@ -1,0 +1,229 @@
+"""Semantic rules that pydantic cannot express; each finding is located in the file."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+from meshlink.errors import Problem
+from meshlink.topology.addressing import TIERS, largest_vpc_prefix
+from meshlink.topology.locations import Locations, PathKey
+from meshlink.topology.model import Topology
+from meshlink.topology.naming import (
+    LOAD_BALANCER_NAME_LIMIT,
+    STACK_NAME_LIMIT,
+    load_balancer_name,
+    stack_name,
+)
+from meshlink.topology.regions import az_count
+
+Rule = Callable[[Topology, Locations], Iterator[Problem]]
+LONGEST_NODE_KIND = "endpoints"
+
+
+def _at(locations: Locations, path: PathKey, message: str, hint: str | None) -> Problem:
+    line, col = locations.of_value(path)
+    return Problem(message, line, col, hint)
+
+
+def _at_key(locations: Locations, path: PathKey, message: str, hint: str | None) -> Problem:
+    line, col = locations.of_key(path)
+    return Problem(message, line, col, hint)
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    choices = ", ".join(sorted(known)) or "none"
+    return f"did you mean '{close[0]}'?" if close else f"known names: {choices}"
+
+
+def service_accounts_exist(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    for name, service in topology.services.items():
+        if service.account not in topology.accounts:
+            yield _at(
+                locations,
+                ("services", name, "account"),
+                f"service '{name}' runs in unknown account '{service.account}'",
+                _suggest(service.account, list(topology.accounts)),
+            )
+
+
+def consumes_are_valid(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    known = [*topology.services, *topology.external]
+    for name, service in topology.services.items():
+        seen: set[str] = set()
+        for index, peer in enumerate(service.consumes):
+            path = ("services", name, "consumes", index)
+            if peer == name:
+                yield _at(
+                    locations,
+                    path,
+                    f"service '{name}' consumes itself",
+                    "a service reaches itself without PrivateLink; remove it from consumes",
+                )
+            elif peer not in known:
+                yield _at(
+                    locations,
+                    path,
+                    f"service '{name}' consumes unknown service '{peer}'",
+                    _suggest(peer, known) + " (define it under services or external)",
+                )
+            elif peer in seen:
+                yield _at(locations, path, f"'{peer}' is listed twice in consumes", "list it once")
+            seen.add(peer)
+
+
+def names_are_unique(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    for name in topology.external:
+        if name in topology.services:
+            yield _at_key(
+                locations,
+                ("external", name),
+                f"'{name}' is both a service and an external service",
+                "rename one of them: consumes must name exactly one thing",
+            )
+
+
+def _parse_cidr(text: str) -> ipaddress.IPv4Network | str:
+    try:
+        return ipaddress.IPv4Network(text, strict=True)
+    except ValueError as exc:
+        return str(exc)
+
+
+def cidrs_are_valid(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    smallest = largest_vpc_prefix(topology.network.az_count)
+    parsed: dict[str, ipaddress.IPv4Network] = {}
+    for key, account in topology.accounts.items():
+        path = ("accounts", key, "vpc_cidr")
+        network = _parse_cidr(account.vpc_cidr)
+        if isinstance(network, str):
+            yield _at(
+                locations,
+                path,
+                f"invalid vpc_cidr '{account.vpc_cidr}': {network}",
+                "write an IPv4 network with its host bits zero, e.g. 10.1.0.0/16",
+            )
+            continue
+        if network.prefixlen < 16 or network.prefixlen > smallest:
+            yield _at(
+                locations,
+                path,
+                f"vpc_cidr /{network.prefixlen} cannot hold {len(TIERS)} subnets in each of "
+                f"{topology.network.az_count} AZs",
+                f"use a prefix between /16 and /{smallest} (AWS allows /16 to /28 per subnet)",
+            )
+        parsed[key] = network
+    # Two VPCs in the same AWS account must not overlap; across accounts PrivateLink allows it.
+    by_account_id: dict[str, list[str]] = defaultdict(list)
+    for key in parsed:
+        by_account_id[topology.accounts[key].id].append(key)
+    for keys in by_account_id.values():
+        for index, first in enumerate(keys):
+            for second in keys[index + 1 :]:
+                if parsed[first].overlaps(parsed[second]):
+                    yield _at(
+                        locations,
+                        ("accounts", second, "vpc_cidr"),
+                        f"vpc_cidr of '{second}' overlaps '{first}' in the same AWS account "
+                        f"{topology.accounts[second].id}",
+                        "give VPCs that share an account disjoint CIDRs",
+                    )
+
+
+def ports_are_distinct(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    first_on_port: dict[tuple[str, int], str] = {}
+    for name, service in topology.services.items():
+        key = (service.account, service.port)
+        if key in first_on_port:
+            yield _at(
+                locations,
+                ("services", name, "port"),
+                f"port {service.port} is already used by '{first_on_port[key]}' in account "
+                f"'{service.account}'",
+                "give each service of an account its own port",
+            )
+        else:
+            first_on_port[key] = name
+
+
+def names_fit_aws_limits(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    for name in topology.services:
+        lb_name = load_balancer_name(topology.name, name)
+        if len(lb_name) > LOAD_BALANCER_NAME_LIMIT:
+            yield _at_key(
+                locations,
+                ("services", name),
+                f"load balancer name '{lb_name}' is {len(lb_name)} characters; AWS allows "
+                f"{LOAD_BALANCER_NAME_LIMIT}",
+                f"shorten the mesh or service name by {len(lb_name) - LOAD_BALANCER_NAME_LIMIT}",
+            )
+    for group in ("services", "accounts"):
+        for name in getattr(topology, group):
+            stack = stack_name(topology.name, LONGEST_NODE_KIND, name)
+            if len(stack) > STACK_NAME_LIMIT:
+                yield _at_key(
+                    locations,
+                    (group, name),
+                    f"stack name '{stack}' is longer than {STACK_NAME_LIMIT} characters",
+                    "shorten the name",
+                )
+
+
+def az_count_fits_region(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    offered = az_count(topology.region)
+    if offered is None:
+        yield _at(
+            locations,
+            ("region",),
+            f"unknown region '{topology.region}'",
+            _suggest(topology.region, list(_known_regions())),
+        )
+    elif topology.network.az_count > offered:
+        yield _at(
+            locations,
+            ("network", "az_count"),
+            f"az_count {topology.network.az_count} is more than {topology.region} offers "
+            f"({offered})",
+            f"use at most {offered}",
+        )
+
+
+def _known_regions() -> list[str]:
+    from meshlink.topology.regions import AZ_COUNT_BY_REGION
+
+    return list(AZ_COUNT_BY_REGION)
+
+
+def aws_accounts_are_reachable(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    if topology.target != "aws":
+        return
+    if len({account.id for account in topology.accounts.values()}) < 2:
+        return
+    for key, account in topology.accounts.items():
+        if account.role is None and account.profile is None:
+            yield _at_key(
+                locations,
+                ("accounts", key),
+                f"account '{key}' has neither role nor profile, so meshlink cannot reach it",
+                "add role: <role name> (assumed from your credentials) or profile: <name>",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    service_accounts_exist,
+    consumes_are_valid,
+    names_are_unique,
+    cidrs_are_valid,
+    ports_are_distinct,
+    names_fit_aws_limits,
+    az_count_fits_region,
+    aws_accounts_are_reachable,
+)
+
+
+def check(topology: Topology, locations: Locations) -> list[Problem]:
+    """Every semantic problem in `topology`, located."""
+    return [problem for rule in RULES for problem in rule(topology, locations)]
