@@ -1,0 +1,1 @@
+"""The deployment graph: planner, ready-queue executor, journal, lock."""

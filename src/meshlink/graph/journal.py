@@ -1,0 +1,95 @@
+"""Per-node record of what was deployed, written atomically after every change."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+NodeStatus = Literal["pending", "running", "done", "failed", "skipped", "deleted"]
+JOURNAL_VERSION = 1
+
+
+@dataclass
+class NodeRecord:
+    """What meshlink knows about one node's deployment."""
+
+    status: NodeStatus = "pending"
+    fingerprint: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    stack_name: str | None = None
+    account_id: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+
+
+def state_dir(root: Path, mesh: str, target: str) -> Path:
+    """Where a mesh's journal, lock and engine state live: .meshlink/<mesh>/<target>/."""
+    return root / ".meshlink" / mesh / target
+
+
+class Journal:
+    """The journal file of one mesh+target; thread-safe, every write atomic."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.path = directory / "journal.json"
+        self._lock = threading.Lock()
+        self.records: dict[str, NodeRecord] = {}
+        self.existed = self.path.exists()
+        if self.existed:
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            # A journal that cannot be read is rebuilt from the deployed stacks.
+            self.existed = False
+            return
+        known = NodeRecord.__dataclass_fields__
+        for nid, data in raw.get("nodes", {}).items():
+            self.records[nid] = NodeRecord(**{k: v for k, v in data.items() if k in known})
+
+    def get(self, nid: str) -> NodeRecord:
+        with self._lock:
+            return self.records.setdefault(nid, NodeRecord())
+
+    def update(self, nid: str, **changes: Any) -> NodeRecord:
+        """Change one node's record and write the whole journal atomically."""
+        with self._lock:
+            record = self.records.setdefault(nid, NodeRecord())
+            for key, value in changes.items():
+                setattr(record, key, value)
+            self._write()
+            return record
+
+    def forget(self, nid: str) -> None:
+        with self._lock:
+            self.records.pop(nid, None)
+            self._write()
+
+    def _write(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "version": JOURNAL_VERSION,
+            "written_at": time.time(),
+            "nodes": {nid: asdict(rec) for nid, rec in sorted(self.records.items())},
+        }
+        handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".journal-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(payload, stream, indent=2, default=str)
+                stream.flush()
+                os.fsync(stream.fileno())
+            Path(temp).replace(self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise

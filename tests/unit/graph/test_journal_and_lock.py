@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from meshlink.errors import LockHeld
+from meshlink.graph.journal import Journal
+from meshlink.graph.lock import mesh_lock
+
+
+def test_journal_round_trips_and_is_written_atomically(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.update("edge:a", status="done", fingerprint="abc", outputs={"X": "1"})
+    assert not list(tmp_path.glob(".journal-*"))  # no temp file left behind
+    again = Journal(tmp_path)
+    assert again.existed
+    assert again.get("edge:a").outputs == {"X": "1"}
+    assert again.get("edge:a").fingerprint == "abc"
+
+
+def test_unreadable_journal_is_treated_as_missing(tmp_path: Path) -> None:
+    (tmp_path / "journal.json").write_text("{not json")
+    assert not Journal(tmp_path).existed
+
+
+def test_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
+    with mesh_lock(tmp_path, "meshlink up"):
+        with pytest.raises(LockHeld) as caught, mesh_lock(tmp_path, "meshlink down"):
+            pass
+        assert "meshlink up" in caught.value.message
+        assert f"pid {os.getpid()}" in caught.value.message
+        assert caught.value.exit_code == 3
+    assert not (tmp_path / "lock").exists()
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import socket
+
+    (tmp_path / "lock").write_text(
+        json.dumps(
+            {"pid": int(dead.stdout), "host": socket.gethostname(), "command": "meshlink up"}
+        )
+    )
+    with mesh_lock(tmp_path, "meshlink up") as path:
+        assert json.loads(path.read_text())["pid"] == os.getpid()

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from meshlink.graph.planner import KIND_ORDER, plan_graph
+from meshlink.topology.loader import load_topology
+from tests.helpers import EXAMPLES
+
+
+@pytest.mark.parametrize("example", ["two-accounts.yaml", "full-mesh-4.yaml", "blog-config.json"])
+def test_every_dependency_points_to_an_earlier_kind_or_same_level(example: str) -> None:
+    graph = plan_graph(load_topology(EXAMPLES / example))
+    order = graph.topological_order()
+    position = {nid: i for i, nid in enumerate(order)}
+    for node in graph:
+        for dep in node.depends_on:
+            assert position[dep] < position[node.id]
+            assert KIND_ORDER.index(graph.nodes[dep].kind) < KIND_ORDER.index(node.kind)
+
+
+def test_two_accounts_graph() -> None:
+    graph = plan_graph(load_topology(EXAMPLES / "two-accounts.yaml"))
+    assert len(graph) == 2 * 2 + 2 * 4
+    assert graph.nodes["endpoints:user-service"].depends_on == (
+        "network:users",
+        "edge:user-service",
+        "edge:notification-service",
+    )
+    assert graph.nodes["accept:notification-service"].depends_on == (
+        "edge:notification-service",
+        "endpoints:user-service",
+    )
+    assert "accept:notification-service" in graph.nodes["service:user-service"].depends_on
+
+
+def test_full_mesh_is_acyclic_and_its_critical_path_is_five_levels() -> None:
+    graph = plan_graph(load_topology(EXAMPLES / "full-mesh-4.yaml"))
+    assert len(graph) == 4 * 2 + 4 * 4
+    path = [nid.split(":")[0] for nid in graph.critical_path()]
+    assert path == ["network", "edge", "endpoints", "accept", "service"]
+
+
+def test_select_keeps_only_requested_kinds() -> None:
+    graph = plan_graph(load_topology(EXAMPLES / "two-accounts.yaml"))
+    network_only = graph.select({"network"})
+    assert sorted(network_only.nodes) == ["network:notify", "network:users"]
+    services = graph.select({"platform", "edge", "endpoints", "accept", "service"})
+    assert all(not d.startswith("network:") for n in services for d in n.depends_on)
