@@ -96,8 +96,6 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
     """The deployment graph of `topology` (see DESIGN §2)."""
     graph = DeploymentGraph()
     for account in topology.accounts:
-        if not topology.services_in(account):
-            continue
         graph.add(Node("network", account, account))
         graph.add(Node("platform", account, account, (node_id("network", account),)))
     for name, service in topology.services.items():
@@ -105,6 +103,8 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
         edge = node_id("edge", name)
         internal_peers = [p for p in service.consumes if p in topology.services]
         graph.add(Node("edge", name, service.account, (network,)))
+        if not service.consumes:
+            continue  # nothing to consume: no endpoints stack (a stack needs a resource)
         graph.add(
             Node(
                 "endpoints",
@@ -134,7 +134,7 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
                     node_id("platform", service.account),
                     node_id("network", service.account),
                     node_id("edge", name),
-                    node_id("endpoints", name),
+                    *((node_id("endpoints", name),) if service.consumes else ()),
                     *(node_id("accept", p) for p in internal_peers),
                 ),
             )

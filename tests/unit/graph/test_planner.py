@@ -46,3 +46,21 @@ def test_select_keeps_only_requested_kinds() -> None:
     assert sorted(network_only.nodes) == ["network:notify", "network:users"]
     services = graph.select({"platform", "edge", "endpoints", "accept", "service"})
     assert all(not d.startswith("network:") for n in services for d in n.depends_on)
+
+
+def test_a_service_that_consumes_nothing_has_no_endpoints_node() -> None:
+    from meshlink.topology.loader import load_topology_text
+    from tests.helpers import VALID_YAML
+
+    text = VALID_YAML.replace("    consumes: [user-service]\n", "")
+    graph = plan_graph(load_topology_text(text))
+    assert "endpoints:notification-service" not in graph.nodes
+    assert (
+        "endpoints:notification-service"
+        not in graph.nodes["service:notification-service"].depends_on
+    )
+    assert graph.nodes["accept:notification-service"].depends_on == (
+        "edge:notification-service",
+        "endpoints:user-service",
+    )
+    assert graph.nodes["accept:user-service"].depends_on == ("edge:user-service",)
