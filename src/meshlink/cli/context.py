@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from meshlink.topology.model import Topology
 
 
+def _console(*, stderr: bool) -> Console:
+    """A console that never wraps messages; wide tables when writing to a file or pipe."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
 @dataclass
 class CliContext:
     """Global options, shared by every command through typer's context object."""
@@ -22,10 +29,8 @@ class CliContext:
     file: Path = Path("meshlink.yaml")
     json_output: bool = False
     debug: bool = False
-    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err_console: Console = field(
-        default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
-    )
+    console: Console = field(default_factory=lambda: _console(stderr=False))
+    err_console: Console = field(default_factory=lambda: _console(stderr=True))
     _topology: Topology | None = None
 
     def topology(self) -> Topology:

@@ -1,0 +1,133 @@
+"""How plan, up, down and status look: rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from meshlink.cli.context import CliContext
+from meshlink.cli.progress import STYLE, Progress
+
+if TYPE_CHECKING:
+    from meshlink.deploy.plan import MeshPlan
+    from meshlink.deploy.run import RunReport
+    from meshlink.deploy.runtime import MeshRuntime
+    from meshlink.deploy.status import EdgeStatus, MeshStatus
+    from meshlink.graph.executor import EventSink
+
+ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "reconcile": "cyan"}
+
+
+def run_with_progress(
+    cli: CliContext,
+    runtime: MeshRuntime,
+    run: Callable[[MeshRuntime, EventSink], RunReport],
+) -> RunReport:
+    """Run up/down with a live display; print a summary (or a JSON summary line)."""
+    from meshlink.deploy.run import selected_graph
+
+    graph = selected_graph(runtime)
+    order = graph.topological_order()
+    if run.__name__ == "down":
+        order.reverse()
+    with Progress(cli.console, order, json_lines=cli.json_output) as progress:
+        report = run(runtime, progress)
+    if cli.json_output:
+        cli.emit_json(
+            {
+                "event": "summary",
+                "action": report.action,
+                "ok": report.ok,
+                "seconds": round(report.seconds, 3),
+                "counts": report.counts(),
+                "nodes": {n: asdict(o) for n, o in report.outcomes.items()},
+            }
+        )
+        return report
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts().items()))
+    colour = "green" if report.ok else "red"
+    cli.console.print(
+        f"[{colour}]{report.action} {'finished' if report.ok else 'failed'}[/{colour}] "
+        f"in {report.seconds:.1f}s: {counts}"
+    )
+    for nid, outcome in report.failures().items():
+        cli.err_console.print(f"[bold red]✗ {nid}[/bold red]: {escape(outcome.detail or '')}")
+    if not report.ok:
+        cli.err_console.print(
+            "[cyan]hint:[/cyan] fix the cause and run the same command again: "
+            "finished nodes are skipped, the rest resumes"
+        )
+    return report
+
+
+def render_plan(cli: CliContext, plan: MeshPlan) -> None:
+    if cli.json_output:
+        cli.emit_json(plan.to_dict())
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("node", "action", "resources", "detail"):
+        table.add_column(column)
+    for node in plan.nodes:
+        style = ACTION_STYLE[node.action]
+        table.add_row(
+            node.node,
+            f"[{style}]{node.action}[/{style}]",
+            str(len(node.changes)) if node.changes else "",
+            escape(node.detail),
+        )
+        for change in node.changes:
+            replace = " (replacement)" if change.replacement == "True" else ""
+            table.add_row(
+                "",
+                "",
+                f"[dim]{change.action}[/dim]",
+                f"[dim]{change.logical_id} {change.resource_type}{replace}[/dim]",
+            )
+    cli.console.print(table)
+    totals = plan.totals()
+    cli.console.print(
+        f"plan: {totals['create']} to create, {totals['update']} to update, "
+        f"{totals['unchanged']} unchanged, {totals['reconcile']} acceptance steps"
+    )
+
+
+def render_edges(cli: CliContext, edges: list[EdgeStatus]) -> None:
+    if cli.json_output or not edges:
+        return
+    table = Table(title="endpoints", box=None, header_style="bold", pad_edge=False)
+    for column in ("consumer → provider", "endpoint", "dns", "state"):
+        table.add_column(column)
+    for edge in edges:
+        style = "green" if edge.state == "available" else "red"
+        table.add_row(
+            f"{edge.consumer} → {edge.provider}",
+            edge.endpoint_id or "-",
+            edge.dns_name or "-",
+            f"[{style}]{edge.state}[/{style}]",
+        )
+    cli.console.print(table)
+
+
+def render_status(cli: CliContext, status: MeshStatus) -> None:
+    if cli.json_output:
+        cli.emit_json(status.to_dict())
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("node", "stack", "live", "journal"):
+        table.add_column(column)
+    for node in status.nodes:
+        live = node.stack_status or ("absent" if node.stack else "-")
+        style = "green" if live.endswith("COMPLETE") or live == "APPLIED" else "yellow"
+        journal_style = STYLE.get(node.journal_status, "")
+        table.add_row(
+            node.node,
+            node.stack or "-",
+            f"[{style}]{live}[/{style}]",
+            f"[{journal_style}]{node.journal_status}[/{journal_style}]",
+        )
+    cli.console.print(table)
+    render_edges(cli, status.edges)

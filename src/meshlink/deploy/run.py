@@ -1,0 +1,80 @@
+"""`up` and `down` over the deployment graph, under the mesh lock."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from meshlink.deploy.nodes import NodeActions
+from meshlink.deploy.rebuild import rebuild_journal
+from meshlink.deploy.runtime import MeshRuntime
+from meshlink.graph.executor import Event, EventSink, Outcome, execute
+from meshlink.graph.lock import mesh_lock
+from meshlink.graph.planner import DeploymentGraph, plan_graph
+
+SERVICE_KINDS = {"platform", "edge", "endpoints", "accept", "service"}
+ONLY_KINDS = {"network": {"network"}, "services": SERVICE_KINDS}
+
+
+@dataclass
+class RunReport:
+    """How every node of a run ended."""
+
+    action: str
+    outcomes: dict[str, Outcome]
+    seconds: float
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(outcome.ok for outcome in self.outcomes.values())
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes.values():
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+    def failures(self) -> dict[str, Outcome]:
+        return {n: o for n, o in self.outcomes.items() if o.status == "failed"}
+
+
+def selected_graph(runtime: MeshRuntime) -> DeploymentGraph:
+    graph = plan_graph(runtime.topology)
+    if runtime.options.only:
+        graph = graph.select(ONLY_KINDS[runtime.options.only])
+    return graph
+
+
+def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
+    """Deploy (or update, or resume) the mesh; unchanged nodes are skipped."""
+    started = time.monotonic()
+    with mesh_lock(runtime.state_dir, "meshlink up"):
+        if not runtime.journal.existed:
+            rebuild_journal(runtime)
+        graph = selected_graph(runtime)
+        actions = NodeActions(runtime)
+        outcomes = execute(
+            graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event
+        )
+    return RunReport("up", outcomes, time.monotonic() - started, graph.topological_order())
+
+
+def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
+    """Delete every node of the mesh, dependants first; idempotent."""
+    started = time.monotonic()
+    with mesh_lock(runtime.state_dir, "meshlink down"):
+        graph = selected_graph(runtime)
+        actions = NodeActions(runtime)
+        outcomes = execute(
+            graph,
+            actions.down,
+            concurrency=runtime.options.concurrency,
+            reverse=True,
+            on_event=on_event,
+        )
+    order = list(reversed(graph.topological_order()))
+    return RunReport("down", outcomes, time.monotonic() - started, order)
+
+
+__all__ = ["Event", "RunReport", "down", "up"]

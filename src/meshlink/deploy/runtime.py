@@ -1,0 +1,169 @@
+"""Everything one run over a mesh needs, built lazily and swappable by tests (factories)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import meshlink
+from meshlink.graph.journal import Journal, state_dir
+from meshlink.topology.model import Topology
+
+if TYPE_CHECKING:
+    from meshlink.engines.cdk.synth import Synthesized
+
+
+class ClientSource(Protocol):
+    """Per-account boto3 clients (meshlink.aws.sessions.SessionFactory)."""
+
+    def client(self, account_id: str, service: str) -> Any: ...
+
+
+class NetworkEngine(Protocol):
+    """The shared engine interface of network nodes (Terraform or CDK)."""
+
+    name: str
+
+    def plan(self, account: str) -> Any: ...
+
+    def apply(self, account: str) -> dict[str, Any]: ...
+
+    def destroy(self, account: str) -> Any: ...
+
+    def outputs(self, account: str) -> dict[str, Any]: ...
+
+
+Notice = Callable[[str], None]
+
+
+@dataclass
+class RunOptions:
+    """What the user asked for, beyond the topology."""
+
+    concurrency: int = 8
+    only: str | None = None  # "network" | "services" | None
+    workdir: Path = field(default_factory=Path.cwd)
+
+
+def _source_digest() -> str:
+    """Hash of the stack code: a cached synthesis is stale once the stacks change."""
+    package = Path(__file__).resolve().parent.parent / "stacks"
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def synth_key(topology: Topology) -> str:
+    """Cache key of the mesh's synthesized templates."""
+    try:
+        cdk_version = metadata.version("aws-cdk-lib")
+    except metadata.PackageNotFoundError:
+        cdk_version = "unknown"
+    payload = json.dumps(
+        {
+            "topology": topology.model_dump(mode="json"),
+            "meshlink": meshlink.__version__,
+            "aws-cdk-lib": cdk_version,
+            "stacks": _source_digest(),
+        },
+        sort_keys=True,
+    )
+    return "mesh-" + hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+class MeshRuntime:
+    """Sessions, synthesized templates, network engine and journal of one mesh+target."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        options: RunOptions | None = None,
+        *,
+        sessions: ClientSource | None = None,
+        network_engine: Callable[[MeshRuntime], NetworkEngine] | None = None,
+        synthesize: Callable[[MeshRuntime], Synthesized] | None = None,
+        notice: Notice | None = None,
+    ) -> None:
+        self.topology = topology
+        self.options = options or RunOptions()
+        self.state_dir = state_dir(self.options.workdir, topology.name, topology.target)
+        self.notice: Notice = notice or (lambda message: None)
+        self._sessions = sessions
+        self._network_engine_factory = network_engine
+        self._synthesize = synthesize
+        self._lock = threading.RLock()
+        self._synthesized: Synthesized | None = None
+        self._network_engine: NetworkEngine | None = None
+        self._journal: Journal | None = None
+        self.endpoint_url: str | None = None
+
+    @property
+    def journal(self) -> Journal:
+        with self._lock:
+            if self._journal is None:
+                self._journal = Journal(self.state_dir)
+            return self._journal
+
+    @property
+    def sessions(self) -> ClientSource:
+        with self._lock:
+            if self._sessions is None:
+                from meshlink.aws.sessions import SessionFactory
+
+                if self.topology.target == "local":
+                    from meshlink.localcloud.daemon import ensure_running
+
+                    self.endpoint_url = ensure_running().endpoint_url
+                self._sessions = SessionFactory.for_topology(self.topology, self.endpoint_url)
+            return self._sessions
+
+    def deployed_engine(self) -> str | None:
+        """The network engine that deployed this mesh's networks, per the journal."""
+        for nid, record in self.journal.records.items():
+            if nid.startswith("network:") and record.parameters.get("engine"):
+                return record.parameters["engine"]
+        return None
+
+    def account_id(self, account: str) -> str:
+        return self.topology.accounts[account].id
+
+    def client(self, account: str, service: str) -> Any:
+        """A client acting in the topology account `account` (its key, not its id)."""
+        return self.sessions.client(self.account_id(account), service)
+
+    def synthesized(self) -> Synthesized:
+        """The whole mesh synthesized once (cached on disk by topology + code hash)."""
+        with self._lock:
+            if self._synthesized is None:
+                if self._synthesize is not None:
+                    self._synthesized = self._synthesize(self)
+                else:
+                    from meshlink.engines.cdk.synth import synth
+                    from meshlink.stacks.mesh import mesh_builder
+
+                    self._synthesized = synth(
+                        mesh_builder(self.topology),
+                        key=synth_key(self.topology),
+                        cache_dir=self.state_dir / "synth",
+                    )
+            return self._synthesized
+
+    @property
+    def network_engine(self) -> NetworkEngine:
+        with self._lock:
+            if self._network_engine is None:
+                if self._network_engine_factory is not None:
+                    self._network_engine = self._network_engine_factory(self)
+                else:
+                    from meshlink.deploy.engine_choice import choose_network_engine
+
+                    self._network_engine = choose_network_engine(self, self.deployed_engine())
+            return self._network_engine

@@ -1,0 +1,48 @@
+"""Helpers for functional tests that deploy meshes to the real local cloud."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from meshlink.cli.app import app
+from tests.helpers import EXAMPLES
+
+runner = CliRunner()
+
+
+def write_topology(directory: Path, example: str, name: str, **replace: str) -> Path:
+    """Copy an example under a unique mesh name (tests share one local cloud)."""
+    text = (EXAMPLES / example).read_text()
+    first = text.index("\nname: ") + 1
+    end = text.index("\n", first)
+    text = text[:first] + f"name: {name}" + text[end:]
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = directory / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def cli(topology: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(
+        app,
+        ["-f", str(topology), *args, "--workdir", str(topology.parent)],
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def cli_json(topology: Path, *args: str) -> tuple[int, Any]:
+    code, stdout, stderr = cli(topology, "--json", *args)
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    try:
+        return code, json.loads(stdout)
+    except ValueError:
+        # up/down stream one JSON object per event, then an indented summary document
+        start = next(i for i, line in enumerate(lines) if line == "{")
+        return code, json.loads("\n".join(lines[start:]))

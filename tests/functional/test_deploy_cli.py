@@ -1,0 +1,226 @@
+"""`meshlink up / plan / status / down` against the real local cloud."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshlink.localcloud.info import LocalCloudInfo
+from tests.functional.deploy_support import cli, cli_json, write_topology
+
+pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
+
+
+@pytest.fixture()
+def workdir(local_cloud: LocalCloudInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MESHLINK_STATE_DIR", str(local_cloud.state_dir))
+    monkeypatch.setenv("MESHLINK_LOCAL_PORT", str(local_cloud.port))
+    return tmp_path
+
+
+def leftovers(sessions: Any, topology_accounts: list[str], mesh: str) -> dict[str, list[str]]:
+    """Everything tagged with (or named after) the mesh that still exists, per account."""
+    found: dict[str, list[str]] = {}
+    tag = [{"Name": "tag:meshlink:mesh", "Values": [mesh]}]
+    for account in topology_accounts:
+        cfn = sessions.client(account, "cloudformation")
+        ec2 = sessions.client(account, "ec2")
+        elb = sessions.client(account, "elbv2")
+        ecs = sessions.client(account, "ecs")
+        items = [
+            s["StackName"]
+            for s in cfn.describe_stacks()["Stacks"]
+            if s["StackName"].startswith(f"meshlink-{mesh}-")
+        ]
+        items += [v["VpcId"] for v in ec2.describe_vpcs(Filters=tag)["Vpcs"]]
+        items += [s["SubnetId"] for s in ec2.describe_subnets(Filters=tag)["Subnets"]]
+        items += [
+            e["VpcEndpointId"]
+            for e in ec2.describe_vpc_endpoints(Filters=tag)["VpcEndpoints"]
+            if e["State"] not in ("deleted",)
+        ]
+        items += [
+            lb["LoadBalancerName"]
+            for lb in elb.describe_load_balancers()["LoadBalancers"]
+            if lb["LoadBalancerName"].startswith(f"{mesh}-")
+        ]
+        items += [c for c in ecs.list_clusters()["clusterArns"] if f"/{mesh}-" in c]
+        if items:
+            found[account] = items
+    return found
+
+
+def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
+    topology = write_topology(workdir, "two-accounts.yaml", "lifecycle")
+    code, plan = cli_json(topology, "plan")
+    assert code == 0
+    assert plan["totals"] == {"create": 10, "update": 0, "unchanged": 0, "reconcile": 2}
+
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0, summary
+    assert summary["ok"] is True and summary["counts"]["done"] >= 11
+
+    code, status = cli_json(topology, "status")
+    assert code == 0
+    assert {(e["consumer"], e["provider"], e["state"]) for e in status["edges"]} == {
+        ("user-service", "notification-service", "available"),
+        ("notification-service", "user-service", "available"),
+    }
+    assert all(n["stack_status"] == "CREATE_COMPLETE" for n in status["nodes"] if n["stack"])
+
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0
+    assert summary["counts"] == {"unchanged": 12}
+
+    text = topology.read_text().replace(
+        "    port: 8081\n    desired_count: 2", "    port: 8081\n    desired_count: 3"
+    )
+    topology.write_text(text)
+    code, plan = cli_json(topology, "plan")
+    changed = {n["node"]: n for n in plan["nodes"] if n["action"] != "unchanged"}
+    assert set(changed) == {
+        "service:notification-service",
+        "accept:user-service",
+        "accept:notification-service",
+    }
+    assert [c["logical_id"] for c in changed["service:notification-service"]["changes"]] == [
+        "Service"
+    ]
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0
+    done = {n for n, o in summary["nodes"].items() if o["status"] == "done"}
+    assert done == {"service:notification-service"}
+
+    code, summary = cli_json(topology, "down", "--yes")
+    assert code == 0, summary
+    assert leftovers(local_sessions, ["111111111111", "222222222222"], "lifecycle") == {}
+    code, summary = cli_json(topology, "down", "--yes")  # idempotent
+    assert code == 0
+
+
+def test_failing_node_stops_dependants_and_up_resumes(workdir: Path) -> None:
+    from meshlink.deploy.run import up
+    from meshlink.deploy.runtime import MeshRuntime, RunOptions
+    from meshlink.engines.cdk.synth import Synthesized
+    from meshlink.topology.loader import load_topology
+
+    topology_path = write_topology(workdir, "two-accounts.yaml", "failing")
+    topology = load_topology(topology_path)
+    options = RunOptions(workdir=workdir)
+
+    def broken(runtime: MeshRuntime) -> Synthesized:
+        # The real templates, with one bad parameter injected into one edge stack.
+        real = MeshRuntime(topology, options).synthesized()
+        templates = json.loads(json.dumps(real.templates))
+        edge = templates["meshlink-failing-edge-notification-service"]
+        for resource in edge["Resources"].values():
+            if resource["Type"] == "AWS::EC2::SecurityGroup":
+                resource["Properties"]["VpcId"] = "vpc-0000000000bad"
+        return Synthesized(templates, real.assembly_dir, real.cached)
+
+    report = up(MeshRuntime(topology, options, synthesize=broken))
+    assert report.outcomes["edge:notification-service"].status == "failed"
+    assert "AWS::EC2::SecurityGroup" in (report.outcomes["edge:notification-service"].detail or "")
+    for dependant in (
+        "endpoints:user-service",
+        "endpoints:notification-service",
+        "accept:notification-service",
+        "service:notification-service",
+    ):
+        assert report.outcomes[dependant].status == "skipped", dependant
+    for independent in ("edge:user-service", "platform:users", "platform:notify"):
+        assert report.outcomes[independent].status == "done", independent
+
+    code, stdout, stderr = cli(topology_path, "up", "--yes")
+    assert code == 0, stdout + stderr
+    code, summary = cli_json(topology_path, "up", "--yes")
+    assert summary["counts"] == {"unchanged": 12}
+    assert cli(topology_path, "down", "--yes")[0] == 0
+
+
+def test_failed_up_exits_1_naming_the_resource(workdir: Path) -> None:
+    topology = write_topology(workdir, "two-accounts.yaml", "exitcode")
+    # An external service that does not exist: the endpoint cannot be created.
+    text = (
+        topology.read_text()
+        .replace(
+            "services:\n",
+            "external:\n  billing: { service_name: com.amazonaws.vpce.us-east-1.vpce-svc-0nope, "
+            "port: 443 }\nservices:\n",
+        )
+        .replace("consumes: [notification-service]", "consumes: [notification-service, billing]")
+    )
+    topology.write_text(text)
+    code, stdout, stderr = cli(topology, "up", "--yes")
+    assert code == 1
+    assert "✗ endpoints:user-service" in stderr
+    assert "billing" in stderr
+    assert cli(topology, "down", "--yes")[0] == 0
+
+
+def test_lock_held_by_a_live_run_exits_3(workdir: Path) -> None:
+    import socket
+
+    topology = write_topology(workdir, "two-accounts.yaml", "locked")
+    lock = workdir / ".meshlink" / "locked" / "local" / "lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(
+        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": "meshlink up"})
+    )
+    code, _, stderr = cli(topology, "up", "--yes")
+    assert code == 3
+    assert f"'meshlink up' (pid {os.getpid()}" in stderr
+
+
+def test_killed_up_resumes_and_lost_journal_is_rebuilt(workdir: Path) -> None:
+    topology = write_topology(workdir, "two-accounts.yaml", "resume")
+    journal = workdir / ".meshlink" / "resume" / "local" / "journal.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "meshlink.cli.app",
+            "-f",
+            str(topology),
+            "up",
+            "--yes",
+            "--workdir",
+            str(workdir),
+            "--concurrency",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if journal.exists():
+            nodes = json.loads(journal.read_text())["nodes"]
+            if sum(1 for n in nodes.values() if n["status"] == "done") >= 3:
+                break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    nodes = json.loads(journal.read_text())["nodes"]
+    finished_before = {n for n, r in nodes.items() if r["status"] == "done"}
+    assert 3 <= len(finished_before) < 12
+
+    code, summary = cli_json(topology, "up", "--yes")  # the dead run's lock is taken over
+    assert code == 0, summary
+    for nid in finished_before:
+        assert summary["nodes"][nid]["status"] == "unchanged", nid
+
+    journal.unlink()
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0, summary
+    assert all(o["status"] in ("unchanged", "done") for o in summary["nodes"].values())
+    assert cli(topology, "down", "--yes")[0] == 0
