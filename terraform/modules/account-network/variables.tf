@@ -1,0 +1,71 @@
+variable "name" {
+  description = "Name prefix of every resource, usually <mesh>-<account>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,62}$", var.name))
+    error_message = "name must start with a letter and contain only a-z, 0-9 and '-' (at most 63)."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC, from /16 to /24."
+  type        = string
+
+  validation {
+    condition = (
+      can(cidrhost(var.vpc_cidr, 0)) &&
+      tonumber(split("/", var.vpc_cidr)[1]) >= 16 &&
+      tonumber(split("/", var.vpc_cidr)[1]) <= 24
+    )
+    error_message = "vpc_cidr must be an IPv4 CIDR block from /16 to /24, e.g. 10.1.0.0/16."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones to spread the subnets over."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.az_count >= 1 && var.az_count <= 6 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number from 1 to 6."
+  }
+}
+
+variable "nat_gateways" {
+  description = "NAT gateways for the private subnets: none, single (one shared) or per_az."
+  type        = string
+  default     = "single"
+
+  validation {
+    condition     = contains(["none", "single", "per_az"], var.nat_gateways)
+    error_message = "nat_gateways must be one of none, single, per_az."
+  }
+}
+
+variable "flow_logs" {
+  description = "Send VPC flow logs (all traffic) to CloudWatch Logs."
+  type        = bool
+  default     = true
+}
+
+variable "flow_log_retention_days" {
+  description = "Days CloudWatch Logs keeps the flow logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition = contains(
+      [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+      var.flow_log_retention_days
+    )
+    error_message = "flow_log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, ...)."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource (merged with a Name tag per resource)."
+  type        = map(string)
+  default     = {}
+}
