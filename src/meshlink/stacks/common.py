@@ -1,0 +1,116 @@
+"""What the mesh stacks share: output names (a contract with the executor), helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from constructs import IConstruct
+
+from meshlink.stacks.base import MeshStack, logical_id
+
+
+class PlatformOutputs:
+    """CloudFormation output keys of a platform:<account> stack."""
+
+    CLUSTER_NAME = "ClusterName"
+    CLUSTER_ARN = "ClusterArn"
+    LOG_GROUP_NAME = "LogGroupName"
+    LOG_GROUP_ARN = "LogGroupArn"
+    EXECUTION_ROLE_ARN = "ExecutionRoleArn"
+
+
+class EdgeOutputs:
+    """CloudFormation output keys of an edge:<service> stack."""
+
+    SERVICE_NAME = "ServiceName"  # com.amazonaws.vpce.<region>.<ServiceId>
+    SERVICE_ID = "ServiceId"
+    PORT = "Port"
+    LOAD_BALANCER_ARN = "LoadBalancerArn"
+    LOAD_BALANCER_DNS_NAME = "LoadBalancerDnsName"
+    LOAD_BALANCER_SECURITY_GROUP_ID = "LoadBalancerSecurityGroupId"
+    TARGET_GROUP_ARN = "TargetGroupArn"
+    TASK_SECURITY_GROUP_ID = "TaskSecurityGroupId"
+    ZONE_IDS = "ZoneIds"  # comma-joined AZ ids the NLB (and so the service) spans
+
+
+class EndpointsOutputs:
+    """CloudFormation output keys of an endpoints:<service> stack, per consumed peer."""
+
+    @staticmethod
+    def endpoint_id(peer: str) -> str:
+        """Id (vpce-...) of the endpoint to `peer`."""
+        return f"Endpoint{logical_id(peer)}Id"
+
+    @staticmethod
+    def endpoint_dns(peer: str) -> str:
+        """Regional DNS name of the endpoint to `peer` (its first DnsEntries entry)."""
+        return f"Endpoint{logical_id(peer)}Dns"
+
+    @staticmethod
+    def security_group_id(peer: str) -> str:
+        """Security group of the endpoint to `peer`."""
+        return f"Endpoint{logical_id(peer)}SecurityGroupId"
+
+
+class ServiceOutputs:
+    """CloudFormation output keys of a service:<service> stack."""
+
+    ECS_SERVICE_ARN = "EcsServiceArn"
+    ECS_SERVICE_NAME = "EcsServiceName"
+    TASK_DEFINITION_ARN = "TaskDefinitionArn"
+
+
+# CloudFormation creates a security group with an allow-all egress rule unless the
+# template lists egress rules; this rule matches no packet (ICMP type 252, code 86),
+# the same trick CDK's SecurityGroup(allow_all_outbound=False) uses.
+NO_EGRESS = ec2.CfnSecurityGroup.EgressProperty(
+    ip_protocol="icmp",
+    cidr_ip="255.255.255.255/32",
+    from_port=252,
+    to_port=86,
+    description="Disallow all traffic",
+)
+
+
+def network_value(stack: MeshStack, account: str, output: str) -> str:
+    """A scalar network output (network_contract names, e.g. vpc_id) of `account`."""
+    return stack.upstream(f"network:{account}", output).value_as_string
+
+
+def network_list(stack: MeshStack, account: str, output: str) -> list[str]:
+    """A list network output (e.g. private_subnet_ids), passed comma-joined."""
+    param = stack.upstream(f"network:{account}", output, type="CommaDelimitedList")
+    return param.value_as_list
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """Accept a cdk-nag finding on `scope` with the reason it does not apply here.
+
+    cdk-nag 3 reads CDK's own Validations acknowledgements, so the stacks need no
+    runtime dependency on cdk-nag for their suppressions to be honoured.
+    """
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def tcp_ingress_from_group(
+    stack: MeshStack,
+    construct_id: str,
+    *,
+    group_id: Any,
+    source_group_id: Any,
+    port: int,
+    description: str,
+) -> ec2.CfnSecurityGroupIngress:
+    """One ingress rule: TCP `port` into `group_id` from members of `source_group_id`."""
+    return ec2.CfnSecurityGroupIngress(
+        stack,
+        construct_id,
+        group_id=group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        source_security_group_id=source_group_id,
+        description=description,
+    )

@@ -1,0 +1,186 @@
+"""edge[service]: what a provider exposes: task SG, NLB, target group, endpoint service."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from constructs import Construct
+
+from meshlink.stacks.base import MeshStack
+from meshlink.stacks.common import (
+    NO_EGRESS,
+    EdgeOutputs,
+    acknowledge,
+    network_list,
+    network_value,
+    tcp_ingress_from_group,
+)
+from meshlink.topology.model import Topology
+from meshlink.topology.naming import load_balancer_name
+
+HEALTH_CHECK_INTERVAL_SECONDS = 10
+# Short drain keeps rolling deployments and `down` quick; the services are stateless.
+DEREGISTRATION_DELAY_SECONDS = 30
+
+
+def allowed_principals(topology: Topology, service: str) -> list[str]:
+    """Account roots of every consumer of `service`: sorted, deduplicated, never "*"."""
+    ids = {topology.account_of(consumer).id for consumer in topology.consumers_of(service)}
+    return [f"arn:aws:iam::{account_id}:root" for account_id in sorted(ids)]
+
+
+class EdgeStack(MeshStack):
+    """The provider side of a service: reachable only through its endpoint service."""
+
+    def __init__(self, scope: Construct, topology: Topology, service: str) -> None:
+        spec = topology.services[service]
+        account = spec.account
+        super().__init__(
+            scope,
+            mesh=topology.name,
+            kind="edge",
+            subject=service,
+            account_id=topology.accounts[account].id,
+            region=topology.region,
+        )
+        port = spec.port
+        vpc_id = network_value(self, account, "vpc_id")
+        private_subnets = network_list(self, account, "private_subnet_ids")
+        # Passed through as the comma-joined string the network output is.
+        zone_ids = network_value(self, account, "az_ids")
+        name = load_balancer_name(topology.name, service)
+
+        task_sg = ec2.CfnSecurityGroup(
+            self,
+            "TaskSecurityGroup",
+            vpc_id=vpc_id,
+            group_description=f"{service} tasks: the service port from its NLB only",
+            # Tasks pull their image from a registry on the internet (through NAT) and
+            # call peers through interface endpoints: egress stays open.
+            security_group_egress=[
+                ec2.CfnSecurityGroup.EgressProperty(
+                    ip_protocol="-1", cidr_ip="0.0.0.0/0", description="Image pulls, peer calls"
+                )
+            ],
+        )
+        # PrivateLink delivers consumer traffic to the NLB, never to the tasks, and
+        # nothing else in the VPC needs to reach the NLB. The NLB's own inbound rules are
+        # not enforced on PrivateLink traffic (below), so the group needs no ingress at
+        # all: an in-VPC client cannot bypass the endpoint path.
+        nlb_sg = ec2.CfnSecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc_id=vpc_id,
+            group_description=f"{service} NLB: PrivateLink in, the task port out",
+            security_group_egress=[NO_EGRESS],
+        )
+        ec2.CfnSecurityGroupEgress(
+            self,
+            "LoadBalancerToTasks",
+            group_id=nlb_sg.attr_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            destination_security_group_id=task_sg.attr_group_id,
+            description="Forwarded connections and health checks",
+        )
+        tcp_ingress_from_group(
+            self,
+            "TasksFromLoadBalancer",
+            group_id=task_sg.attr_group_id,
+            source_group_id=nlb_sg.attr_group_id,
+            port=port,
+            description=f"{service} NLB to its tasks",
+        )
+
+        nlb = elbv2.CfnLoadBalancer(
+            self,
+            "LoadBalancer",
+            name=name,
+            type="network",
+            scheme="internal",
+            subnets=private_subnets,
+            # An NLB can only get security groups when it is created.
+            security_groups=[nlb_sg.attr_group_id],
+            # "off": consumer access is decided by each interface endpoint's security
+            # group in the consumer's VPC (DESIGN.md §3a). Rules here could only name
+            # consumer addresses, which overlap across accounts and mean nothing to this
+            # VPC; with "on" and no ingress rule every PrivateLink connection would drop.
+            enforce_security_group_inbound_rules_on_private_link_traffic="off",
+            load_balancer_attributes=[
+                # Endpoints sit in the zones the consumer shares with us; cross-zone
+                # keeps them served even when a zone has no healthy task.
+                elbv2.CfnLoadBalancer.LoadBalancerAttributeProperty(
+                    key="load_balancing.cross_zone.enabled", value="true"
+                ),
+            ],
+        )
+        acknowledge(
+            nlb,
+            "AwsSolutions-ELB2",
+            "Access logs need an S3 bucket with a bucket policy per account; meshlink "
+            "services log requests themselves to the platform log group.",
+        )
+        target_group = elbv2.CfnTargetGroup(
+            self,
+            "TargetGroup",
+            name=name,
+            port=port,
+            protocol="TCP",
+            target_type="ip",
+            vpc_id=vpc_id,
+            health_check_enabled=True,
+            health_check_protocol="HTTP",
+            health_check_path=spec.health_path,
+            health_check_port="traffic-port",
+            health_check_interval_seconds=HEALTH_CHECK_INTERVAL_SECONDS,
+            healthy_threshold_count=2,
+            unhealthy_threshold_count=2,
+            target_group_attributes=[
+                elbv2.CfnTargetGroup.TargetGroupAttributeProperty(
+                    key="deregistration_delay.timeout_seconds",
+                    value=str(DEREGISTRATION_DELAY_SECONDS),
+                )
+            ],
+        )
+        listener = elbv2.CfnListener(
+            self,
+            "Listener",
+            load_balancer_arn=nlb.ref,
+            port=port,
+            protocol="TCP",
+            default_actions=[
+                elbv2.CfnListener.ActionProperty(type="forward", target_group_arn=target_group.ref)
+            ],
+        )
+
+        endpoint_service = ec2.CfnVPCEndpointService(
+            self,
+            "EndpointService",
+            network_load_balancer_arns=[nlb.ref],
+            acceptance_required=spec.acceptance_required,
+        )
+        # A service whose NLB has no listener yet would accept connections to nothing.
+        endpoint_service.node.add_dependency(listener)
+        principals = allowed_principals(topology, service)
+        if principals:
+            ec2.CfnVPCEndpointServicePermissions(
+                self,
+                "EndpointServicePermissions",
+                service_id=endpoint_service.ref,
+                allowed_principals=principals,
+            )
+        service_name = cdk.Fn.join(
+            ".", ["com.amazonaws.vpce", cdk.Aws.REGION, endpoint_service.ref]
+        )
+
+        self.output(EdgeOutputs.SERVICE_NAME, service_name)
+        self.output(EdgeOutputs.SERVICE_ID, endpoint_service.ref)
+        self.output(EdgeOutputs.PORT, str(port))
+        self.output(EdgeOutputs.LOAD_BALANCER_ARN, nlb.ref)
+        self.output(EdgeOutputs.LOAD_BALANCER_DNS_NAME, nlb.attr_dns_name)
+        self.output(EdgeOutputs.LOAD_BALANCER_SECURITY_GROUP_ID, nlb_sg.attr_group_id)
+        self.output(EdgeOutputs.TARGET_GROUP_ARN, target_group.ref)
+        self.output(EdgeOutputs.TASK_SECURITY_GROUP_ID, task_sg.attr_group_id)
+        self.output(EdgeOutputs.ZONE_IDS, zone_ids)

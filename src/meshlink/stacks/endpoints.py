@@ -1,0 +1,107 @@
+"""endpoints[service]: one interface endpoint per service it consumes, in its own VPC."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from meshlink.stacks.base import MeshStack, logical_id
+from meshlink.stacks.common import (
+    NO_EGRESS,
+    EdgeOutputs,
+    EndpointsOutputs,
+    network_value,
+    tcp_ingress_from_group,
+)
+from meshlink.topology.model import Topology
+
+# Resolver of graph.parameters that yields the consumer's private subnets whose zone id
+# the provider's endpoint service supports (DESIGN.md §3a: compare zone ids, not names).
+SHARED_ZONE_SUBNETS = "shared_zone_subnets"
+
+
+def subnets_parameter_name(peer: str) -> str:
+    """Name of the resolved parameter that holds the subnets of the endpoint to `peer`."""
+    return logical_id("EndpointSubnets", peer)
+
+
+def peer_port(topology: Topology, peer: str) -> int:
+    """Port of a consumed service, meshlink-owned or external."""
+    if peer in topology.services:
+        return topology.services[peer].port
+    return topology.external[peer].port
+
+
+class EndpointsStack(MeshStack):
+    """Interface endpoints of one consumer; each admits only the consumer's tasks."""
+
+    def __init__(self, scope: Construct, topology: Topology, service: str) -> None:
+        spec = topology.services[service]
+        if not spec.consumes:
+            raise ValueError(f"{service} consumes nothing: it has no endpoints stack")
+        super().__init__(
+            scope,
+            mesh=topology.name,
+            kind="endpoints",
+            subject=service,
+            account_id=topology.accounts[spec.account].id,
+            region=topology.region,
+        )
+        vpc_id = network_value(self, spec.account, "vpc_id")
+        task_sg_id = self.upstream(
+            f"edge:{service}", EdgeOutputs.TASK_SECURITY_GROUP_ID
+        ).value_as_string
+        for peer in spec.consumes:
+            self._endpoint(topology, service, peer, vpc_id=vpc_id, task_sg_id=task_sg_id)
+
+    def _endpoint(
+        self, topology: Topology, service: str, peer: str, *, vpc_id: str, task_sg_id: str
+    ) -> None:
+        name = logical_id(peer)
+        port = peer_port(topology, peer)
+        if peer in topology.services:
+            service_name = self.upstream(f"edge:{peer}", EdgeOutputs.SERVICE_NAME).value_as_string
+        else:
+            # Not ours: its name is known up front and no stack of the mesh provides it.
+            service_name = topology.external[peer].service_name
+        subnets = self.resolved(
+            subnets_parameter_name(peer),
+            SHARED_ZONE_SUBNETS,
+            type="CommaDelimitedList",
+            consumer=service,
+            provider=peer,
+        ).value_as_list
+
+        group = ec2.CfnSecurityGroup(
+            self,
+            f"{name}SecurityGroup",
+            vpc_id=vpc_id,
+            group_description=f"endpoint {service} to {peer}: {service} tasks on {port} only",
+            # An endpoint only answers connections; it never opens one.
+            security_group_egress=[NO_EGRESS],
+        )
+        tcp_ingress_from_group(
+            self,
+            f"{name}FromTasks",
+            group_id=group.attr_group_id,
+            source_group_id=task_sg_id,
+            port=port,
+            description=f"{service} tasks to {peer}",
+        )
+        endpoint = ec2.CfnVPCEndpoint(
+            self,
+            f"{name}Endpoint",
+            vpc_endpoint_type="Interface",
+            service_name=service_name,
+            vpc_id=vpc_id,
+            subnet_ids=subnets,
+            security_group_ids=[group.attr_group_id],
+            # Private DNS needs a verified domain; consumers use DnsEntries (§3a).
+            private_dns_enabled=False,
+        )
+        # DnsEntries are "<hosted zone id>:<dns name>"; the first is the regional name.
+        dns_name = cdk.Fn.select(1, cdk.Fn.split(":", cdk.Fn.select(0, endpoint.attr_dns_entries)))
+        self.output(EndpointsOutputs.endpoint_id(peer), endpoint.ref)
+        self.output(EndpointsOutputs.endpoint_dns(peer), dns_name)
+        self.output(EndpointsOutputs.security_group_id(peer), group.attr_group_id)

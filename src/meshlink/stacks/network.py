@@ -1,0 +1,263 @@
+"""One account's network as a CDK stack: the CDK twin of terraform/modules/account-network.
+
+L1 resources rather than `aws_ec2.Vpc`: the subnets must have exactly the CIDRs of
+`plan_subnets` (shared with Terraform) and their AZs must be chosen in the account
+at deploy time (`Fn::GetAZs`), not looked up at synth time.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before aws_cdk loads: otherwise jsii prints an end-of-life banner for Node 20.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from meshlink.engines.network_contract import (
+    NETWORK_OUTPUTS,
+    NetworkOutputs,
+    normalise,
+)
+from meshlink.stacks.base import MeshStack
+from meshlink.topology.addressing import plan_subnets
+from meshlink.topology.model import NetworkOptions, Topology
+
+KIND = "network"
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+
+
+def output_name(contract_name: str) -> str:
+    """CloudFormation output name of a contract output: vpc_id -> VpcId."""
+    return "".join(word.capitalize() for word in contract_name.split("_"))
+
+
+OUTPUT_NAMES: dict[str, str] = {name: output_name(name) for name in NETWORK_OUTPUTS}
+
+
+def contract_outputs(stack_outputs: Mapping[str, str]) -> NetworkOutputs:
+    """The network contract (snake_case, lists as lists) from the stack's outputs."""
+    missing = [camel for camel in OUTPUT_NAMES.values() if camel not in stack_outputs]
+    if missing:
+        raise KeyError(f"network stack outputs lack {', '.join(missing)}")
+    return normalise({name: stack_outputs[camel] for name, camel in OUTPUT_NAMES.items()})
+
+
+def retention_days(days: int) -> int:
+    """The shortest retention CloudWatch Logs accepts that keeps logs at least `days`."""
+    return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
+
+
+class NetworkStack(MeshStack):
+    """VPC, three subnet tiers per AZ, IGW, NAT, route tables, flow logs; contract outputs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        mesh: str,
+        account: str,
+        account_id: str,
+        vpc_cidr: str,
+        region: str,
+        options: NetworkOptions,
+    ) -> None:
+        super().__init__(
+            scope, mesh=mesh, kind=KIND, subject=account, account_id=account_id, region=region
+        )
+        self._prefix = f"{mesh}-{account}"
+        plan = plan_subnets(vpc_cidr, options.az_count)
+        azs = [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(options.az_count)]
+
+        vpc = ec2.CfnVPC(
+            self, "Vpc", cidr_block=vpc_cidr, enable_dns_support=True, enable_dns_hostnames=True
+        )
+        self._name(vpc, "vpc")
+        igw = ec2.CfnInternetGateway(self, "InternetGateway")
+        self._name(igw, "igw")
+        attachment = ec2.CfnVPCGatewayAttachment(
+            self, "InternetGatewayAttachment", vpc_id=vpc.ref, internet_gateway_id=igw.ref
+        )
+
+        def subnets(tier: str, cidrs: Iterable[str]) -> list[ec2.CfnSubnet]:
+            made = []
+            for index, (cidr, az) in enumerate(zip(cidrs, azs, strict=True)):
+                subnet = ec2.CfnSubnet(
+                    self,
+                    f"{tier.capitalize()}Subnet{index + 1}",
+                    vpc_id=vpc.ref,
+                    cidr_block=cidr,
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                )
+                self._name(subnet, f"{tier}-{index + 1}")
+                cdk.Tags.of(subnet).add("meshlink:tier", tier)
+                made.append(subnet)
+            return made
+
+        public = subnets("public", plan.public)
+        private = subnets("private", plan.private)
+        isolated = subnets("isolated", plan.isolated)
+
+        public_table = self._route_table(vpc, "Public", "public", public)
+        default_route = ec2.CfnRoute(
+            self,
+            "PublicDefaultRoute",
+            route_table_id=public_table.ref,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.ref,
+        )
+        default_route.node.add_dependency(attachment)
+
+        nat_ids = self._nat_gateways(options.nat_gateways, public, attachment)
+        private_tables = []
+        for index, subnet in enumerate(private):
+            table = self._route_table(vpc, f"Private{index + 1}", f"private-{index + 1}", [subnet])
+            if nat_ids:
+                ec2.CfnRoute(
+                    self,
+                    f"Private{index + 1}DefaultRoute",
+                    route_table_id=table.ref,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat_ids[index % len(nat_ids)],
+                )
+            private_tables.append(table)
+        # Isolated subnets share one table with only the VPC-local route.
+        self._route_table(vpc, "Isolated", "isolated", isolated)
+
+        if options.flow_logs:
+            self._flow_logs(vpc, retention_days(options.flow_log_retention_days))
+
+        values: dict[str, str] = {
+            "vpc_id": vpc.ref,
+            "vpc_cidr": vpc_cidr,
+            "azs": cdk.Fn.join(",", azs),
+            # Zone ids, not names, are what PrivateLink compares across accounts.
+            "az_ids": cdk.Fn.join(",", [s.attr_availability_zone_id for s in public]),
+            "public_subnet_ids": cdk.Fn.join(",", [s.ref for s in public]),
+            "private_subnet_ids": cdk.Fn.join(",", [s.ref for s in private]),
+            "isolated_subnet_ids": cdk.Fn.join(",", [s.ref for s in isolated]),
+            "private_route_table_ids": cdk.Fn.join(",", [t.ref for t in private_tables]),
+        }
+        for name in NETWORK_OUTPUTS:
+            self.output(OUTPUT_NAMES[name], values[name], description=f"network contract {name}")
+
+    def _name(self, resource: Construct, suffix: str) -> None:
+        cdk.Tags.of(resource).add("Name", f"{self._prefix}-{suffix}")
+
+    def _route_table(
+        self, vpc: ec2.CfnVPC, id_: str, name: str, subnets: list[ec2.CfnSubnet]
+    ) -> ec2.CfnRouteTable:
+        table = ec2.CfnRouteTable(self, f"{id_}RouteTable", vpc_id=vpc.ref)
+        self._name(table, name)
+        for index, subnet in enumerate(subnets):
+            ec2.CfnSubnetRouteTableAssociation(
+                self,
+                f"{id_}RouteTableAssociation{index + 1}",
+                route_table_id=table.ref,
+                subnet_id=subnet.ref,
+            )
+        return table
+
+    def _nat_gateways(
+        self, mode: str, public: list[ec2.CfnSubnet], attachment: cdk.CfnResource
+    ) -> list[str]:
+        count = {"none": 0, "single": 1, "per_az": len(public)}[mode]
+        ids = []
+        for index in range(count):
+            eip = ec2.CfnEIP(self, f"NatEip{index + 1}", domain="vpc")
+            self._name(eip, f"nat-{index + 1}")
+            eip.node.add_dependency(attachment)
+            nat = ec2.CfnNatGateway(
+                self,
+                f"NatGateway{index + 1}",
+                subnet_id=public[index].ref,
+                allocation_id=eip.attr_allocation_id,
+            )
+            self._name(nat, f"nat-{index + 1}")
+            nat.node.add_dependency(attachment)
+            ids.append(nat.ref)
+        return ids
+
+    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int) -> None:
+        group = logs.CfnLogGroup(self, "FlowLogGroup", retention_in_days=retention)
+        role = iam.CfnRole(
+            self,
+            "FlowLogRole",
+            description=f"{self._prefix}: VPC flow logs deliver to CloudWatch Logs",
+            assume_role_policy_document=_policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self.account}},
+                }
+            ),
+            policies=[
+                iam.CfnRole.PolicyProperty(
+                    policy_name="deliver-flow-logs",
+                    policy_document=_policy(
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogStreams",
+                            ],
+                            "Resource": group.attr_arn,
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": "logs:DescribeLogGroups",
+                            "Resource": "*",
+                        },
+                    ),
+                )
+            ],
+        )
+        flow_log = ec2.CfnFlowLog(
+            self,
+            "FlowLog",
+            resource_id=vpc.ref,
+            resource_type="VPC",
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_group_name=group.ref,
+            deliver_logs_permission_arn=role.attr_arn,
+        )
+        self._name(flow_log, "flow-log")
+
+
+def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def build_network(
+    topology: Topology, accounts: Iterable[str] | None = None
+) -> Callable[[Any], None]:
+    """A synth builder that adds the network stack of each account (default: all)."""
+    chosen = list(topology.accounts if accounts is None else accounts)
+
+    def build(app: Any) -> None:
+        for account in chosen:
+            spec = topology.accounts[account]
+            NetworkStack(
+                app,
+                mesh=topology.name,
+                account=account,
+                account_id=spec.id,
+                vpc_cidr=spec.vpc_cidr,
+                region=topology.region,
+                options=topology.network,
+            )
+
+    return build

@@ -1,0 +1,151 @@
+"""platform[account]: the ECS cluster, log group and task execution role of one account."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from meshlink.stacks.base import MeshStack
+from meshlink.stacks.common import PlatformOutputs, acknowledge
+from meshlink.topology.model import Topology
+
+LOG_RETENTION_DAYS = 30
+
+# <registry account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag|@digest]
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
+    r"(?:\.cn)?/(?P<repository>[^:@]+)"
+)
+
+
+def cluster_name(mesh: str) -> str:
+    """Name of the mesh's ECS cluster (one per account)."""
+    return f"meshlink-{mesh}"
+
+
+def log_group_name(mesh: str) -> str:
+    """Name of the mesh's log group (one per account); streams are per service."""
+    return f"/meshlink/{mesh}"
+
+
+def ecr_repository_arns(images: list[str]) -> list[str]:
+    """ARNs of the private ECR repositories among `images` (public registries need none)."""
+    arns = set()
+    for image in images:
+        match = _ECR_IMAGE.match(image)
+        if match:
+            arns.add(
+                f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
+            )
+    return sorted(arns)
+
+
+class PlatformStack(MeshStack):
+    """ECS cluster with Container Insights, a log group, the task execution role."""
+
+    def __init__(self, scope: Construct, topology: Topology, account: str) -> None:
+        super().__init__(
+            scope,
+            mesh=topology.name,
+            kind="platform",
+            subject=account,
+            account_id=topology.accounts[account].id,
+            region=topology.region,
+        )
+        mesh = topology.name
+        cluster = ecs.CfnCluster(
+            self,
+            "Cluster",
+            cluster_name=cluster_name(mesh),
+            cluster_settings=[
+                ecs.CfnCluster.ClusterSettingsProperty(name="containerInsights", value="enabled")
+            ],
+        )
+        log_group = logs.CfnLogGroup(
+            self,
+            "LogGroup",
+            log_group_name=log_group_name(mesh),
+            retention_in_days=LOG_RETENTION_DAYS,
+        )
+        # `down` must leave nothing behind: the log group goes with the stack.
+        log_group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+
+        images = [topology.services[s].image for s in topology.services_in(account)]
+        role = iam.CfnRole(
+            self,
+            "ExecutionRole",
+            description=f"meshlink {mesh}: pulls images and ships logs for ECS tasks",
+            assume_role_policy_document=self._trust_policy(),
+            policies=[
+                iam.CfnRole.PolicyProperty(
+                    policy_name="task-execution",
+                    policy_document=self._execution_policy(log_group.attr_arn, images),
+                )
+            ],
+        )
+        if ecr_repository_arns(images):
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "ecr:GetAuthorizationToken supports no resource-level permissions; "
+                "image pulls themselves are limited to the repositories the services use.",
+            )
+
+        self.output(PlatformOutputs.CLUSTER_NAME, cluster.ref)
+        self.output(PlatformOutputs.CLUSTER_ARN, cluster.attr_arn)
+        self.output(PlatformOutputs.LOG_GROUP_NAME, log_group.ref)
+        self.output(PlatformOutputs.LOG_GROUP_ARN, log_group.attr_arn)
+        self.output(PlatformOutputs.EXECUTION_ROLE_ARN, role.attr_arn)
+
+    def _trust_policy(self) -> dict[str, object]:
+        # Confused-deputy guard: only ECS acting for this account may assume the role.
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self.account}},
+                }
+            ],
+        }
+
+    @staticmethod
+    def _execution_policy(log_group_arn: str, images: list[str]) -> dict[str, object]:
+        """Narrower than AmazonECSTaskExecutionRolePolicy: this log group, these repositories."""
+        statements: list[dict[str, object]] = [
+            {
+                "Sid": "ShipLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                # The log group's Arn attribute ends in ":*", which covers its streams.
+                "Resource": log_group_arn,
+            }
+        ]
+        repositories = ecr_repository_arns(images)
+        if repositories:
+            statements += [
+                {
+                    "Sid": "EcrLogin",
+                    "Effect": "Allow",
+                    "Action": "ecr:GetAuthorizationToken",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "PullImages",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                    ],
+                    "Resource": repositories,
+                },
+            ]
+        return {"Version": "2012-10-17", "Statement": statements}

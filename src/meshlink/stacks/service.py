@@ -1,0 +1,154 @@
+"""service[service]: the Fargate task definition and service, behind the edge's NLB."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecs as ecs
+from constructs import Construct
+
+from meshlink.stacks.base import MeshStack
+from meshlink.stacks.common import (
+    EdgeOutputs,
+    EndpointsOutputs,
+    PlatformOutputs,
+    ServiceOutputs,
+    acknowledge,
+    network_list,
+)
+from meshlink.stacks.endpoints import peer_port
+from meshlink.topology.model import Topology
+from meshlink.topology.naming import env_var_for_peer
+
+LOCAL_COMMAND_LABEL = "meshlink.local.command"
+# Tasks get this long to pass the NLB health check before ECS counts failures.
+HEALTH_CHECK_GRACE_SECONDS = 60
+
+
+def task_family(mesh: str, service: str) -> str:
+    """Task definition family of a service."""
+    return f"{mesh}-{service}"
+
+
+class ServiceStack(MeshStack):
+    """A Fargate service in private subnets, registered in its edge's target group."""
+
+    def __init__(self, scope: Construct, topology: Topology, service: str) -> None:
+        spec = topology.services[service]
+        account = spec.account
+        super().__init__(
+            scope,
+            mesh=topology.name,
+            kind="service",
+            subject=service,
+            account_id=topology.accounts[account].id,
+            region=topology.region,
+        )
+        platform = f"platform:{account}"
+        edge = f"edge:{service}"
+        cluster = self.upstream(platform, PlatformOutputs.CLUSTER_NAME).value_as_string
+        log_group = self.upstream(platform, PlatformOutputs.LOG_GROUP_NAME).value_as_string
+        execution_role = self.upstream(platform, PlatformOutputs.EXECUTION_ROLE_ARN)
+        subnets = network_list(self, account, "private_subnet_ids")
+        task_sg = self.upstream(edge, EdgeOutputs.TASK_SECURITY_GROUP_ID).value_as_string
+        target_group = self.upstream(edge, EdgeOutputs.TARGET_GROUP_ARN).value_as_string
+
+        container = ecs.CfnTaskDefinition.ContainerDefinitionProperty(
+            name=service,
+            image=spec.image,
+            essential=True,
+            port_mappings=[
+                ecs.CfnTaskDefinition.PortMappingProperty(container_port=spec.port, protocol="tcp")
+            ],
+            environment=self._environment(topology, service),
+            docker_labels=self._labels(topology, service),
+            log_configuration=ecs.CfnTaskDefinition.LogConfigurationProperty(
+                log_driver="awslogs",
+                options={
+                    "awslogs-group": log_group,
+                    "awslogs-region": self.region,
+                    "awslogs-stream-prefix": service,
+                },
+            ),
+        )
+        task_definition = ecs.CfnTaskDefinition(
+            self,
+            "TaskDefinition",
+            family=task_family(topology.name, service),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(spec.cpu),
+            memory=str(spec.memory),
+            execution_role_arn=execution_role.value_as_string,
+            container_definitions=[container],
+        )
+        acknowledge(
+            task_definition,
+            "AwsSolutions-ECS2",
+            "The environment holds only non-secret configuration: the service's name, "
+            "port and its peers' endpoint URLs (plus what the topology file sets).",
+        )
+        fargate = ecs.CfnService(
+            self,
+            "Service",
+            cluster=cluster,
+            launch_type="FARGATE",
+            task_definition=task_definition.ref,
+            desired_count=spec.desired_count,
+            network_configuration=ecs.CfnService.NetworkConfigurationProperty(
+                awsvpc_configuration=ecs.CfnService.AwsVpcConfigurationProperty(
+                    subnets=subnets,
+                    security_groups=[task_sg],
+                    assign_public_ip="DISABLED",
+                )
+            ),
+            load_balancers=[
+                ecs.CfnService.LoadBalancerProperty(
+                    container_name=service,
+                    container_port=spec.port,
+                    target_group_arn=target_group,
+                )
+            ],
+            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+            # A bad image rolls back and fails the deploy instead of hanging it (§3a);
+            # 100/200 keeps full capacity while new tasks start.
+            deployment_configuration=ecs.CfnService.DeploymentConfigurationProperty(
+                deployment_circuit_breaker=ecs.CfnService.DeploymentCircuitBreakerProperty(
+                    enable=True, rollback=True
+                ),
+                minimum_healthy_percent=100,
+                maximum_percent=200,
+            ),
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+        )
+        self.output(ServiceOutputs.ECS_SERVICE_ARN, fargate.ref)
+        self.output(ServiceOutputs.ECS_SERVICE_NAME, fargate.attr_name)
+        self.output(ServiceOutputs.TASK_DEFINITION_ARN, task_definition.ref)
+
+    def _environment(
+        self, topology: Topology, service: str
+    ) -> list[ecs.CfnTaskDefinition.KeyValuePairProperty]:
+        spec = topology.services[service]
+        # The topology's own variables first, so meshlink's names win on a clash.
+        env: dict[str, str] = dict(spec.environment)
+        env["SERVICE_NAME"] = service
+        env["PORT"] = str(spec.port)
+        for peer in spec.consumes:
+            dns = self.upstream(
+                f"endpoints:{service}", EndpointsOutputs.endpoint_dns(peer)
+            ).value_as_string
+            url = cdk.Fn.join("", ["http://", dns, f":{peer_port(topology, peer)}"])
+            env[env_var_for_peer(peer)] = url
+        return [
+            ecs.CfnTaskDefinition.KeyValuePairProperty(name=name, value=value)
+            for name, value in sorted(env.items())
+        ]
+
+    @staticmethod
+    def _labels(topology: Topology, service: str) -> dict[str, str] | None:
+        local = topology.services[service].local
+        if local is None or local.command is None:
+            return None
+        return {LOCAL_COMMAND_LABEL: json.dumps(local.command)}

@@ -1,0 +1,77 @@
+"""cfn-lint and cdk-nag (AwsSolutions) over every synthesized template of every mesh."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import lint
+
+from tests.unit.stacks.stacks_helpers import Mesh
+
+# Rules the stacks acknowledge, each with its reason next to the resource in the code.
+ACKNOWLEDGED = {
+    "AwsSolutions-ELB2",  # NLB access logs
+    "AwsSolutions-ECS2",  # non-secret environment variables
+    # ecr:GetAuthorizationToken on "*", only where an account runs private ECR images
+    "AwsSolutions-IAM5[Resource::*]",
+}
+
+
+def _is_network(mesh: Mesh, construct_path: str) -> bool:
+    top = construct_path.split("/", 1)[0]
+    return any(s.node.id == top for n, s in mesh.stacks.items() if n.startswith("network:"))
+
+
+def test_cfn_lint_finds_nothing(all_meshes: list[Mesh]) -> None:
+    for mesh in all_meshes:
+        for node, template in mesh.templates.items():
+            matches = lint(json.dumps(template), regions=[mesh.topology.region])
+            problems = [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches]
+            if node.startswith("network:"):
+                # The network stack has its own owner and tests: hold it to errors only.
+                problems = [p for p in problems if p.startswith("E")]
+            assert problems == [], (node, problems)
+
+
+def test_cdk_nag_aws_solutions_passes_on_the_service_stacks(all_meshes: list[Mesh]) -> None:
+    for mesh in all_meshes:
+        report = AwsSolutionsChecks(mesh.app, verbose=True).validate_scope(mesh.app)
+        findings = [
+            f"{violation.rule_name} at {resource.construct_path}: {violation.description}"
+            for violation in report.violations
+            for resource in violation.violating_resources
+            if not _is_network(mesh, resource.construct_path)
+        ]
+        assert findings == [], findings
+
+
+def _acknowledgements(scope: cdk.Stack) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for construct in scope.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                data: dict[str, Any] = entry.data
+                for rule, reason in data.items():
+                    found[re.sub(r"(?i)^annotation::", "", rule)] = reason
+    return found
+
+
+def test_every_acknowledgement_is_expected_and_justified(full_mesh: Mesh) -> None:
+    seen: set[str] = set()
+    for node, stack in full_mesh.stacks.items():
+        if node.startswith("network:"):
+            continue
+        for rule, reason in _acknowledgements(stack).items():
+            assert rule in ACKNOWLEDGED, (node, rule)
+            assert len(reason) > 40, (node, rule, reason)
+            seen.add(rule)
+    # payments runs a private ECR image: its account's role needs the ECR login.
+    assert seen == ACKNOWLEDGED
+    assert "AwsSolutions-IAM5[Resource::*]" in _acknowledgements(full_mesh.stacks["platform:money"])
+    assert "AwsSolutions-IAM5[Resource::*]" not in _acknowledgements(
+        full_mesh.stacks["platform:retail"]
+    )
