@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
-from meshlink.topology.naming import stack_name
-
-
-def logical_id(*parts: str) -> str:
-    """CamelCase alphanumeric id from free-form parts (CloudFormation logical ids)."""
-    words = re.split(r"[^A-Za-z0-9]+", " ".join(parts))
-    return "".join(word[:1].upper() + word[1:] for word in words if word)
+from meshlink.topology.naming import logical_id, stack_name
 
 
 class MeshStack(cdk.Stack):

@@ -8,7 +8,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import IConstruct
 
-from meshlink.stacks.base import MeshStack, logical_id
+from meshlink.stacks.base import MeshStack
+from meshlink.topology.naming import logical_id
 
 
 class PlatformOutputs:

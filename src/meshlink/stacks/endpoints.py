@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from meshlink.stacks.base import MeshStack, logical_id
+from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import (
     NO_EGRESS,
     EdgeOutputs,
@@ -15,6 +15,7 @@ from meshlink.stacks.common import (
     tcp_ingress_from_group,
 )
 from meshlink.topology.model import Topology
+from meshlink.topology.naming import logical_id
 
 # Resolver of graph.parameters that yields the consumer's private subnets whose zone id
 # the provider's endpoint service supports (DESIGN.md §3a: compare zone ids, not names).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 LOAD_BALANCER_NAME_LIMIT = 32  # NLB and target-group names
 STACK_NAME_LIMIT = 128
 
@@ -26,3 +28,9 @@ def default_role_arn(account_id: str, role: str | None) -> str:
     if role and role.startswith("arn:"):
         return role
     return f"arn:aws:iam::{account_id}:role/{role or 'MeshlinkDeploy'}"
+
+
+def logical_id(*parts: str) -> str:
+    """CamelCase alphanumeric id from free-form parts (CloudFormation logical ids)."""
+    words = re.split(r"[^A-Za-z0-9]+", " ".join(parts))
+    return "".join(word[:1].upper() + word[1:] for word in words if word)

@@ -15,6 +15,7 @@ from meshlink.topology.naming import (
     LOAD_BALANCER_NAME_LIMIT,
     STACK_NAME_LIMIT,
     load_balancer_name,
+    logical_id,
     stack_name,
 )
 from meshlink.topology.regions import az_count
@@ -76,6 +77,19 @@ def consumes_are_valid(topology: Topology, locations: Locations) -> Iterator[Pro
 
 
 def names_are_unique(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for group in ("accounts", "services", "external"):
+        for name in getattr(topology, group):
+            key = (group if group == "accounts" else "peer") + ":" + logical_id(name)
+            if key in seen and seen[key] != name:
+                yield _at_key(
+                    locations,
+                    (group, name),
+                    f"'{name}' and '{seen[key]}' give the same CloudFormation id "
+                    f"'{logical_id(name)}'",
+                    "names must differ by more than a hyphen",
+                )
+            seen.setdefault(key, name)
     for name in topology.external:
         if name in topology.services:
             yield _at_key(

@@ -77,3 +77,18 @@ def test_consuming_an_external_service_is_an_edge() -> None:
     topology = load_topology_text(text)
     assert ("user-service", "billing") in topology.edges()
     assert ("user-service", "billing") not in topology.internal_edges()
+
+
+def test_names_that_collide_as_cloudformation_ids_are_rejected() -> None:
+    text = VALID_YAML.replace(
+        "  notification-service:\n",
+        "  user-service-2:\n    account: notify\n"
+        "    port: 9000\n  user-service2:\n    account: notify\n    port: 9001\n"
+        "  notification-service:\n",
+    )
+    with pytest.raises(TopologyError) as caught:
+        load_topology_text(text)
+    (problem,) = caught.value.problems
+    assert problem.message == (
+        "'user-service2' and 'user-service-2' give the same CloudFormation id 'UserService2'"
+    )
