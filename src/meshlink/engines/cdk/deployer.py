@@ -1,0 +1,345 @@
+"""Deploy a synthesized template to CloudFormation through change sets.
+
+One code path for AWS and the local cloud: only the client handed in differs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from meshlink.engines.cdk.events import (
+    ChangeType,
+    DeleteResult,
+    DeployResult,
+    EventSink,
+    ResourceChange,
+    StackEvent,
+    StackPlan,
+)
+from meshlink.engines.cdk.templates import (
+    StackDeployError,
+    additions,
+    check_parameters,
+    resource_change,
+    template_body,
+)
+from meshlink.engines.cdk.waiting import (
+    Api,
+    EventTail,
+    Pacing,
+    error_message,
+    is_missing_stack,
+)
+from meshlink.errors import DeployError
+
+__all__ = ["Deployer", "StackDeployError", "check_parameters", "stack_tags"]
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline
+NO_CHANGE_MARKERS = ("didn't contain changes", "No updates are to be performed")
+DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+# Stacks in these states cannot be updated; deploy says so instead of guessing.
+STUCK = frozenset({"ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"})
+
+
+def stack_tags(mesh: str, node: str) -> dict[str, str]:
+    """The tags every meshlink stack carries (CloudFormation copies them to resources)."""
+    return {"meshlink:mesh": mesh, "meshlink:node": node}
+
+
+class Deployer:
+    """Change-set deployments of one account's stacks through `client` (boto3 cloudformation)."""
+
+    def __init__(
+        self, client: Any, *, on_event: EventSink | None = None, pacing: Pacing | None = None
+    ) -> None:
+        self.pacing = pacing or Pacing()
+        self.api = Api(client, self.pacing)
+        self.on_event = on_event
+
+    # -- reading -----------------------------------------------------------------
+
+    def describe(self, stack_name: str) -> dict[str, Any] | None:
+        """The stack's description, or None when it does not exist."""
+        try:
+            stacks = self.api("describe_stacks", StackName=stack_name).get("Stacks", [])
+        except Exception as exc:
+            if is_missing_stack(exc):
+                return None
+            raise
+        if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
+            return None
+        result: dict[str, Any] = stacks[0]
+        return result
+
+    def status(self, stack_name: str) -> str | None:
+        stack = self.describe(stack_name)
+        return None if stack is None else str(stack["StackStatus"])
+
+    def outputs(self, stack_name: str) -> dict[str, str]:
+        """The stack's outputs by key; DeployError when the stack does not exist."""
+        stack = self.describe(stack_name)
+        if stack is None:
+            raise DeployError(f"stack {stack_name} does not exist", hint="run `meshlink up`")
+        return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs") or []}
+
+    # -- planning ----------------------------------------------------------------
+
+    def diff(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any] | str,
+        *,
+        parameters: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> StackPlan:
+        """What a deploy would change: a change set created, described and deleted."""
+        stack = self._settled(stack_name)
+        status = None if stack is None else str(stack["StackStatus"])
+        if status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
+            # deploy deletes such a stack first; planning must not, so it lists the template.
+            return StackPlan(
+                stack_name, "CREATE", additions(template), recreate=status == "ROLLBACK_COMPLETE"
+            )
+        change_type: ChangeType = "CREATE" if status is None else "UPDATE"
+        change_set = self._create_change_set(stack_name, template, parameters, tags, change_type)
+        if change_set is None:
+            return StackPlan(stack_name, "UPDATE")
+        try:
+            described = self._wait_change_set(stack_name, change_set)
+        finally:
+            self._discard(stack_name, change_set["Id"], change_type, change_set["StackId"])
+        if described is None:
+            return StackPlan(stack_name, "UPDATE")
+        return StackPlan(stack_name, change_type, described)
+
+    # -- deploying ---------------------------------------------------------------
+
+    def deploy(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any] | str,
+        *,
+        parameters: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> DeployResult:
+        """Create or update the stack to `template`; 'unchanged' when there is nothing to do."""
+        stack = self._settled(stack_name)
+        status = None if stack is None else str(stack["StackStatus"])
+        if stack is not None and status in STUCK:
+            raise StackDeployError(
+                stack=stack_name,
+                status=status,
+                reason=f"the stack is in {status}: {stack.get('StackStatusReason') or ''}".strip(),
+                hint="fix or delete the stack (`meshlink down`), then deploy again",
+            )
+        if stack is not None and status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
+            # A failed first create, or a change set never executed: both only go away.
+            self._delete(stack_name, str(stack["StackId"]))
+            status = None
+        change_type: ChangeType = "CREATE" if status is None else "UPDATE"
+        change_set = self._create_change_set(stack_name, template, parameters, tags, change_type)
+        if change_set is None:
+            return DeployResult(stack_name, "unchanged", self.outputs(stack_name))
+        try:
+            changes = self._wait_change_set(stack_name, change_set)
+        except BaseException:
+            self._discard(stack_name, change_set["Id"], change_type, change_set["StackId"])
+            raise
+        if changes is None:
+            self._discard(stack_name, change_set["Id"], change_type, change_set["StackId"])
+            return DeployResult(
+                stack_name, "unchanged", self.outputs(stack_name), stack_id=change_set["StackId"]
+            )
+        self._execute(stack_name, change_set)
+        return DeployResult(
+            stack_name,
+            "created" if change_type == "CREATE" else "updated",
+            self.outputs(stack_name),
+            changes,
+            stack_id=change_set["StackId"],
+        )
+
+    def delete(self, stack_name: str) -> DeleteResult:
+        """Delete the stack and wait until it is gone; deleting nothing is fine."""
+        stack = self._settled(stack_name)
+        if stack is None:
+            return DeleteResult(stack_name, deleted=False)
+        self._delete(stack_name, str(stack["StackId"]))
+        return DeleteResult(stack_name, deleted=True)
+
+    # -- steps -------------------------------------------------------------------
+
+    def _settled(self, stack_name: str) -> dict[str, Any] | None:
+        """The stack once no operation is running on it (another run's, or a rollback)."""
+        stack = self.describe(stack_name)
+        if stack is None:
+            return None
+        status = str(stack["StackStatus"])
+        if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
+            tail = EventTail(self.api, str(stack["StackId"]), self.on_event)
+            tail.skip_existing()
+            self._wait(
+                stack_name, str(stack["StackId"]), tail, lambda s: not s.endswith("_IN_PROGRESS")
+            )
+            stack = self.describe(stack_name)
+        return stack
+
+    def _create_change_set(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any] | str,
+        parameters: Mapping[str, str] | None,
+        tags: Mapping[str, str] | None,
+        change_type: ChangeType,
+    ) -> dict[str, Any] | None:
+        """The new change set's ids; None when CloudFormation says at once nothing changes."""
+        check_parameters(stack_name, template, parameters or {})
+        body = template_body(template)
+        if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+            raise StackDeployError(
+                stack=stack_name,
+                reason=f"the template is {len(body.encode())} bytes, over CloudFormation's "
+                f"inline limit of {TEMPLATE_BODY_LIMIT}",
+                hint="split the stack into smaller ones",
+            )
+        try:
+            return self.api(
+                "create_change_set",
+                StackName=stack_name,
+                ChangeSetName=f"meshlink-{uuid.uuid4().hex[:16]}",
+                ChangeSetType=change_type,
+                TemplateBody=body,
+                Parameters=[
+                    {"ParameterKey": key, "ParameterValue": value}
+                    for key, value in sorted((parameters or {}).items())
+                ],
+                Capabilities=CAPABILITIES,
+                Tags=[{"Key": key, "Value": value} for key, value in sorted((tags or {}).items())],
+                Description="meshlink",
+            )
+        except Exception as exc:
+            if not hasattr(exc, "response"):
+                raise
+            reason = error_message(exc)
+            if any(marker in reason for marker in NO_CHANGE_MARKERS):
+                return None
+            raise StackDeployError(stack=stack_name, reason=reason) from exc
+
+    def _wait_change_set(
+        self, stack_name: str, change_set: dict[str, Any]
+    ) -> tuple[ResourceChange, ...] | None:
+        """The change set's resource changes once created; None when it changes nothing."""
+        wait = self.pacing.polls()
+        deadline = self.pacing.clock() + self.pacing.timeout
+        while True:
+            described = self.api("describe_change_set", ChangeSetName=change_set["Id"])
+            status = described.get("Status")
+            if status == "CREATE_COMPLETE":
+                break
+            if status == "FAILED":
+                reason = str(described.get("StatusReason") or "change set failed")
+                if any(marker in reason for marker in NO_CHANGE_MARKERS):
+                    return None
+                raise StackDeployError(stack=stack_name, reason=reason, status="FAILED")
+            if self.pacing.clock() > deadline:
+                raise StackDeployError(stack=stack_name, reason="timed out creating a change set")
+            wait()
+        changes = list(described.get("Changes", []))
+        while described.get("NextToken"):
+            described = self.api(
+                "describe_change_set",
+                ChangeSetName=change_set["Id"],
+                NextToken=described["NextToken"],
+            )
+            changes.extend(described.get("Changes", []))
+        return tuple(
+            resource_change(raw) for raw in changes if raw.get("Type", "Resource") == "Resource"
+        )
+
+    def _discard(
+        self, stack_name: str, change_set_id: str, change_type: str, stack_id: str
+    ) -> None:
+        """Delete an unexecuted change set, and the empty stack a CREATE one made."""
+        try:
+            self.api("delete_change_set", ChangeSetName=change_set_id)
+        except Exception as exc:
+            if not hasattr(exc, "response"):
+                raise
+        if change_type == "CREATE" and self.status(stack_name) == "REVIEW_IN_PROGRESS":
+            self._delete(stack_name, stack_id)
+
+    def _execute(self, stack_name: str, change_set: dict[str, Any]) -> None:
+        stack_id = str(change_set["StackId"])
+        tail = EventTail(self.api, stack_id, self.on_event)
+        tail.skip_existing()
+        try:
+            self.api("execute_change_set", ChangeSetName=change_set["Id"])
+        except Exception as exc:
+            if not hasattr(exc, "response"):
+                raise
+            tail.poll()
+            raise self._failure(stack_name, tail, None, error_message(exc)) from exc
+        self._wait(stack_name, stack_id, tail, lambda s: s in DONE)
+
+    def _delete(self, stack_name: str, stack_id: str) -> None:
+        tail = EventTail(self.api, stack_id, self.on_event)
+        tail.skip_existing()
+        try:
+            self.api("delete_stack", StackName=stack_id)
+        except Exception as exc:
+            if not hasattr(exc, "response"):
+                raise
+            tail.poll()
+            raise self._failure(stack_name, tail, None, error_message(exc)) from exc
+        self._wait(stack_name, stack_id, tail, lambda s: s == "DELETE_COMPLETE")
+
+    def _wait(
+        self, stack_name: str, stack_id: str, tail: EventTail, done: Callable[[str], bool]
+    ) -> str:
+        """Poll until the stack leaves *_IN_PROGRESS; raise unless `done(status)`."""
+        wait = self.pacing.polls()
+        deadline = self.pacing.clock() + self.pacing.timeout
+        while True:
+            tail.poll()
+            try:
+                stacks = self.api("describe_stacks", StackName=stack_id).get("Stacks", [])
+            except Exception as exc:
+                if not is_missing_stack(exc):
+                    raise
+                stacks = [{"StackStatus": "DELETE_COMPLETE"}]
+            status = str(stacks[0]["StackStatus"]) if stacks else "DELETE_COMPLETE"
+            if not status.endswith("_IN_PROGRESS"):
+                if done(status):
+                    return status
+                tail.poll()
+                reason = stacks[0].get("StackStatusReason") if stacks else None
+                raise self._failure(stack_name, tail, status, reason)
+            if self.pacing.clock() > deadline:
+                raise StackDeployError(
+                    stack=stack_name,
+                    status=status,
+                    reason=f"timed out after {self.pacing.timeout:.0f}s in {status}",
+                )
+            wait()
+
+    @staticmethod
+    def _failure(
+        stack_name: str, tail: EventTail, status: str | None, fallback: str | None
+    ) -> StackDeployError:
+        cause: StackEvent | None = tail.root_cause()
+        if cause is None or cause.is_stack:
+            return StackDeployError(
+                stack=stack_name,
+                status=status,
+                reason=(cause.reason if cause else None) or fallback or f"ended in {status}",
+            )
+        return StackDeployError(
+            stack=stack_name,
+            status=status,
+            logical_id=cause.logical_id,
+            resource_type=cause.resource_type,
+            reason=cause.reason or fallback or cause.status,
+        )

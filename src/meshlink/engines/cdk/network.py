@@ -1,0 +1,179 @@
+"""The CDK network engine: each account's network stack, deployed with the change-set deployer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+import meshlink
+from meshlink.engines.cdk.deployer import Deployer, stack_tags
+from meshlink.engines.cdk.events import DeleteResult, EventSink, StackPlan
+from meshlink.engines.cdk.synth import Synthesized, synth
+from meshlink.engines.cdk.waiting import Pacing
+from meshlink.engines.network_contract import NetworkOutputs
+from meshlink.errors import DeployError, UsageError
+from meshlink.topology.model import Topology
+from meshlink.topology.naming import stack_name
+
+KIND = "network"
+
+
+class ClientSource(Protocol):
+    """What the engine needs from meshlink.aws.sessions.SessionFactory."""
+
+    def client(self, account_id: str, service: str) -> Any: ...
+
+
+def network_cache_key(topology: Topology) -> str:
+    """Changes whenever a network template could: topology network inputs + versions."""
+    inputs = {
+        "meshlink": meshlink.__version__,
+        "aws-cdk-lib": _version("aws-cdk-lib"),
+        "mesh": topology.name,
+        "region": topology.region,
+        "network": topology.network.model_dump(mode="json", exclude={"engine", "state_bucket"}),
+        "accounts": {
+            key: {"id": account.id, "vpc_cidr": account.vpc_cidr}
+            for key, account in sorted(topology.accounts.items())
+        },
+    }
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    return f"network-{digest[:24]}"
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class CdkNetworkEngine:
+    """plan / apply / destroy / outputs for `network:<account>` nodes, through CloudFormation."""
+
+    name = "cdk"
+
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        sessions: ClientSource,
+        cache_dir: Path,
+        on_event: EventSink | None = None,
+        pacing: Pacing | None = None,
+    ) -> None:
+        self.topology = topology
+        self.sessions = sessions
+        self.cache_dir = cache_dir
+        self.on_event = on_event
+        self.pacing = pacing
+        self._synth_lock = threading.Lock()
+        self._synthesized: Synthesized | None = None
+
+    def stack_name(self, account: str) -> str:
+        return stack_name(self.topology.name, KIND, account)
+
+    def synthesized(self) -> Synthesized:
+        """Every account's network template, synthesized once (one Node start) and cached."""
+        from meshlink.stacks.network import build_network
+
+        with self._synth_lock:  # jsii is not thread-safe; accounts deploy in parallel
+            if self._synthesized is None:
+                self._synthesized = synth(
+                    build_network(self.topology),
+                    key=network_cache_key(self.topology),
+                    cache_dir=self.cache_dir,
+                )
+            return self._synthesized
+
+    def template(self, account: str) -> dict[str, Any]:
+        self._account_id(account)
+        return self.synthesized().template(self.stack_name(account))
+
+    def plan(self, account: str) -> StackPlan:
+        """The resource changes `apply` would make (a change set, never executed)."""
+        return self._deployer(account).diff(
+            self.stack_name(account), self.template(account), tags=self._tags(account)
+        )
+
+    def apply(self, account: str) -> NetworkOutputs:
+        """Deploy the account's network; its outputs, normalised to the contract."""
+        from meshlink.stacks.network import contract_outputs
+
+        result = self._deployer(account).deploy(
+            self.stack_name(account), self.template(account), tags=self._tags(account)
+        )
+        try:
+            outputs = contract_outputs(result.outputs)
+        except KeyError as exc:
+            raise DeployError(
+                f"stack {result.stack}: {exc.args[0]}",
+                hint="the stack was not deployed by this meshlink version; run `meshlink up`",
+            ) from exc
+        vpc_id = str(outputs["vpc_id"])
+        try:
+            strip_default_security_group(
+                self.sessions.client(self._account_id(account), "ec2"), vpc_id
+            )
+        except Exception as exc:
+            if not hasattr(exc, "response"):  # botocore ClientError: say what it was for
+                raise
+            raise DeployError(
+                f"cannot empty the default security group of {vpc_id}: {exc}",
+                hint="the deploy role needs ec2:RevokeSecurityGroupIngress/Egress",
+            ) from exc
+        return outputs
+
+    def destroy(self, account: str) -> DeleteResult:
+        """Delete the account's network stack (nothing to do when it is not there)."""
+        return self._deployer(account).delete(self.stack_name(account))
+
+    def outputs(self, account: str) -> NetworkOutputs:
+        """The deployed network's outputs, normalised to the contract."""
+        from meshlink.stacks.network import contract_outputs
+
+        raw = self._deployer(account).outputs(self.stack_name(account))
+        try:
+            return contract_outputs(raw)
+        except KeyError as exc:
+            raise DeployError(f"stack {self.stack_name(account)}: {exc.args[0]}") from exc
+
+    def _account_id(self, account: str) -> str:
+        try:
+            return self.topology.accounts[account].id
+        except KeyError:
+            raise UsageError(f"no account {account!r} in mesh {self.topology.name}") from None
+
+    def _deployer(self, account: str) -> Deployer:
+        client = self.sessions.client(self._account_id(account), "cloudformation")
+        return Deployer(client, on_event=self.on_event, pacing=self.pacing)
+
+    def _tags(self, account: str) -> dict[str, str]:
+        return stack_tags(self.topology.name, f"{KIND}:{account}")
+
+
+def strip_default_security_group(ec2: Any, vpc_id: str) -> None:
+    """Remove every rule of the VPC's default security group (CloudFormation cannot).
+
+    Nothing meshlink creates uses the default group; empty, it cannot admit anything
+    that lands in it by accident.
+    """
+    groups = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"]
+    for group in groups:
+        if group.get("IpPermissions"):
+            ec2.revoke_security_group_ingress(
+                GroupId=group["GroupId"], IpPermissions=group["IpPermissions"]
+            )
+        if group.get("IpPermissionsEgress"):
+            ec2.revoke_security_group_egress(
+                GroupId=group["GroupId"], IpPermissions=group["IpPermissionsEgress"]
+            )

@@ -1,0 +1,169 @@
+"""CloudFormation calls with throttling retries, and the stack-event tail used while waiting."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from meshlink.engines.cdk.events import EventSink, StackEvent
+
+# Error codes AWS (and the local cloud) use when a caller goes too fast.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "SlowDown",
+    }
+)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def error_message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        message = response.get("Error", {}).get("Message")
+        if message:
+            return str(message)
+    return str(exc)
+
+
+def is_missing_stack(exc: BaseException) -> bool:
+    return error_code(exc) == "ValidationError" and "does not exist" in error_message(exc)
+
+
+@dataclass
+class Pacing:
+    """Timing knobs: polls start fast and slow down, so the local cloud answers in
+    milliseconds while real AWS is not polled more than every `poll_max` seconds."""
+
+    poll_min: float = 0.05
+    poll_max: float = 5.0
+    timeout: float = 3600.0
+    throttle_retries: int = 8
+    throttle_base: float = 0.5
+    throttle_cap: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    jitter: Callable[[], float] = random.random
+
+    def polls(self) -> Callable[[], None]:
+        """A sleeper that waits a little longer on each call, up to poll_max."""
+        interval = [self.poll_min]
+
+        def wait() -> None:
+            self.sleep(interval[0])
+            interval[0] = min(self.poll_max, interval[0] * 1.5)
+
+        return wait
+
+
+class Api:
+    """A CloudFormation client whose calls are retried, with full jitter, when throttled.
+
+    botocore's own retries (adaptive mode, set by the session factory) come first;
+    these cover long waits, where many polls in a row may be throttled.
+    """
+
+    def __init__(self, client: Any, pacing: Pacing) -> None:
+        self.client = client
+        self.pacing = pacing
+
+    def __call__(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        method = getattr(self.client, operation)
+        attempt = 0
+        while True:
+            try:
+                result: dict[str, Any] = method(**kwargs)
+                return result
+            except Exception as exc:
+                if (
+                    error_code(exc) not in THROTTLING_CODES
+                    or attempt >= self.pacing.throttle_retries
+                ):
+                    raise
+                ceiling = min(self.pacing.throttle_cap, self.pacing.throttle_base * 2**attempt)
+                self.pacing.sleep(self.pacing.jitter() * ceiling)
+                attempt += 1
+
+
+def to_event(raw: dict[str, Any]) -> StackEvent:
+    return StackEvent(
+        stack=str(raw.get("StackName", "")),
+        logical_id=str(raw.get("LogicalResourceId", "")),
+        resource_type=str(raw.get("ResourceType", "")),
+        status=str(raw.get("ResourceStatus", "")),
+        reason=raw.get("ResourceStatusReason") or None,
+        physical_id=raw.get("PhysicalResourceId") or None,
+        timestamp=raw.get("Timestamp"),
+    )
+
+
+class EventTail:
+    """Follows a stack's events from a point on, oldest first, like `tail -f`."""
+
+    def __init__(self, api: Api, stack_id: str, sink: EventSink | None) -> None:
+        self.api = api
+        self.stack_id = stack_id
+        self.sink = sink
+        self.seen: list[StackEvent] = []
+        self._marker: str | None = None
+
+    def skip_existing(self) -> None:
+        """Start after the newest event the stack has now (the previous operation's)."""
+        try:
+            page = self.api("describe_stack_events", StackName=self.stack_id)
+        except Exception as exc:
+            if is_missing_stack(exc):
+                return
+            raise
+        events = page.get("StackEvents", [])
+        if events:
+            self._marker = events[0]["EventId"]
+
+    def poll(self) -> list[StackEvent]:
+        """New events since the last poll, oldest first; each also goes to the sink."""
+        fresh: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StackName": self.stack_id}
+        while True:
+            page = self.api("describe_stack_events", **kwargs)
+            for raw in page.get("StackEvents", []):
+                if raw["EventId"] == self._marker:
+                    break
+                fresh.append(raw)
+            else:
+                token = page.get("NextToken")
+                if token:
+                    kwargs["NextToken"] = token
+                    continue
+            break
+        if fresh:
+            self._marker = fresh[0]["EventId"]
+        events = [to_event(raw) for raw in reversed(fresh)]
+        for event in events:
+            self.seen.append(event)
+            if self.sink is not None:
+                self.sink(event)
+        return events
+
+    def root_cause(self) -> StackEvent | None:
+        """The first resource failure of this operation: the one that caused the rest."""
+        failures = [e for e in self.seen if e.failed and not e.is_stack]
+        real = [e for e in failures if not (e.reason or "").endswith("cancelled")]
+        if real or failures:
+            return (real or failures)[0]
+        stack_failures = [e for e in self.seen if e.failed or "ROLLBACK" in e.status]
+        return next((e for e in stack_failures if e.reason), None)

@@ -1,0 +1,226 @@
+"""The deployer's decisions, against a scripted CloudFormation double (real runs: functional/)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from meshlink.engines.cdk.deployer import Deployer, StackDeployError, check_parameters
+from meshlink.engines.cdk.events import StackEvent
+from meshlink.engines.cdk.templates import template_fingerprint
+from meshlink.engines.cdk.waiting import Api, EventTail, Pacing
+
+TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+
+
+def client_error(code: str, message: str = "boom") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "Operation")
+
+
+class Fake:
+    """Answers each operation from a queue of scripted responses (or raises them)."""
+
+    def __init__(self, **script: list[Any]) -> None:
+        self.script = {op: list(responses) for op, responses in script.items()}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
+        def call(**kwargs: Any) -> dict[str, Any]:
+            self.calls.append((operation, kwargs))
+            queue = self.script.get(operation)
+            if not queue:
+                raise AssertionError(f"unexpected call {operation}({kwargs})")
+            answer = queue[0] if len(queue) == 1 else queue.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return dict(answer)
+
+        return call
+
+    def ops(self) -> list[str]:
+        return [op for op, _ in self.calls]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def pacing(clock: Clock, **overrides: Any) -> Pacing:
+    return Pacing(sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 0.5, **overrides)
+
+
+def stack(status: str, **extra: Any) -> dict[str, Any]:
+    return {"Stacks": [{"StackName": "s", "StackId": "id-s", "StackStatus": status, **extra}]}
+
+
+def event(n: int, logical: str, status: str, reason: str | None = None,
+          type_: str = "AWS::EC2::Subnet") -> dict[str, Any]:  # fmt: skip
+    return {"EventId": f"e{n}", "StackName": "s", "LogicalResourceId": logical,
+            "ResourceType": type_, "ResourceStatus": status, "ResourceStatusReason": reason,
+            "Timestamp": datetime(2026, 1, 1, tzinfo=UTC)}  # fmt: skip
+
+
+def test_throttled_calls_are_retried_with_jittered_backoff() -> None:
+    clock = Clock()
+    fake = Fake(describe_stacks=[client_error("Throttling"), client_error("Throttling"),
+                                 stack("CREATE_COMPLETE")])  # fmt: skip
+    api = Api(fake, pacing(clock, throttle_base=1.0))
+    assert api("describe_stacks", StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert clock.sleeps == [0.5, 1.0]  # jitter 0.5 of 1s, then of 2s
+
+    always = Api(
+        Fake(describe_stacks=[client_error("Throttling")]), pacing(clock, throttle_retries=2)
+    )
+    with pytest.raises(ClientError):
+        always("describe_stacks", StackName="s")
+    other = Fake(describe_stacks=[client_error("AccessDenied")])
+    with pytest.raises(ClientError):
+        Api(other, pacing(clock))("describe_stacks", StackName="s")
+    assert len(other.calls) == 1
+
+
+def test_polls_start_fast_and_slow_down() -> None:
+    clock = Clock()
+    wait = pacing(clock, poll_min=0.1, poll_max=0.3).polls()
+    for _ in range(5):
+        wait()
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3, 0.3])
+
+
+def test_event_tail_pages_stops_at_marker_and_finds_root_cause() -> None:
+    # Newest first, as CloudFormation returns them; e1 belongs to an older operation.
+    fake = Fake(describe_stack_events=[
+        {"StackEvents": [event(1, "s", "UPDATE_COMPLETE", type_="AWS::CloudFormation::Stack")]},
+        {"StackEvents": [event(5, "B", "CREATE_FAILED", "Resource creation cancelled"),
+                         event(4, "A", "CREATE_FAILED", "bad CIDR")], "NextToken": "t"},
+        {"StackEvents": [event(3, "B", "CREATE_IN_PROGRESS"), event(2, "A", "CREATE_IN_PROGRESS"),
+                         event(1, "s", "UPDATE_COMPLETE", type_="AWS::CloudFormation::Stack")]},
+        {"StackEvents": [event(5, "B", "CREATE_FAILED")]},
+    ])  # fmt: skip
+    seen: list[StackEvent] = []
+    tail = EventTail(Api(fake, pacing(Clock())), "id-s", seen.append)
+    tail.skip_existing()
+    assert [e.logical_id for e in tail.poll()] == ["A", "B", "A", "B"]
+    assert [e.status for e in seen] == ["CREATE_IN_PROGRESS"] * 2 + ["CREATE_FAILED"] * 2
+    assert tail.poll() == []  # nothing newer than e5
+    cause = tail.root_cause()
+    assert cause is not None and (cause.logical_id, cause.reason) == ("A", "bad CIDR")
+
+
+def test_no_change_change_set_is_reported_unchanged_and_deleted() -> None:
+    outputs = {"Outputs": [{"OutputKey": "TopicArn", "OutputValue": "arn:x"}]}
+    fake = Fake(
+        describe_stacks=[stack("UPDATE_COMPLETE", **outputs)],
+        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "FAILED", "StatusReason": "The submitted information "
+                              "didn't contain changes. Submit different information."}],
+        delete_change_set=[{}],
+    )  # fmt: skip
+    result = Deployer(fake, pacing=pacing(Clock())).deploy("s", TEMPLATE)
+    assert (result.outcome, result.outputs) == ("unchanged", {"TopicArn": "arn:x"})
+    assert "execute_change_set" not in fake.ops()
+    assert ("delete_change_set", {"ChangeSetName": "cs-1"}) in fake.calls
+    create = dict(fake.calls)["create_change_set"]
+    assert create["ChangeSetType"] == "UPDATE"
+    assert create["Capabilities"] == ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+
+
+def test_failed_update_names_the_resource() -> None:
+    fake = Fake(
+        describe_stacks=[stack("UPDATE_COMPLETE"), stack("UPDATE_IN_PROGRESS"),
+                         stack("UPDATE_ROLLBACK_COMPLETE")],
+        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "CREATE_PENDING"}, {"Status": "CREATE_COMPLETE",
+            "Changes": [{"Type": "Resource", "ResourceChange": {"Action": "Modify",
+                "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic",
+                "Replacement": "True"}}]}],
+        describe_stack_events=[{"StackEvents": []},
+                               {"StackEvents": [event(2, "Topic", "UPDATE_FAILED", "denied")]}],
+        execute_change_set=[{}],
+    )  # fmt: skip
+    deployer = Deployer(fake, pacing=pacing(Clock()))
+    with pytest.raises(StackDeployError) as caught:
+        deployer.deploy("s", TEMPLATE)
+    error = caught.value
+    assert (error.logical_id, error.reason, error.status) == (
+        "Topic",
+        "denied",
+        "UPDATE_ROLLBACK_COMPLETE",
+    )
+    assert error.message == "stack s: Topic (AWS::EC2::Subnet) failed: denied"
+
+
+def test_waiting_gives_up_after_the_timeout() -> None:
+    clock = Clock()
+    fake = Fake(
+        describe_stacks=[stack("DELETE_IN_PROGRESS")],
+        describe_stack_events=[{"StackEvents": []}],
+    )
+    deployer = Deployer(fake, pacing=pacing(clock, timeout=10, poll_max=2))
+    with pytest.raises(StackDeployError, match="timed out after 10s in DELETE_IN_PROGRESS"):
+        deployer.delete("s")
+    assert 10 < clock.now < 13
+
+
+def test_plan_of_a_rolled_back_stack_changes_nothing() -> None:
+    fake = Fake(describe_stacks=[stack("ROLLBACK_COMPLETE")])
+    plan = Deployer(fake, pacing=pacing(Clock())).diff("s", TEMPLATE)
+    assert plan.recreate and plan.change_type == "CREATE" and not plan.unchanged
+    assert [(c.action, c.logical_id) for c in plan.changes] == [("Add", "Topic")]
+    assert plan.counts() == {"add": 1, "change": 0, "remove": 0}
+    assert fake.ops() == ["describe_stacks"]
+
+
+def test_a_refused_delete_is_a_deploy_error() -> None:
+    fake = Fake(
+        describe_stacks=[stack("CREATE_COMPLETE")],
+        describe_stack_events=[{"StackEvents": []}],
+        delete_stack=[client_error("ValidationError", "Stack s is protected")],
+    )
+    with pytest.raises(StackDeployError, match="the stack failed: Stack s is protected"):
+        Deployer(fake, pacing=pacing(Clock())).delete("s")
+
+
+def test_stuck_stack_is_an_error_with_a_hint() -> None:
+    fake = Fake(describe_stacks=[stack("UPDATE_ROLLBACK_FAILED", StackStatusReason="oops")])
+    with pytest.raises(StackDeployError, match="UPDATE_ROLLBACK_FAILED: oops") as caught:
+        Deployer(fake, pacing=pacing(Clock())).deploy("s", TEMPLATE)
+    assert caught.value.hint and "meshlink down" in caught.value.hint
+
+
+def test_missing_stack_deletes_nothing() -> None:
+    fake = Fake(describe_stacks=[client_error("ValidationError", "Stack with id s does not exist")])
+    assert not Deployer(fake, pacing=pacing(Clock())).delete("s").deleted
+    assert fake.ops() == ["describe_stacks"]
+
+
+def test_parameters_and_size_are_checked_before_calling_aws() -> None:
+    template = {"Parameters": {"A": {"Type": "String"}, "B": {"Type": "String", "Default": "x"}},
+                "Resources": TEMPLATE["Resources"]}  # fmt: skip
+    check_parameters("s", template, {"A": "1"})
+    with pytest.raises(StackDeployError, match=r"not in the template: C; .*without a value: A"):
+        check_parameters("s", template, {"C": "1"})
+    huge = {"Resources": {f"T{i}": {"Type": "AWS::SNS::Topic"} for i in range(2000)}}
+    fake = Fake(describe_stacks=[client_error("ValidationError", "Stack s does not exist")])
+    with pytest.raises(StackDeployError, match="inline limit"):
+        Deployer(fake, pacing=pacing(Clock())).deploy("s", huge)
+    assert "create_change_set" not in fake.ops()
+
+
+def test_fingerprint_ignores_key_order_not_values() -> None:
+    a = template_fingerprint({"Resources": {"A": {"Type": "X"}, "B": {"Type": "Y"}}}, {"P": "1"})
+    b = template_fingerprint('{"Resources": {"B": {"Type": "Y"}, "A": {"Type": "X"}}}', {"P": "1"})
+    assert a == b and a.startswith("sha256:")
+    assert a != template_fingerprint(
+        {"Resources": {"A": {"Type": "X"}, "B": {"Type": "Y"}}}, {"P": "2"}
+    )
