@@ -108,10 +108,16 @@ def test_module_outputs_equal_the_contract_and_the_generated_root(tmp_path: Path
             "services": {"svc": {"account": "users", "port": 80}},
         }
     )
-    root = build_root(topology, "users", workdir=workdir_for(tmp_path, topology, "users"))
+    workdir = workdir_for(tmp_path, topology, "users")
+    root = build_root(topology, "users", workdir=workdir, zone_ids=["use1-az1", "use1-az2"])
     assert set(module["Outputs"]) == set(NETWORK_OUTPUTS) == set(root["output"])
-    # The root passes every input the module declares, and nothing else.
+    # The root passes every input the module declares, and nothing else; az_ids only
+    # when meshlink has picked the mesh's zone ids.
     assert set(root["module"]["network"]) - {"source"} == set(module["Variables"])
+    plain = build_root(topology, "users", workdir=workdir)
+    assert set(plain["module"]["network"]) - {"source"} == set(module["Variables"]) - {"az_ids"}
+    # (That az_ids is optional, i.e. defaults to null, the validation test plans for real.)
+    assert module["Variables"]["az_ids"]["Type"] == ["list", "string"]
 
 
 CASES = [
@@ -166,6 +172,16 @@ GOOD = {
         ({"az_count": 7}, "az_count must be a whole number from 1 to 6"),
         ({"nat_gateways": "two"}, "nat_gateways must be one of none, single, per_az"),
         ({"flow_log_retention_days": 10}, "flow_log_retention_days must be a retention"),
+        ({"az_ids": None}, None),
+        ({"az_ids": ["use1-az1", "use1-az4"]}, None),
+        ({"az_count": 3, "az_ids": ["euw1-az3", "euw1-az1", "euw1-az2"]}, None),
+        ({"az_ids": ["use1-az1"]}, "az_ids must list exactly az_count zone ids"),
+        ({"az_ids": []}, "az_ids must list exactly az_count zone ids"),
+        ({"az_count": 1, "az_ids": ["use1-az1", "use1-az2"]}, "exactly az_count zone ids"),
+        ({"az_ids": ["us-east-1a", "us-east-1b"]}, "az_ids must be zone ids such as use1-az1"),
+        ({"az_ids": ["use1-az1", "USE1-AZ2"]}, "az_ids must be zone ids such as use1-az1"),
+        ({"az_ids": ["use1-az1", "use1-az1x"]}, "az_ids must be zone ids such as use1-az1"),
+        ({"az_ids": ["use1-az2", "use1-az2"]}, "az_ids must not name a zone twice"),
     ],
 )
 def test_variable_validations_reject_bad_inputs(
@@ -212,9 +228,16 @@ def test_without_the_aws_provider_the_engine_fails_with_exit_3(
             "services": {"svc": {"account": "users", "port": 80}},
         }
     )
-    engine = TerraformNetworkEngine(topology, project_dir=tmp_path / "project")
+    looked_up: list[str] = []
+
+    def zone_ids() -> list[str]:
+        looked_up.append("zones")
+        return ["use1-az6"]
+
+    engine = TerraformNetworkEngine(topology, project_dir=tmp_path / "project", zone_ids=zone_ids)
     with pytest.raises(TerraformUnavailable) as caught:
         engine.apply("users")
+    assert looked_up == ["zones"]
     assert caught.value.exit_code == 3
     assert "cannot obtain its providers" in caught.value.message
     assert "hashicorp/aws" in caught.value.message
@@ -227,6 +250,18 @@ def test_without_the_aws_provider_the_engine_fails_with_exit_3(
     assert (engine.workdir("users") / written["module"]["network"]["source"]).resolve() == (
         module_dir().resolve()
     )
+    assert written["module"]["network"]["az_ids"] == ["use1-az6"]
+    # Reading outputs (or destroying) fails the same way, without looking zones up
+    # again, and leaves the zone ids of the root in place.
+    fresh = TerraformNetworkEngine(
+        topology, project_dir=tmp_path / "project", zone_ids=lambda: ["use1-az9"]
+    )
+    with pytest.raises(TerraformUnavailable):
+        fresh.outputs("users")
+    with pytest.raises(TerraformUnavailable):
+        fresh.destroy("users")
+    again = json.loads((engine.workdir("users") / "main.tf.json").read_text())
+    assert again["module"]["network"]["az_ids"] == ["use1-az6"]
 
 
 def test_provider_available_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

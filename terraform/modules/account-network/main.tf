@@ -1,6 +1,7 @@
 # One account's network for a meshlink mesh: a VPC with public, private and isolated
-# subnets in var.az_count availability zones, NAT as configured, flow logs, and a
-# default security group that admits nothing.
+# subnets in var.az_count availability zones (the zone ids in var.az_ids, or the
+# account's first zones), NAT as configured, flow logs, and a default security group
+# that admits nothing.
 
 data "aws_availability_zones" "available" {
   state = "available"
@@ -15,6 +16,11 @@ data "aws_availability_zones" "available" {
       condition     = length(self.names) >= var.az_count
       error_message = "The region has fewer available zones than az_count asks for."
     }
+
+    postcondition {
+      condition     = var.az_ids == null ? true : length(setsubtract(var.az_ids, self.zone_ids)) == 0
+      error_message = "This account does not offer every zone id in az_ids (or one is not an available, opt-in-free zone)."
+    }
   }
 }
 
@@ -26,9 +32,13 @@ module "subnets" {
 }
 
 locals {
-  # Zone names differ per account for the same physical zone; zone ids do not.
-  azs    = slice(data.aws_availability_zones.available.names, 0, var.az_count)
-  az_ids = slice(data.aws_availability_zones.available.zone_ids, 0, var.az_count)
+  # Zone names differ per account for the same physical zone; zone ids do not. With
+  # az_ids the subnets are placed by id (every account of a mesh then shares its zones,
+  # which PrivateLink needs); the names are only looked up for tags and outputs.
+  by_zone_id = var.az_ids != null
+  zone_names = zipmap(data.aws_availability_zones.available.zone_ids, data.aws_availability_zones.available.names)
+  az_ids     = local.by_zone_id ? var.az_ids : slice(data.aws_availability_zones.available.zone_ids, 0, var.az_count)
+  azs        = [for id in local.az_ids : local.zone_names[id]]
 
   nat_count = {
     none   = 0
@@ -63,7 +73,8 @@ resource "aws_subnet" "public" {
 
   vpc_id                  = aws_vpc.this.id
   cidr_block              = module.subnets.public[count.index]
-  availability_zone       = local.azs[count.index]
+  availability_zone       = local.by_zone_id ? null : local.azs[count.index]
+  availability_zone_id    = local.by_zone_id ? local.az_ids[count.index] : null
   map_public_ip_on_launch = false
 
   tags = merge(var.tags, {
@@ -75,9 +86,10 @@ resource "aws_subnet" "public" {
 resource "aws_subnet" "private" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = module.subnets.private[count.index]
-  availability_zone = local.azs[count.index]
+  vpc_id               = aws_vpc.this.id
+  cidr_block           = module.subnets.private[count.index]
+  availability_zone    = local.by_zone_id ? null : local.azs[count.index]
+  availability_zone_id = local.by_zone_id ? local.az_ids[count.index] : null
 
   tags = merge(var.tags, {
     Name                   = "${var.name}-private-${local.azs[count.index]}"
@@ -88,9 +100,10 @@ resource "aws_subnet" "private" {
 resource "aws_subnet" "isolated" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = module.subnets.isolated[count.index]
-  availability_zone = local.azs[count.index]
+  vpc_id               = aws_vpc.this.id
+  cidr_block           = module.subnets.isolated[count.index]
+  availability_zone    = local.by_zone_id ? null : local.azs[count.index]
+  availability_zone_id = local.by_zone_id ? local.az_ids[count.index] : null
 
   tags = merge(var.tags, {
     Name                   = "${var.name}-isolated-${local.azs[count.index]}"

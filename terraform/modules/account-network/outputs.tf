@@ -12,12 +12,12 @@ output "vpc_cidr" {
 }
 
 output "azs" {
-  description = "Availability zone names used, in subnet order (names differ per account)."
+  description = "Availability zone names used, in subnet order: this account's names of az_ids (names differ per account)."
   value       = local.azs
 }
 
 output "az_ids" {
-  description = "Availability zone ids used, in subnet order (comparable across accounts)."
+  description = "Availability zone ids used, in subnet order: var.az_ids when set (comparable across accounts)."
   value       = local.az_ids
 }
 

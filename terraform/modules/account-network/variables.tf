@@ -69,3 +69,25 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "az_ids" {
+  description = "Zone ids to place the subnets in, one per az_count, e.g. [\"use1-az1\", \"use1-az4\"]. Zone ids name the same physical zone in every account, so a mesh picks them once for all its accounts; null takes the account's first az_count zones."
+  type        = list(string)
+  default     = null
+
+  # Cross-variable validation (var.az_count) needs Terraform 1.9 (versions.tf).
+  validation {
+    condition     = var.az_ids == null ? true : length(var.az_ids) == var.az_count
+    error_message = "az_ids must list exactly az_count zone ids."
+  }
+
+  validation {
+    condition     = var.az_ids == null ? true : alltrue([for id in var.az_ids : can(regex("^[a-z0-9]+-az[0-9]+$", id))])
+    error_message = "az_ids must be zone ids such as use1-az1, not zone names such as us-east-1a."
+  }
+
+  validation {
+    condition     = var.az_ids == null ? true : length(distinct(var.az_ids)) == length(var.az_ids)
+    error_message = "az_ids must not name a zone twice."
+  }
+}

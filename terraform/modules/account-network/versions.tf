@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6.0"
+  required_version = ">= 1.9.0" # cross-variable validation (az_ids vs az_count)
 
   required_providers {
     aws = {

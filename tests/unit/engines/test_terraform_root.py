@@ -19,6 +19,7 @@ from meshlink.engines.terraform.root import (
     module_inputs,
     workdir_for,
     write_root,
+    written_zone_ids,
 )
 from meshlink.topology.model import Topology
 
@@ -167,6 +168,37 @@ def test_module_call_passes_the_account_inputs(tmp_path: Path) -> None:
     assert module["flow_log_retention_days"] == 14
     assert module["name"] == "shop-notify"
     assert {k: v for k, v in module.items() if k != "source"} == module_inputs(top, "notify")
+
+
+def test_without_zone_ids_the_module_call_has_no_az_ids(tmp_path: Path) -> None:
+    module = root_of(topology(), "users", tmp_path)["module"]["network"]
+    assert "az_ids" not in module
+
+
+def test_zone_ids_are_passed_to_the_module_as_az_ids(tmp_path: Path) -> None:
+    top = topology()
+    zones = ("euw1-az3", "euw1-az1", "euw1-az2")
+    for account in top.accounts:
+        module = root_of(top, account, tmp_path, zone_ids=zones)["module"]["network"]
+        # The same ids, in the same order, for every account of the mesh: a plain list.
+        assert module["az_ids"] == ["euw1-az3", "euw1-az1", "euw1-az2"]
+        assert {k: v for k, v in module.items() if k != "source"} == module_inputs(
+            top, account, zones
+        )
+    assert "az_ids" not in module_inputs(top, "users")
+
+
+def test_write_root_records_the_zone_ids_and_reads_them_back(tmp_path: Path) -> None:
+    top = topology()
+    workdir = workdir_for(tmp_path, top, "users")
+    assert written_zone_ids(workdir / "main.tf.json") is None  # no file yet
+    path = write_root(top, "users", workdir=workdir, zone_ids=["euw1-az1", "euw1-az2"])
+    assert json.loads(path.read_text())["module"]["network"]["az_ids"] == ["euw1-az1", "euw1-az2"]
+    assert written_zone_ids(path) == ["euw1-az1", "euw1-az2"]
+    write_root(top, "users", workdir=workdir)
+    assert written_zone_ids(path) is None
+    path.write_text("{not json")
+    assert written_zone_ids(path) is None
 
 
 def test_module_source_is_a_relative_path_to_the_shipped_module(tmp_path: Path) -> None:

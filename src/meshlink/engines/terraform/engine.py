@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -12,7 +13,13 @@ from meshlink import subprocess_runner
 from meshlink.engines.network_contract import NetworkOutputs, normalise
 from meshlink.engines.terraform.events import ChangeSummary, ProgressCallback
 from meshlink.engines.terraform.provider import provider_available
-from meshlink.engines.terraform.root import ROOT_FILENAME, module_dir, workdir_for, write_root
+from meshlink.engines.terraform.root import (
+    ROOT_FILENAME,
+    module_dir,
+    workdir_for,
+    write_root,
+    written_zone_ids,
+)
 from meshlink.engines.terraform.runner import TerraformExecutable, TerraformRunner
 from meshlink.errors import DeployError, MeshlinkError
 from meshlink.topology.model import Topology
@@ -76,6 +83,12 @@ class TerraformNetworkEngine:
     (see root.py). `progress` receives typed events (events.py) and is called from the
     threads that run the accounts, so it must be thread-safe. `local_endpoint` is the
     local cloud's URL for `target: local` (default http://localhost:$MESHLINK_LOCAL_PORT).
+
+    `zone_ids` returns the mesh's zone ids (meshlink.deploy.zones.common_zone_ids), in
+    which every account's subnets are placed so that PrivateLink consumers share zones
+    with providers. It is called at most once, and only by plan/apply: destroy and
+    outputs reuse the zone ids of the root already written (looking zones up needs every
+    account's credentials, and reading or deleting a network must not).
     """
 
     name = "terraform"
@@ -90,6 +103,7 @@ class TerraformNetworkEngine:
         progress: ProgressCallback | None = None,
         executable: TerraformExecutable | None = None,
         max_parallel: int = DEFAULT_MAX_PARALLEL,
+        zone_ids: Callable[[], Sequence[str]] | None = None,
     ):
         self.topology = topology
         self.project_dir = Path(project_dir)
@@ -98,6 +112,9 @@ class TerraformNetworkEngine:
         self.progress = progress
         self.executable = executable
         self.max_parallel = max_parallel
+        self.zone_ids = zone_ids
+        self._mesh_zone_ids: tuple[str, ...] | None = None
+        self._zone_lock = threading.Lock()
 
     # -- one account (the shared engine interface) --------------------------------
 
@@ -112,15 +129,33 @@ class TerraformNetworkEngine:
             progress=self.progress,
         )
 
-    def prepare(self, account: str) -> TerraformRunner:
-        """Write the account's main.tf.json and init it unless nothing changed since."""
+    def mesh_zone_ids(self) -> tuple[str, ...] | None:
+        """The mesh's zone ids from the `zone_ids` callable, evaluated once (None without one)."""
+        if self.zone_ids is None:
+            return None
+        # Accounts run in threads; the first one looks the zones up, the others wait.
+        with self._zone_lock:
+            if self._mesh_zone_ids is None:
+                self._mesh_zone_ids = tuple(self.zone_ids())
+            return self._mesh_zone_ids
+
+    def prepare(self, account: str, *, resolve_zones: bool = True) -> TerraformRunner:
+        """Write the account's main.tf.json and init it unless nothing changed since.
+
+        With `resolve_zones` the root gets the mesh's zone ids (mesh_zone_ids); without,
+        it keeps those of the root already written, so the file does not change.
+        """
         workdir = self.workdir(account)
+        zone_ids = (
+            self.mesh_zone_ids() if resolve_zones else written_zone_ids(workdir / ROOT_FILENAME)
+        )
         path = write_root(
             self.topology,
             account,
             workdir=workdir,
             module_source=self.module_source,
             local_endpoint=self.local_endpoint,
+            zone_ids=zone_ids,
         )
         runner = self.runner(account)
         stamp = workdir / ".terraform" / _INIT_STAMP
@@ -152,11 +187,11 @@ class TerraformNetworkEngine:
         """Delete everything the account's root manages (nothing to do if never applied)."""
         if not (self.workdir(account) / ROOT_FILENAME).is_file():
             return ChangeSummary(account, "destroy")
-        return self.prepare(account).destroy()
+        return self.prepare(account, resolve_zones=False).destroy()
 
     def outputs(self, account: str) -> NetworkOutputs:
         """The account's network outputs from Terraform state, normalised."""
-        return self._outputs(self.prepare(account))
+        return self._outputs(self.prepare(account, resolve_zones=False))
 
     def available(self, account: str | None = None) -> tuple[bool, str]:
         """Whether the aws provider can be had (see provider_available)."""

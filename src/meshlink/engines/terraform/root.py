@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from meshlink.topology.naming import default_role_arn
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"  # the module's versions.tf says the same
-TERRAFORM_VERSION = ">= 1.6.0"
+TERRAFORM_VERSION = ">= 1.9.0"  # the module's cross-variable validation (az_ids vs az_count)
 TERRAFORM_VERSION_S3 = ">= 1.10.0"  # the s3 backend's use_lockfile (no DynamoDB table)
 MODULE_NAME = "network"
 ROOT_FILENAME = "main.tf.json"
@@ -153,11 +154,17 @@ def log_retention_days(days: int) -> int:
     return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
 
 
-def module_inputs(topology: Topology, name: str) -> dict[str, Any]:
-    """The account-network module's inputs for account `name`."""
+def module_inputs(
+    topology: Topology, name: str, zone_ids: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The account-network module's inputs for account `name`.
+
+    `zone_ids` are the mesh's zone ids (the same for every account): the module places
+    the subnets by zone id. Without them it takes the account's first az_count zones.
+    """
     account = topology.accounts[name]
     options = topology.network
-    return {
+    inputs: dict[str, Any] = {
         "name": f"{topology.name}-{name}",
         "vpc_cidr": account.vpc_cidr,
         "az_count": options.az_count,
@@ -166,6 +173,9 @@ def module_inputs(topology: Topology, name: str) -> dict[str, Any]:
         "flow_log_retention_days": log_retention_days(options.flow_log_retention_days),
         "tags": _tags(topology, name),
     }
+    if zone_ids is not None:
+        inputs["az_ids"] = list(zone_ids)
+    return inputs
 
 
 def build_root(
@@ -175,8 +185,9 @@ def build_root(
     workdir: Path,
     module_source: Path | None = None,
     local_endpoint: str | None = None,
+    zone_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The main.tf.json document of one account's root module."""
+    """The main.tf.json document of one account's root module (see module_inputs)."""
     spec = topology.accounts[account]
     endpoint = local_endpoint or default_local_endpoint()
     source = _module_source(module_source or module_dir(), workdir)
@@ -192,7 +203,7 @@ def build_root(
             "backend": _backend(topology, account, spec, endpoint),
         },
         "provider": {"aws": [_provider(topology, account, spec, endpoint)]},
-        "module": {MODULE_NAME: {"source": source, **module_inputs(topology, account)}},
+        "module": {MODULE_NAME: {"source": source, **module_inputs(topology, account, zone_ids)}},
         "output": {
             name: {"value": f"${{module.{MODULE_NAME}.{name}}}"} for name in NETWORK_OUTPUTS
         },
@@ -211,6 +222,7 @@ def write_root(
     workdir: Path,
     module_source: Path | None = None,
     local_endpoint: str | None = None,
+    zone_ids: Sequence[str] | None = None,
 ) -> Path:
     """Write main.tf.json into `workdir` (only when its content changed); return its path."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -222,8 +234,21 @@ def write_root(
             workdir=workdir,
             module_source=module_source,
             local_endpoint=local_endpoint,
+            zone_ids=zone_ids,
         )
     )
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def written_zone_ids(path: Path) -> list[str] | None:
+    """The zone ids a previously written main.tf.json passes (None: none, or no file)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        zone_ids = document["module"][MODULE_NAME].get("az_ids")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if isinstance(zone_ids, list) and all(isinstance(z, str) for z in zone_ids):
+        return zone_ids
+    return None
