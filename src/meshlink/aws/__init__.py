@@ -1,0 +1,1 @@
+"""AWS access: one session factory per run (per-account sessions, local endpoint, retries)."""

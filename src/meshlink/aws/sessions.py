@@ -1,0 +1,204 @@
+"""THE session factory: a boto3 session/client per (account, service), local or AWS.
+
+* ``target="local"``: base credentials ``meshlink``/``meshlink`` against the local
+  cloud's endpoint, then ``sts:AssumeRole`` into ``arn:aws:iam::<id>:role/<role>``;
+  the returned credentials act in account ``<id>`` (any 12-digit id works).
+* ``target="aws"``: the account's ``profile`` if set, else its ``role`` (default
+  ``MeshlinkDeploy``) assumed from the default credential chain, refreshed before expiry.
+
+Clients use botocore's ``adaptive`` retry mode (client-side rate limiting plus
+jittered backoff on throttling). Sessions and clients are cached and thread-safe to get.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from meshlink.errors import EnvironmentProblem, UsageError
+from meshlink.topology.naming import default_role_arn
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+
+    from meshlink.topology.model import Account, Topology
+
+Target = Literal["local", "aws"]
+LOCAL_ACCESS_KEY = "meshlink"
+LOCAL_SECRET_KEY = "meshlink"  # noqa: S105 - the local cloud's fixed, documented credentials
+SESSION_NAME = "meshlink"
+ASSUME_DURATION = 3600
+
+
+class SessionFactory:
+    """Per-account boto3 sessions and clients for one target and region."""
+
+    def __init__(
+        self,
+        target: Target,
+        region: str,
+        endpoint_url: str | None = None,
+        accounts: Mapping[str, Account] | None = None,
+        *,
+        max_attempts: int = 10,
+        session_name: str = SESSION_NAME,
+    ):
+        if target not in ("local", "aws"):
+            raise UsageError(f"unknown target {target!r}", hint="use 'local' or 'aws'")
+        if target == "local" and not endpoint_url:
+            raise UsageError(
+                "the local target needs the local cloud's endpoint URL",
+                hint="pass meshlink.localcloud.daemon.ensure_running().endpoint_url",
+            )
+        self.target: Target = target
+        self.region = region
+        self.endpoint_url = endpoint_url if target == "local" else endpoint_url or None
+        self.max_attempts = max_attempts
+        self.session_name = session_name
+        # Accounts are looked up by 12-digit id (the topology's keys are names).
+        self._accounts: dict[str, Account] = {a.id: a for a in (accounts or {}).values()}
+        self._lock = threading.RLock()
+        self._sessions: dict[str, boto3.Session] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._config: Config | None = None
+
+    @classmethod
+    def for_topology(cls, topology: Topology, endpoint_url: str | None = None) -> SessionFactory:
+        """A factory for the topology's target, region and accounts."""
+        return cls(topology.target, topology.region, endpoint_url, topology.accounts)
+
+    @property
+    def config(self) -> Config:
+        """botocore Config shared by every client: region and adaptive retries."""
+        if self._config is None:
+            from botocore.config import Config
+
+            self._config = Config(
+                region_name=self.region,
+                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                connect_timeout=10,
+                read_timeout=120,
+            )
+        return self._config
+
+    def role_arn(self, account_id: str) -> str:
+        """The role meshlink assumes in `account_id` (the topology's, else MeshlinkDeploy)."""
+        account = self._accounts.get(account_id)
+        return default_role_arn(account_id, account.role if account else None)
+
+    def session(self, account_id: str) -> boto3.Session:
+        """A boto3 session acting in `account_id` (cached)."""
+        with self._lock:
+            cached = self._sessions.get(account_id)
+            if cached is None:
+                cached = (
+                    self._local_session(account_id)
+                    if self.target == "local"
+                    else (self._aws_session(account_id))
+                )
+                self._sessions[account_id] = cached
+            return cached
+
+    def client(self, account_id: str, service: str) -> Any:
+        """A boto3 client for `service` in `account_id` (cached per account and service)."""
+        key = (account_id, service)
+        with self._lock:
+            cached = self._clients.get(key)
+            if cached is None:
+                kwargs: dict[str, Any] = {"config": self.config, "region_name": self.region}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                session: Any = self.session(account_id)
+                cached = session.client(service, **kwargs)
+                self._clients[key] = cached
+            return cached
+
+    # -- local -------------------------------------------------------------------------
+
+    def base_session(self) -> boto3.Session:
+        """The session before any AssumeRole (local: meshlink/meshlink; aws: default chain)."""
+        import boto3
+
+        if self.target == "local":
+            return boto3.Session(
+                aws_access_key_id=LOCAL_ACCESS_KEY,
+                aws_secret_access_key=LOCAL_SECRET_KEY,
+                region_name=self.region,
+            )
+        return boto3.Session(region_name=self.region)
+
+    def _assume(self, account_id: str, base: boto3.Session) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs: dict[str, Any] = {"config": self.config, "region_name": self.region}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        role_arn = self.role_arn(account_id)
+        try:
+            sts = base.client("sts", **kwargs)
+            response = sts.assume_role(
+                RoleArn=role_arn,
+                RoleSessionName=self.session_name,
+                DurationSeconds=ASSUME_DURATION,
+            )
+        except ClientError as error:
+            raise EnvironmentProblem(
+                f"cannot assume {role_arn}: {error}",
+                hint="check that the role exists and trusts your credentials",
+            ) from error
+        except BotoCoreError as error:
+            where = f"the local cloud at {self.endpoint_url}" if self.target == "local" else "STS"
+            hint = (
+                "start it with: meshlink local start"
+                if self.target == "local"
+                else "configure AWS credentials (aws configure, AWS_PROFILE, SSO login)"
+            )
+            raise EnvironmentProblem(f"cannot reach {where}: {error}", hint=hint) from error
+        credentials: dict[str, Any] = response["Credentials"]
+        return credentials
+
+    def _local_session(self, account_id: str) -> boto3.Session:
+        import boto3
+
+        credentials = self._assume(account_id, self.base_session())
+        return boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.region,
+        )
+
+    # -- aws ---------------------------------------------------------------------------
+
+    def _aws_session(self, account_id: str) -> boto3.Session:
+        import boto3
+        import botocore.session
+        from botocore.credentials import RefreshableCredentials
+
+        account = self._accounts.get(account_id)
+        if account is not None and account.profile:
+            return boto3.Session(profile_name=account.profile, region_name=self.region)
+        base = self.base_session()
+
+        def refresh() -> dict[str, str]:
+            creds = self._assume(account_id, base)
+            expiry = creds["Expiration"]
+            if isinstance(expiry, datetime):
+                expiry = expiry.astimezone(UTC).isoformat()
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": str(expiry),
+            }
+
+        refreshable = RefreshableCredentials.create_from_metadata(
+            metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
+        )
+        core: Any = botocore.session.get_session()
+        core._credentials = refreshable
+        core.set_config_variable("region", self.region)
+        return boto3.Session(botocore_session=core)

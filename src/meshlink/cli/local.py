@@ -1,0 +1,127 @@
+"""`meshlink local start|stop|status|logs`: the embedded local cloud."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from meshlink.cli.context import get_context
+
+local_app = typer.Typer(
+    name="local",
+    help="The local cloud: an AWS emulator on localhost (default port 4580).",
+    no_args_is_help=True,
+)
+
+STATE_DIR_OPTION = typer.Option(
+    None,
+    "--state-dir",
+    help="State directory (default $MESHLINK_STATE_DIR or ~/.local/state/meshlink).",
+)
+
+
+@local_app.command("start")
+def start(
+    ctx: typer.Context,
+    port: int | None = typer.Option(
+        None, "--port", help="Port on localhost (default $MESHLINK_LOCAL_PORT or 4580; 0 = any)."
+    ),
+    state_dir: Path | None = STATE_DIR_OPTION,
+) -> None:
+    """Start the local cloud in the background (does nothing if it already runs)."""
+    from meshlink.localcloud import daemon
+
+    cli = get_context(ctx)
+    began = time.perf_counter()
+    info = daemon.start(port=port, state_dir=state_dir)
+    if cli.json_output:
+        cli.emit_json({**info.to_dict(), "start_seconds": round(time.perf_counter() - began, 3)})
+        return
+    cli.console.print(f"local cloud running at [bold]{info.endpoint_url}[/bold] (pid {info.pid})")
+    cli.console.print(f"logs: {info.log_file}")
+
+
+@local_app.command("stop")
+def stop(ctx: typer.Context, state_dir: Path | None = STATE_DIR_OPTION) -> None:
+    """Stop the local cloud; everything it held is gone."""
+    from meshlink.localcloud import daemon
+
+    cli = get_context(ctx)
+    stopped = daemon.stop(state_dir)
+    if cli.json_output:
+        cli.emit_json({"stopped": stopped is not None, "pid": stopped.pid if stopped else None})
+        return
+    cli.console.print(
+        f"local cloud stopped (pid {stopped.pid})" if stopped else "local cloud was not running"
+    )
+
+
+@local_app.command("status")
+def status(
+    ctx: typer.Context,
+    state_dir: Path | None = STATE_DIR_OPTION,
+    json_flag: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
+) -> None:
+    """Endpoint, pid, uptime and resource counts; exit code 3 when not running."""
+    from meshlink.localcloud import daemon
+
+    cli = get_context(ctx)
+    report = daemon.status(state_dir)
+    if cli.json_output or json_flag:
+        cli.emit_json(report.to_dict())
+    elif not report.running:
+        cli.console.print(
+            "local cloud: [red]not running[/red]  (start it with: meshlink local start)"
+        )
+    else:
+        _render_status(cli.console, report)
+    if not report.running:
+        raise typer.Exit(3)
+
+
+def _render_status(console: object, report: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from meshlink.localcloud.daemon import LocalCloudStatus
+
+    assert isinstance(console, Console) and isinstance(report, LocalCloudStatus)
+    assert report.info is not None
+    console.print(f"local cloud: [green]running[/green] at [bold]{report.info.endpoint_url}[/bold]")
+    console.print(
+        f"pid {report.info.pid}, up {report.uptime_seconds or 0:.0f}s, logs {report.info.log_file}"
+    )
+    if not report.totals:
+        console.print("no resources yet")
+        return
+    table = Table("resource", "count")
+    for kind, count in sorted(report.totals.items()):
+        table.add_row(kind, str(count))
+    console.print(table)
+    console.print(f"accounts: {', '.join(sorted(report.accounts)) or '-'}")
+
+
+@local_app.command("logs")
+def logs(
+    ctx: typer.Context,
+    lines: int = typer.Option(100, "-n", "--lines", help="How many lines from the end."),
+    follow: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines."),
+    state_dir: Path | None = STATE_DIR_OPTION,
+) -> None:
+    """Print the local cloud's log."""
+    import sys
+
+    from meshlink.localcloud import daemon
+
+    sys.stdout.write(daemon.read_log(state_dir, lines))
+    sys.stdout.flush()
+    if follow:
+        for chunk in daemon.follow_log(state_dir):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(local_app, name="local")

@@ -1,0 +1,298 @@
+"""CloudFormation lifecycle closer to AWS than moto 5.2.5's.
+
+* Stacks created or updated through a change set get their ``Outputs`` (and exports).
+* A failing resource no longer turns the API call into an HTTP 500: the stack ends
+  ``ROLLBACK_COMPLETE`` / ``UPDATE_ROLLBACK_COMPLETE`` / ``DELETE_FAILED`` with the
+  AWS error in the events' ``ResourceStatusReason``, as deployers expect.
+* Every resource gets ``*_IN_PROGRESS`` / ``*_COMPLETE`` / ``*_FAILED`` stack events.
+* Resources created by a change set carry the ``aws:cloudformation:*`` tags.
+* A changed resource whose moto model cannot update is replaced (moto dropped it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from meshlink.localcloud.patches._util import patch
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def _operating_on(stack: Any) -> Iterator[None]:
+    previous = getattr(_local, "stack", None)
+    _local.stack = stack
+    try:
+        yield
+    finally:
+        _local.stack = previous
+
+
+def _stack() -> Any | None:
+    return getattr(_local, "stack", None)
+
+
+def reason_of(error: BaseException) -> str:
+    code = getattr(error, "code", None) or getattr(error, "error_type", None)
+    message = getattr(error, "message", None) or str(error) or repr(error)
+    if code:
+        return f"{message} (Service: {_service_of(error)}, Status Code: 400, Error Code: {code})"
+    return message
+
+
+def _service_of(error: BaseException) -> str:
+    parts = type(error).__module__.split(".")
+    return parts[1].capitalize() if len(parts) > 1 and parts[0] == "moto" else "CloudFormation"
+
+
+def _resource_event(
+    logical_id: str,
+    resource_type: str,
+    status: str,
+    physical_id: str = "",
+    reason: str | None = None,
+) -> None:
+    from moto.cloudformation.models import Event
+
+    stack = _stack()
+    if stack is None:
+        return
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=logical_id,
+            physical_resource_id=physical_id,
+            resource_type=resource_type,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
+
+
+def _physical_id(resource: Any) -> str:
+    return str(getattr(resource, "physical_resource_id", "") or "")
+
+
+def _tag_ec2(resources_map: Any, logical_id: str, resource: Any) -> None:
+    resource_any: Any = resource
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.core import TaggedEC2Resource
+
+    if not isinstance(resource, TaggedEC2Resource):
+        return
+    tags = dict(resources_map.tags)
+    tags.update(
+        {
+            "aws:cloudformation:stack-name": resources_map["AWS::StackName"],
+            "aws:cloudformation:stack-id": resources_map["AWS::StackId"],
+            "aws:cloudformation:logical-id": logical_id,
+        }
+    )
+    backend = ec2_backends[resources_map._account_id][resources_map._region_name]
+    with contextlib.suppress(Exception):
+        backend.create_tags([resource_any.physical_resource_id], tags)
+
+
+def _install_resource_hooks() -> None:
+    from moto.cloudformation import parsing
+
+    original_create = parsing.parse_and_create_resource
+    original_update = parsing.parse_and_update_resource
+
+    def parse_and_create_resource(
+        logical_id: str, resource_json: Any, resources_map: Any, account_id: str, region_name: str
+    ) -> Any:
+        resource_type = resource_json.get("Type", "")
+        condition = resource_json.get("Condition")
+        if condition and not resources_map.lazy_condition_map[condition]:
+            return None
+        _resource_event(logical_id, resource_type, "CREATE_IN_PROGRESS")
+        try:
+            resource = original_create(
+                logical_id, resource_json, resources_map, account_id, region_name
+            )
+        except Exception as error:
+            _resource_event(logical_id, resource_type, "CREATE_FAILED", reason=reason_of(error))
+            raise
+        if resource is not None:
+            _tag_ec2(resources_map, logical_id, resource)
+        _resource_event(logical_id, resource_type, "CREATE_COMPLETE", _physical_id(resource))
+        return resource
+
+    def parse_and_update_resource(
+        logical_id: str, resource_json: Any, resources_map: Any, account_id: str, region_name: str
+    ) -> Any:
+        resource_type = resource_json.get("Type", "")
+        resource_class = parsing.resource_class_from_type(resource_type)
+        if resource_class is None:
+            return None
+        original = resources_map._parsed_resources.get(logical_id)
+        _resource_event(logical_id, resource_type, "UPDATE_IN_PROGRESS", _physical_id(original))
+        try:
+            if hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
+                # No update in moto: replace, as CloudFormation does for immutable properties.
+                if original is not None:
+                    resources_map._delete_resource(original, resource_json)
+                resources_map._parsed_resources.pop(logical_id, None)
+                resource = original_create(
+                    logical_id, resource_json, resources_map, account_id, region_name
+                )
+            else:
+                resource = original_update(
+                    logical_id, resource_json, resources_map, account_id, region_name
+                )
+        except Exception as error:
+            _resource_event(logical_id, resource_type, "UPDATE_FAILED", reason=reason_of(error))
+            raise
+        _resource_event(logical_id, resource_type, "UPDATE_COMPLETE", _physical_id(resource))
+        return resource
+
+    patch(parsing, "parse_and_create_resource", parse_and_create_resource)
+    patch(parsing, "parse_and_update_resource", parse_and_update_resource)
+
+    original_delete_resource = parsing.ResourceMap._delete_resource
+
+    def _delete_resource(self: Any, parsed_resource: Any, resource_json: Any) -> None:
+        logical_id = getattr(parsed_resource, "logical_resource_id", "")
+        resource_type = resource_json.get("Type", "")
+        physical = _physical_id(parsed_resource)
+        _resource_event(logical_id, resource_type, "DELETE_IN_PROGRESS", physical)
+        try:
+            original_delete_resource(self, parsed_resource, resource_json)
+        except Exception as error:
+            _resource_event(logical_id, resource_type, "DELETE_FAILED", physical, reason_of(error))
+            raise
+        _resource_event(logical_id, resource_type, "DELETE_COMPLETE", physical)
+
+    patch(parsing.ResourceMap, "_delete_resource", _delete_resource)
+
+
+def _finish_outputs(backend: Any, stack: Any, template_dict: dict[str, Any]) -> None:
+    stack.template_dict = template_dict
+    stack.description = template_dict.get("Description")
+    stack.output_map = stack._create_output_map()
+    for export in stack.exports:
+        backend.exports[export.name] = export
+
+
+def _rollback_create(stack: Any, error: BaseException) -> None:
+    stack.status_reason = f"The following resource(s) failed to create: {reason_of(error)}"
+    stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=stack.status_reason)
+    with contextlib.suppress(Exception):
+        stack.resource_map.delete()
+    stack.status = "ROLLBACK_COMPLETE"
+    stack._add_stack_event("ROLLBACK_COMPLETE")
+
+
+def _rollback_update(stack: Any, error: BaseException) -> None:
+    stack.status_reason = f"The following resource(s) failed to update: {reason_of(error)}"
+    stack._add_stack_event(
+        "UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=stack.status_reason
+    )
+    stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+
+
+def install() -> None:
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend, Stack
+
+    _install_resource_hooks()
+    patch(Stack, "status_reason", None)
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self.change_sets.get(change_set_name)
+        if change_set is None:
+            matches = [c for c in self.change_sets.values() if c.change_set_name == change_set_name]
+            if stack_name:
+                matches = [c for c in matches if stack_name in (c.stack_name, c.stack_id)]
+            change_set = matches[-1] if matches else None
+        if change_set is None:
+            raise ValidationError(
+                change_set_name, message=f"ChangeSet [{change_set_name}] does not exist"
+            )
+        if change_set.execution_status != "AVAILABLE":
+            raise ValidationError(
+                change_set_name,
+                message=f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current "
+                f"execution status of [{change_set.execution_status}]",
+            )
+        stack = self.stacks[change_set.stack_id]
+        kind = change_set.change_set_type
+        stack.status = f"{kind}_IN_PROGRESS"
+        stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
+        change_set.execution_status = "EXECUTE_IN_PROGRESS"
+        with _operating_on(stack):
+            try:
+                change_set.apply()
+            except Exception as error:
+                change_set.execution_status = "EXECUTE_FAILED"
+                (_rollback_create if kind == "CREATE" else _rollback_update)(stack, error)
+                return
+        stack.template = change_set.template
+        stack.parameters = change_set.parameters
+        if change_set.tags is not None:
+            stack.tags = change_set.tags
+        _finish_outputs(self, stack, change_set.template_dict)
+        change_set.execution_status = "EXECUTE_COMPLETE"
+        stack.status = f"{kind}_COMPLETE"
+        stack._add_stack_event(f"{kind}_COMPLETE")
+
+    patch(CloudFormationBackend, "execute_change_set", execute_change_set)
+
+    original_create_resources = Stack.create_resources
+
+    def create_resources(self: Any) -> None:
+        with _operating_on(self):
+            try:
+                original_create_resources(self)
+            except Exception as error:
+                _rollback_create(self, error)
+
+    patch(Stack, "create_resources", create_resources)
+
+    original_update = Stack.update
+
+    def update(self: Any, *args: Any, **kwargs: Any) -> None:
+        with _operating_on(self):
+            try:
+                original_update(self, *args, **kwargs)
+            except Exception as error:
+                _rollback_update(self, error)
+
+    patch(Stack, "update", update)
+
+    def delete(self: Any) -> None:
+        self.status = "DELETE_IN_PROGRESS"
+        self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+        with _operating_on(self):
+            self.resource_map.delete()
+        self._add_stack_event("DELETE_COMPLETE")
+        self.status = "DELETE_COMPLETE"
+
+    patch(Stack, "delete", delete)
+
+    original_delete_stack = CloudFormationBackend.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        stack = next(
+            (s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)), None
+        )
+        try:
+            original_delete_stack(self, name_or_stack_id)
+        except Exception as error:
+            if stack is None:
+                raise
+            # Keep the stack, as AWS does: DELETE_FAILED, retryable.
+            self.stacks[stack.stack_id] = stack
+            self.deleted_stacks.pop(stack.stack_id, None)
+            stack.status = "DELETE_FAILED"
+            stack.status_reason = f"The following resource(s) failed to delete: {reason_of(error)}"
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=stack.status_reason)
+
+    patch(CloudFormationBackend, "delete_stack", delete_stack)

@@ -1,0 +1,272 @@
+"""The local cloud process: ``python -m meshlink.localcloud.server --port P --state-dir D``.
+
+One process, one port: moto (patched by :mod:`meshlink.localcloud.patches`) answers the
+AWS APIs, :mod:`meshlink.localcloud.admin` answers ``/_meshlink/...``.
+
+Extension contract (the data plane)
+-----------------------------------
+After the HTTP server is bound and before the pid/port file is written, the server
+imports every module named in :data:`EXTENSIONS` that exists (today
+``meshlink.localcloud.dataplane``) and calls its ``start(context)`` with a
+:class:`ServerContext`. ``start`` must return quickly (start threads, don't block);
+it may register admin routes (:func:`meshlink.localcloud.admin.register_route`) and
+may return a zero-argument callable that the server calls on shutdown (or the module
+may define ``stop(context)``). While reading or changing moto's in-memory backends
+outside a request, hold ``context.moto_lock`` (every AWS API request holds it too),
+keep the hold short, and never make an HTTP call to the local cloud while holding
+it. An exception from ``start`` is logged and the local cloud runs without that
+extension (``/_meshlink/health`` lists it under ``extensions_failed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshlink import __version__
+from meshlink.localcloud import admin, info
+
+EXTENSIONS = ("meshlink.localcloud.dataplane",)
+log = logging.getLogger("meshlink.localcloud")
+
+
+@dataclass
+class ServerContext:
+    """What an extension's ``start(context)`` receives."""
+
+    endpoint_url: str
+    port: int
+    state_dir: Path
+    log_file: Path
+    started_at: float
+    region: str = "us-east-1"
+    moto_lock: threading.RLock = field(default_factory=threading.RLock)
+    shutdown_event: threading.Event = field(default_factory=threading.Event)
+    extensions_loaded: list[str] = field(default_factory=list)
+    extensions_failed: dict[str, str] = field(default_factory=dict)
+
+    def backends(self, service: str) -> Any:
+        """moto's BackendDict for `service` ("ec2", "ecs", "elbv2", ...): [account][region]."""
+        from moto.backends import get_backend
+
+        return get_backend(service)  # type: ignore[call-overload]
+
+
+class LocalCloudApp:
+    """WSGI app: /_meshlink/* to the admin API, everything else to moto (serialised).
+
+    Every AWS call is logged (service, action, status, milliseconds) so that
+    ``meshlink local logs`` shows what a deploy did; failures at WARNING level.
+    """
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]], lock: threading.RLock):
+        self._moto = moto_app
+        self._lock = lock
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(admin.PREFIX):
+            return admin.wsgi_handle(environ, start_response)
+        began = time.perf_counter()
+        seen: list[str] = []
+        _buffer_form_body(environ)
+
+        def recording_start_response(status: str, *args: Any) -> Any:
+            seen.append(status)
+            return start_response(status, *args)
+
+        from meshlink.localcloud.patches.identity import current_caller, set_caller
+
+        with self._lock:
+            set_caller(None)
+            # moto's models are not thread-safe; the body is materialised under the lock.
+            body = list(self._moto(environ, recording_start_response))
+            caller = current_caller()
+        status = seen[0] if seen else "?"
+        level = logging.WARNING if status[:1] in ("4", "5") else logging.INFO
+        if log.isEnabledFor(level):
+            service, action = describe_call(environ)
+            millis = (time.perf_counter() - began) * 1000
+            account = caller.account_id if caller else "-"
+            log.log(level, "%s %s %s -> %s (%.0f ms)", account, service, action, status, millis)
+        return body
+
+
+def _buffer_form_body(environ: dict[str, Any]) -> None:
+    """Read a query-protocol body into a BytesIO (moto reads it again) for the access log."""
+    import io
+
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if length and not isinstance(environ.get("wsgi.input"), io.BytesIO):
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+
+
+def describe_call(environ: dict[str, Any]) -> tuple[str, str]:
+    """(service, action) of an AWS request, for the access log; best effort."""
+    import io
+    from urllib.parse import parse_qs
+
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    parts = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/") if auth else []
+    service = parts[3] if len(parts) > 3 else "?"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [""])[0]
+    stream = environ.get("wsgi.input")
+    if not action and isinstance(stream, io.BytesIO):
+        text = stream.getvalue()[:4096].decode("utf-8", "replace")
+        action = parse_qs(text).get("Action", [""])[0]
+    return service, action or f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+
+
+def _register_builtin_routes(context: ServerContext) -> None:
+    from meshlink.localcloud import inventory
+
+    def health(_: admin.AdminRequest) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "pid": os.getpid(),
+            "uptime_seconds": round(time.time() - context.started_at, 3),
+            "extensions_loaded": context.extensions_loaded,
+            "extensions_failed": context.extensions_failed,
+        }
+
+    def version(_: admin.AdminRequest) -> dict[str, str]:
+        import moto
+
+        return {"meshlink": __version__, "moto": moto.__version__}
+
+    def summary(_: admin.AdminRequest) -> dict[str, Any]:
+        with context.moto_lock:
+            return inventory.summary()
+
+    admin.register_route("/health", health)
+    admin.register_route("/version", version)
+    admin.register_route("/summary", summary)
+    admin.register_route("/routes", lambda _: {"routes": admin.routes()})
+
+
+def _start_extensions(context: ServerContext) -> list[Callable[[], None]]:
+    stoppers: list[Callable[[], None]] = []
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:
+                continue
+            context.extensions_failed[name] = repr(error)
+            log.exception("extension %s failed to import", name)
+            continue
+        try:
+            start = getattr(module, "start", None)
+            stopper = start(context) if callable(start) else None
+        except Exception as error:
+            context.extensions_failed[name] = repr(error)
+            log.exception("extension %s failed to start", name)
+            continue
+        context.extensions_loaded.append(name)
+        if callable(stopper):
+            stoppers.append(stopper)
+        elif callable(getattr(module, "stop", None)):
+            stoppers.append(functools.partial(module.stop, context))
+    return stoppers
+
+
+def serve(port: int, state_dir: Path) -> None:
+    """Run the local cloud in this process until SIGTERM/SIGINT."""
+    from werkzeug.serving import make_server
+
+    from meshlink.localcloud import patches
+
+    patches.install()
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    lock = threading.RLock()
+    app = LocalCloudApp(DomainDispatcherApplication(create_backend_app), lock)
+    server = make_server(
+        info.BIND_ADDRESS, port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    bound_port = int(server.server_address[1])
+    context = ServerContext(
+        endpoint_url=info.endpoint_for(bound_port),
+        port=bound_port,
+        state_dir=state_dir,
+        log_file=state_dir / info.LOG_FILE,
+        started_at=time.time(),
+        moto_lock=lock,
+    )
+    _register_builtin_routes(context)
+    stoppers = _start_extensions(context)
+
+    def _terminate(signum: int, _frame: Any) -> None:
+        log.info("signal %s: shutting down", signum)
+        context.shutdown_event.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    record = info.LocalCloudInfo(
+        endpoint_url=context.endpoint_url,
+        port=bound_port,
+        pid=os.getpid(),
+        state_dir=str(state_dir),
+        log_file=str(context.log_file),
+        started_at=context.started_at,
+        version=__version__,
+    )
+    info.write_state(state_dir, record)
+    log.info("local cloud listening on %s (pid %s)", context.endpoint_url, os.getpid())
+    try:
+        server.serve_forever()
+    finally:
+        for stop in reversed(stoppers):
+            try:
+                stop()
+            except Exception:
+                log.exception("extension stop failed")
+        server.server_close()
+        info.clear_state(state_dir, os.getpid())
+        log.info("local cloud stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m meshlink.localcloud.server")
+    parser.add_argument("--port", type=int, default=info.default_port())
+    parser.add_argument("--state-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    directory = info.state_dir(args.state_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    serve(args.port, directory)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Shared fixtures.
+
+``local_cloud`` (session-scoped): a real local cloud, started as a background process
+on a free port with a temporary state directory, stopped (and checked gone) at the end.
+``local_sessions``: a SessionFactory bound to it (target local, us-east-1).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from meshlink.aws.sessions import SessionFactory
+    from meshlink.localcloud.info import LocalCloudInfo
+
+
+@pytest.fixture(scope="session")
+def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudInfo]:
+    """A running local cloud (LocalCloudInfo: endpoint_url, port, pid, state_dir, ...).
+
+    For the session, MESHLINK_STATE_DIR and MESHLINK_LOCAL_PORT point at it, so code that
+    calls ``meshlink.localcloud.daemon.ensure_running()`` (``meshlink up``) finds this one
+    instead of starting another.
+    """
+    from meshlink.localcloud import daemon
+
+    state_dir: Path = tmp_path_factory.mktemp("localcloud-state")
+    info = daemon.start(port=0, state_dir=state_dir)
+    saved = {k: os.environ.get(k) for k in ("MESHLINK_STATE_DIR", "MESHLINK_LOCAL_PORT")}
+    os.environ["MESHLINK_STATE_DIR"] = str(state_dir)
+    os.environ["MESHLINK_LOCAL_PORT"] = str(info.port)
+    try:
+        yield info
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        daemon.stop(state_dir)
+        # A leaked server would outlive the test run: make it loud.
+        assert not daemon.pid_alive(info.pid), f"local cloud pid {info.pid} survived stop"
+
+
+@pytest.fixture()
+def local_sessions(local_cloud: LocalCloudInfo) -> SessionFactory:
+    """A SessionFactory for the local cloud (any 12-digit account id works)."""
+    from meshlink.aws.sessions import SessionFactory
+
+    return SessionFactory("local", "us-east-1", local_cloud.endpoint_url)
