@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXAMPLE ?= examples/two-accounts.yaml
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: install demo test lint typecheck check bench clean
+.PHONY: install demo demo-down test lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml service/pyproject.toml
 
 demo: install
 	$(BIN)/meshlink -f $(EXAMPLE) validate
-	$(BIN)/meshlink -f $(EXAMPLE) graph
+	$(BIN)/meshlink local start
+	$(BIN)/meshlink -f $(EXAMPLE) up --yes
+	$(BIN)/meshlink -f $(EXAMPLE) status
+	@echo "next: meshlink -f $(EXAMPLE) graph --format html -o mesh.html; make demo-down to clean up"
+
+demo-down: install
+	$(BIN)/meshlink -f $(EXAMPLE) down --yes
+	$(BIN)/meshlink local stop
 
 lint: install
 	$(BIN)/ruff check src service/src tests bench
@@ -26,12 +33,14 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+	cd service && ../$(BIN)/mypy
 
 test: install lint typecheck
 	$(BIN)/pytest
 
+# Benchmarks are measured, never asserted: results go into bench/RESULTS.md by hand.
 bench: install
-	$(BIN)/python bench/run_all.py
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -38,7 +38,7 @@ def cli(topology: Path, *args: str) -> tuple[int, str, str]:
 
 
 def cli_json(topology: Path, *args: str) -> tuple[int, Any]:
-    code, stdout, stderr = cli(topology, "--json", *args)
+    code, stdout, _stderr = cli(topology, "--json", *args)
     lines = [line for line in stdout.splitlines() if line.strip()]
     try:
         return code, json.loads(stdout)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from meshlink.engines.cdk.deployer import stack_tags
+from meshlink.deploy.zones import common_zone_ids
+from meshlink.engines.cdk.deployer import Deployer, StackDeployError, stack_tags
 from meshlink.engines.cdk.events import StackEvent
 from meshlink.engines.cdk.network import CdkNetworkEngine
 from meshlink.engines.cdk.waiting import Pacing
@@ -52,11 +54,37 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def engine(
-    cloud: Any, topo: Topology, cache_dir: Path, events: list[StackEvent]
+    cloud: Any,
+    topo: Topology,
+    cache_dir: Path,
+    events: list[StackEvent],
+    zone_ids: Sequence[str] | None = None,
 ) -> CdkNetworkEngine:
+    """The engine as the orchestrator makes it: zone ids common to the accounts, or given."""
+
+    def mesh_zone_ids() -> Sequence[str]:
+        if zone_ids is not None:
+            return zone_ids
+        return common_zone_ids(
+            [spec.id for spec in topo.accounts.values()],
+            lambda account_id: cloud.client(account_id, "ec2"),
+            topo.network.az_count,
+        )
+
     return CdkNetworkEngine(
-        topo, sessions=cloud, cache_dir=cache_dir, on_event=events.append, pacing=FAST
+        topo,
+        sessions=cloud,
+        cache_dir=cache_dir,
+        on_event=events.append,
+        pacing=FAST,
+        zone_ids=mesh_zone_ids,
     )
+
+
+def zone_names(ec2: Any) -> dict[str, str]:
+    """Zone id -> the AZ name this account gives it."""
+    zones = ec2.describe_availability_zones()["AvailabilityZones"]
+    return {z["ZoneId"]: z["ZoneName"] for z in zones}
 
 
 def test_two_accounts_deploy_update_destroy(cloud: Any, cache_dir: Path) -> None:
@@ -69,24 +97,24 @@ def test_two_accounts_deploy_update_destroy(cloud: Any, cache_dir: Path) -> None
     assert eng._deployer("users").status(eng.stack_name("users")) is None  # plan left nothing
 
     outputs = {account: eng.apply(account) for account in ACCOUNTS}
+    mesh_zones = list(eng.mesh_zone_ids())
+    assert len(mesh_zones) == 2
     for account, (account_id, cidr) in ACCOUNTS.items():
         out = outputs[account]
         ec2 = cloud.client(account_id, "ec2")
         vpc = ec2.describe_vpcs(VpcIds=[out["vpc_id"]])["Vpcs"][0]
         assert vpc["CidrBlock"] == cidr == out["vpc_cidr"]
         plan_ = plan_subnets(cidr, 2)
-        zones = {
-            z["ZoneName"]: z["ZoneId"]
-            for z in ec2.describe_availability_zones()["AvailabilityZones"]
-        }
-        assert out["azs"] == sorted(zones)[:2]
-        assert out["az_ids"] == [zones[name] for name in out["azs"]]
+        names = zone_names(ec2)
+        assert out["az_ids"] == mesh_zones
+        assert out["azs"] == [names[zone_id] for zone_id in mesh_zones]
         for tier in ("public", "private", "isolated"):
             subnets = ec2.describe_subnets(SubnetIds=out[f"{tier}_subnet_ids"])["Subnets"]
             by_id = {s["SubnetId"]: s for s in subnets}
             ordered = [by_id[i] for i in out[f"{tier}_subnet_ids"]]
             assert [s["CidrBlock"] for s in ordered] == list(plan_.tier(tier))
             assert [s["AvailabilityZone"] for s in ordered] == out["azs"]
+            assert [s["AvailabilityZoneId"] for s in ordered] == mesh_zones
             assert all(s["VpcId"] == vpc["VpcId"] for s in ordered)
         nats = [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["VpcId"] == vpc["VpcId"]]
         assert [n["SubnetId"] for n in nats] == out["public_subnet_ids"][:1]
@@ -113,7 +141,10 @@ def test_two_accounts_deploy_update_destroy(cloud: Any, cache_dir: Path) -> None
     # Same template again: nothing to do, no change set left behind.
     deployer = eng._deployer("users")
     again = deployer.deploy(
-        eng.stack_name("users"), eng.template("users"), tags=stack_tags("fn", "network:users")
+        eng.stack_name("users"),
+        eng.template("users"),
+        parameters=eng.parameters(),
+        tags=stack_tags("fn", "network:users"),
     )
     assert again.outcome == "unchanged"
     assert eng.apply("users") == outputs["users"]
@@ -130,7 +161,10 @@ def test_two_accounts_deploy_update_destroy(cloud: Any, cache_dir: Path) -> None
     assert ("Modify", "FlowLogGroup") in [(c.action, c.logical_id) for c in diff.changes]
     assert {c.action for c in diff.changes} == {"Modify"}  # in place: nothing added or removed
     updated = longer._deployer("users").deploy(
-        longer.stack_name("users"), longer.template("users"), tags=stack_tags("fn", "network:users")
+        longer.stack_name("users"),
+        longer.template("users"),
+        parameters=longer.parameters(),
+        tags=stack_tags("fn", "network:users"),
     )
     assert updated.outcome == "updated"
     assert updated.changes == diff.changes
@@ -155,12 +189,12 @@ def test_two_accounts_deploy_update_destroy(cloud: Any, cache_dir: Path) -> None
     assert per_az.apply("users") == outputs["users"]
     ec2 = cloud.client(ACCOUNTS["users"][0], "ec2")
     vpc_id = outputs["users"]["vpc_id"]
-    nats = {
+    nat_subnets = {
         n["NatGatewayId"]: n["SubnetId"]
         for n in ec2.describe_nat_gateways()["NatGateways"]
         if n["VpcId"] == vpc_id and n["State"] != "deleted"
     }
-    assert sorted(nats.values()) == sorted(outputs["users"]["public_subnet_ids"])
+    assert sorted(nat_subnets.values()) == sorted(outputs["users"]["public_subnet_ids"])
     second = ec2.describe_route_tables(
         RouteTableIds=outputs["users"]["private_route_table_ids"][1:]
     )
@@ -169,7 +203,8 @@ def test_two_accounts_deploy_update_destroy(cloud: Any, cache_dir: Path) -> None
         for r in second["RouteTables"][0]["Routes"]
         if r.get("DestinationCidrBlock") == "0.0.0.0/0"
     ]
-    assert [nats[r["NatGatewayId"]] for r in default] == outputs["users"]["public_subnet_ids"][1:]
+    routed_to = [nat_subnets[r["NatGatewayId"]] for r in default]
+    assert routed_to == outputs["users"]["public_subnet_ids"][1:]
 
 
 def test_destroy_removes_the_networks(cloud: Any, cache_dir: Path) -> None:
@@ -221,6 +256,83 @@ def test_nat_choice(cloud: Any, cache_dir: Path, nat: str) -> None:
     else:  # one NAT per AZ, each private table routed to the NAT of its own AZ
         assert sorted(nats.values()) == sorted(out["public_subnet_ids"])
         assert [nats[r[0]] for r in routes] == out["public_subnet_ids"]
+
+
+def test_accounts_with_different_zone_names_get_the_same_zone_ids(
+    cloud: Any, cache_dir: Path
+) -> None:
+    """Placed by id, the subnets share physical zones although the accounts name them apart."""
+    names = {a: zone_names(cloud.client(i, "ec2")) for a, (i, _) in ACCOUNTS.items()}
+    # The local cloud shuffles name -> id per account, as AWS does; else this proves nothing.
+    assert names["users"] != names["notify"]
+    # Not the first ids sorted, and in an order of their own: the engine takes them as given.
+    chosen = ["use1-az5", "use1-az3"]
+    expected_names = {account: [names[account][z] for z in chosen] for account in ACCOUNTS}
+    assert expected_names["users"] != expected_names["notify"]
+
+    eng = engine(
+        cloud, topology("zoned", nat_gateways="none", flow_logs=False), cache_dir, [], chosen
+    )
+    for account, (account_id, _) in ACCOUNTS.items():
+        out = eng.apply(account)
+        assert out["az_ids"] == chosen
+        assert out["azs"] == expected_names[account]  # this account's own names
+        assert eng.outputs(account) == out
+        ec2 = cloud.client(account_id, "ec2")
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [out["vpc_id"]]}])
+        placed = sorted(
+            (s["AvailabilityZoneId"], s["AvailabilityZone"]) for s in subnets["Subnets"]
+        )
+        assert placed == sorted(3 * list(zip(chosen, expected_names[account], strict=True)))
+        assert eng.destroy(account).deleted
+
+
+SUBNET_BY_ZONE_ID: dict[str, Any] = {
+    "Parameters": {"ZoneId": {"Type": "String"}},
+    "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}},
+        "Subnet": {
+            "Type": "AWS::EC2::Subnet",
+            "Properties": {
+                "VpcId": {"Ref": "Vpc"},
+                "CidrBlock": "10.9.0.0/24",
+                "AvailabilityZoneId": {"Ref": "ZoneId"},
+            },
+        },
+    },
+    "Outputs": {
+        "Name": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZone"]}},
+        "Id": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZoneId"]}},
+        "Vpc": {"Value": {"Ref": "Vpc"}},
+    },
+}
+
+
+@pytest.mark.parametrize("account_id", ["111111111111", "333333333333"])
+def test_local_cloud_places_a_cloudformation_subnet_by_zone_id(cloud: Any, account_id: str) -> None:
+    """The local-cloud patch (patches/subnet_zone_id.py), through CloudFormation."""
+    deployer = Deployer(cloud.client(account_id, "cloudformation"), pacing=FAST)
+    names = zone_names(cloud.client(account_id, "ec2"))
+    for zone_id in ("use1-az6", "use1-az1"):  # an update replaces the subnet in the new zone
+        result = deployer.deploy(
+            "subnet-by-zone-id", SUBNET_BY_ZONE_ID, parameters={"ZoneId": zone_id}
+        )
+        outputs = dict(result.outputs)
+        vpc_id = outputs.pop("Vpc")
+        assert outputs == {"Name": names[zone_id], "Id": zone_id}
+        subnets = cloud.client(account_id, "ec2").describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )["Subnets"]
+        assert [(s["AvailabilityZoneId"], s["AvailabilityZone"]) for s in subnets] == [
+            (zone_id, names[zone_id])
+        ]
+    assert deployer.delete("subnet-by-zone-id").deleted
+
+    with pytest.raises(StackDeployError) as failed:
+        deployer.deploy("subnet-bad-zone-id", SUBNET_BY_ZONE_ID, parameters={"ZoneId": "use1-az99"})
+    assert failed.value.logical_id == "Subnet"
+    assert "(use1-az99) for parameter availabilityZoneId is invalid" in failed.value.reason
+    deployer.delete("subnet-bad-zone-id")
 
 
 @pytest.mark.xfail(

@@ -17,6 +17,7 @@ from meshlink.localcloud.info import LocalCloudInfo
 from tests.functional.deploy_support import cli, cli_json, write_topology
 
 pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
+BAD_ARN = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/nope/0123456789"
 
 
 @pytest.fixture()
@@ -121,14 +122,13 @@ def test_failing_node_stops_dependants_and_up_resumes(workdir: Path) -> None:
         real = MeshRuntime(topology, options).synthesized()
         templates = json.loads(json.dumps(real.templates))
         edge = templates["meshlink-failing-edge-notification-service"]
-        for resource in edge["Resources"].values():
-            if resource["Type"] == "AWS::EC2::SecurityGroup":
-                resource["Properties"]["VpcId"] = "vpc-0000000000bad"
+        edge["Resources"]["Listener"]["Properties"]["LoadBalancerArn"] = BAD_ARN
         return Synthesized(templates, real.assembly_dir, real.cached)
 
     report = up(MeshRuntime(topology, options, synthesize=broken))
     assert report.outcomes["edge:notification-service"].status == "failed"
-    assert "AWS::EC2::SecurityGroup" in (report.outcomes["edge:notification-service"].detail or "")
+    detail = report.outcomes["edge:notification-service"].detail or ""
+    assert "Listener (AWS::ElasticLoadBalancingV2::Listener) failed" in detail
     for dependant in (
         "endpoints:user-service",
         "endpoints:notification-service",
@@ -159,7 +159,7 @@ def test_failed_up_exits_1_naming_the_resource(workdir: Path) -> None:
         .replace("consumes: [notification-service]", "consumes: [notification-service, billing]")
     )
     topology.write_text(text)
-    code, stdout, stderr = cli(topology, "up", "--yes")
+    code, _stdout, stderr = cli(topology, "up", "--yes")
     assert code == 1
     assert "✗ endpoints:user-service" in stderr
     assert "billing" in stderr
@@ -224,3 +224,28 @@ def test_killed_up_resumes_and_lost_journal_is_rebuilt(workdir: Path) -> None:
     assert code == 0, summary
     assert all(o["status"] in ("unchanged", "done") for o in summary["nodes"].values())
     assert cli(topology, "down", "--yes")[0] == 0
+
+
+def test_full_mesh_of_four_accounts_deploys_in_shared_zone_ids(
+    workdir: Path, local_sessions: Any
+) -> None:
+    topology = write_topology(workdir, "full-mesh-4.yaml", "fullmesh")
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0, {n: o for n, o in summary["nodes"].items() if o["status"] != "done"}
+    code, status = cli_json(topology, "status")
+    assert len(status["edges"]) == 12
+    assert {e["state"] for e in status["edges"]} == {"available"}
+    journal = json.loads((workdir / ".meshlink/fullmesh/local/journal.json").read_text())
+    zone_sets = {
+        tuple(journal["nodes"][f"network:{a}"]["outputs"]["az_ids"])
+        for a in ("orders", "payments", "shipping", "inventory")
+    }
+    assert len(zone_sets) == 1  # every VPC spans the same zone ids
+    names = {
+        tuple(journal["nodes"][f"network:{a}"]["outputs"]["azs"])
+        for a in ("orders", "payments", "shipping", "inventory")
+    }
+    assert len(names) > 1  # ...which each account calls by different names
+    assert cli(topology, "down", "--yes")[0] == 0
+    accounts = ["111111111111", "222222222222", "333333333333", "444444444444"]
+    assert leftovers(local_sessions, accounts, "fullmesh") == {}

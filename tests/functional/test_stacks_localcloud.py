@@ -13,12 +13,18 @@ from typing import Any
 import pytest
 
 from meshlink.aws.sessions import SessionFactory
+from meshlink.deploy.zones import common_zone_ids
 from meshlink.engines.cdk.deployer import Deployer, stack_tags
 from meshlink.engines.cdk.synth import synth
 from meshlink.engines.cdk.waiting import Pacing
 from meshlink.engines.network_contract import NETWORK_OUTPUTS, normalise
 from meshlink.errors import DeployError
-from meshlink.graph.parameters import SHARED_ZONE_SUBNETS, fill_parameters, shared_zone_subnets
+from meshlink.graph.parameters import (
+    MESH_ZONE_IDS,
+    SHARED_ZONE_SUBNETS,
+    fill_parameters,
+    shared_zone_subnets,
+)
 from meshlink.stacks.mesh import mesh_builder, stack_nodes
 from meshlink.topology.loader import load_topology
 from meshlink.topology.model import Topology
@@ -50,6 +56,15 @@ class Deployed:
     def deployer(self, node: str) -> Deployer:
         return Deployer(self.client(node, "cloudformation"), pacing=FAST)
 
+    def mesh_zones(self, source: Mapping[str, str], outputs_of: Any) -> str:
+        accounts = {key: account.id for key, account in self.topology.accounts.items()}
+        zones = common_zone_ids(
+            accounts,
+            lambda key: self.sessions.client(accounts[key], "ec2"),
+            self.topology.network.az_count,
+        )
+        return ",".join(zones)
+
     def shared_zones(self, source: Mapping[str, str], outputs_of: Any) -> str:
         consumer, provider = source["consumer"], source["provider"]
         network = outputs_of(f"network:{self.topology.services[consumer].account}")
@@ -69,7 +84,9 @@ def deployed(local_cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
             name = stack_name(topology.name, *node.split(":", 1))
             template = templates[name]
             parameters = fill_parameters(
-                template, mesh.outputs.__getitem__, {SHARED_ZONE_SUBNETS: mesh.shared_zones}
+                template,
+                mesh.outputs.__getitem__,
+                {SHARED_ZONE_SUBNETS: mesh.shared_zones, MESH_ZONE_IDS: mesh.mesh_zones},
             )
             result = mesh.deployer(node).deploy(
                 name, template, parameters=parameters, tags=stack_tags(topology.name, node)

@@ -19,6 +19,7 @@ def _terraform(runtime: MeshRuntime) -> NetworkEngine:
         runtime.topology,
         project_dir=runtime.options.workdir,
         local_endpoint=runtime.endpoint_url,
+        zone_ids=runtime.zone_ids,
     )
 
 
@@ -26,7 +27,10 @@ def _cdk(runtime: MeshRuntime) -> NetworkEngine:
     from meshlink.engines.cdk.network import CdkNetworkEngine
 
     return CdkNetworkEngine(
-        runtime.topology, sessions=runtime.sessions, cache_dir=runtime.state_dir / "synth"
+        runtime.topology,
+        sessions=runtime.sessions,
+        cache_dir=runtime.state_dir / "synth",
+        zone_ids=runtime.zone_ids,
     )
 
 

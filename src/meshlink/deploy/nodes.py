@@ -12,7 +12,12 @@ from meshlink.deploy.acceptance import reconcile_connections
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.errors import DeployError
 from meshlink.graph.executor import Outcome
-from meshlink.graph.parameters import SHARED_ZONE_SUBNETS, fill_parameters, shared_zone_subnets
+from meshlink.graph.parameters import (
+    MESH_ZONE_IDS,
+    SHARED_ZONE_SUBNETS,
+    fill_parameters,
+    shared_zone_subnets,
+)
 from meshlink.graph.planner import Node
 from meshlink.topology.naming import stack_name
 
@@ -52,7 +57,10 @@ class NodeActions:
         return Deployer(self.runtime.client(account, "cloudformation"), on_event=on_event)
 
     def resolvers(self) -> dict[str, Any]:
-        return {SHARED_ZONE_SUBNETS: self._shared_zone_subnets}
+        return {
+            SHARED_ZONE_SUBNETS: self._shared_zone_subnets,
+            MESH_ZONE_IDS: lambda source, outputs_of: ",".join(self.runtime.zone_ids()),
+        }
 
     def _shared_zone_subnets(self, source: Mapping[str, str], outputs_of: Any) -> str:
         consumer, provider = source["consumer"], source["provider"]

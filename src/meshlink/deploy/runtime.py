@@ -103,6 +103,7 @@ class MeshRuntime:
         self._synthesized: Synthesized | None = None
         self._network_engine: NetworkEngine | None = None
         self._journal: Journal | None = None
+        self._zone_ids: list[str] | None = None
         self.endpoint_url: str | None = None
 
     @property
@@ -124,6 +125,20 @@ class MeshRuntime:
                     self.endpoint_url = ensure_running().endpoint_url
                 self._sessions = SessionFactory.for_topology(self.topology, self.endpoint_url)
             return self._sessions
+
+    def zone_ids(self) -> list[str]:
+        """The zone IDs every account's subnets use (computed once, on first need)."""
+        with self._lock:
+            if self._zone_ids is None:
+                from meshlink.deploy.zones import common_zone_ids
+
+                self._zone_ids = common_zone_ids(
+                    self.topology.accounts,
+                    lambda account: self.client(account, "ec2"),
+                    self.topology.network.az_count,
+                )
+                self.notice(f"availability zones (by id): {', '.join(self._zone_ids)}")
+            return self._zone_ids
 
     def deployed_engine(self) -> str | None:
         """The network engine that deployed this mesh's networks, per the journal."""

@@ -11,6 +11,7 @@ OutputsOf = Callable[[str], Mapping[str, Any]]
 Resolver = Callable[[Mapping[str, str], OutputsOf], str]
 
 SHARED_ZONE_SUBNETS = "shared_zone_subnets"
+MESH_ZONE_IDS = "mesh_zone_ids"
 
 
 def parameter_sources(template: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -1,8 +1,11 @@
 """One account's network as a CDK stack: the CDK twin of terraform/modules/account-network.
 
 L1 resources rather than `aws_ec2.Vpc`: the subnets must have exactly the CIDRs of
-`plan_subnets` (shared with Terraform) and their AZs must be chosen in the account
-at deploy time (`Fn::GetAZs`), not looked up at synth time.
+`plan_subnets` (shared with Terraform) and be placed by zone *id*, not AZ name.
+`us-east-1a` is a different physical zone in each account, and a consumer can use a
+PrivateLink endpoint only in zones it shares with the provider, so every account's
+subnets go in the mesh's zone ids (parameter `ZoneIds`, filled by the engine with
+`meshlink.deploy.zones.common_zone_ids`). The outputs give each account's own names.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from meshlink.engines.network_contract import (
     NetworkOutputs,
     normalise,
 )
+from meshlink.graph.parameters import MESH_ZONE_IDS
 from meshlink.stacks.base import MeshStack
 from meshlink.topology.addressing import plan_subnets
 from meshlink.topology.model import NetworkOptions, Topology
 
 KIND = "network"
+# The parameter that carries the mesh's zone ids (comma-joined), in subnet order.
+ZONE_IDS_PARAMETER = "ZoneIds"
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                       1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
@@ -76,7 +82,12 @@ class NetworkStack(MeshStack):
         )
         self._prefix = f"{mesh}-{account}"
         plan = plan_subnets(vpc_cidr, options.az_count)
-        azs = [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(options.az_count)]
+        zone_ids = self.resolved(ZONE_IDS_PARAMETER, MESH_ZONE_IDS, type="CommaDelimitedList")
+        zone_ids.description = (
+            f"The mesh's {options.az_count} availability zone ids in subnet order "
+            "(e.g. use1-az1,use1-az2): the same physical zones in every account of the mesh"
+        )
+        placed = [cdk.Fn.select(i, zone_ids.value_as_list) for i in range(options.az_count)]
 
         vpc = ec2.CfnVPC(
             self, "Vpc", cidr_block=vpc_cidr, enable_dns_support=True, enable_dns_hostnames=True
@@ -90,13 +101,13 @@ class NetworkStack(MeshStack):
 
         def subnets(tier: str, cidrs: Iterable[str]) -> list[ec2.CfnSubnet]:
             made = []
-            for index, (cidr, az) in enumerate(zip(cidrs, azs, strict=True)):
+            for index, (cidr, zone_id) in enumerate(zip(cidrs, placed, strict=True)):
                 subnet = ec2.CfnSubnet(
                     self,
                     f"{tier.capitalize()}Subnet{index + 1}",
                     vpc_id=vpc.ref,
                     cidr_block=cidr,
-                    availability_zone=az,
+                    availability_zone_id=zone_id,
                     map_public_ip_on_launch=False,
                 )
                 self._name(subnet, f"{tier}-{index + 1}")
@@ -140,7 +151,8 @@ class NetworkStack(MeshStack):
         values: dict[str, str] = {
             "vpc_id": vpc.ref,
             "vpc_cidr": vpc_cidr,
-            "azs": cdk.Fn.join(",", azs),
+            # This account's names for the zones (they differ between accounts).
+            "azs": cdk.Fn.join(",", [s.attr_availability_zone for s in public]),
             # Zone ids, not names, are what PrivateLink compares across accounts.
             "az_ids": cdk.Fn.join(",", [s.attr_availability_zone_id for s in public]),
             "public_subnet_ids": cdk.Fn.join(",", [s.ref for s in public]),

@@ -91,14 +91,16 @@ def test_subnets_follow_the_shared_plan(templates: dict[str, dict[str, Any]], me
         for index, expected in enumerate(plan.tier(tier)):
             props = subnets[f"{tier.capitalize()}Subnet{index + 1}"]["Properties"]
             assert props["CidrBlock"] == expected
-            # AZ picked in the account at deploy time, never a hard-coded name.
-            assert props["AvailabilityZone"] == {"Fn::Select": [index, {"Fn::GetAZs": ""}]}
+            # Placed by the mesh's zone id (the same zone in every account), never by name.
+            assert props["AvailabilityZoneId"] == {"Fn::Select": [index, {"Ref": "ZoneIds"}]}
+            assert "AvailabilityZone" not in props
     listed = joined(template["Outputs"]["PublicSubnetIds"]["Value"])
     assert listed == [{"Ref": f"PublicSubnet{i + 1}"} for i in range(az_count)]
-    zone_ids = joined(template["Outputs"]["AzIds"]["Value"])
-    assert zone_ids == [
-        {"Fn::GetAtt": [f"PublicSubnet{i + 1}", "AvailabilityZoneId"]} for i in range(az_count)
-    ]
+    # Names as this account calls those zones; ids as every account does.
+    for output, attribute in (("Azs", "AvailabilityZone"), ("AzIds", "AvailabilityZoneId")):
+        assert joined(template["Outputs"][output]["Value"]) == [
+            {"Fn::GetAtt": [f"PublicSubnet{i + 1}", attribute]} for i in range(az_count)
+        ]
     assert template["Outputs"]["VpcCidr"]["Value"] == cidr
     vpc = template["Resources"]["Vpc"]["Properties"]
     assert (vpc["CidrBlock"], vpc["EnableDnsSupport"], vpc["EnableDnsHostnames"]) == (
@@ -158,10 +160,31 @@ def test_flow_logs(templates: dict[str, dict[str, Any]], mesh: str) -> None:
 
 def test_stack_is_tagged_and_traced(templates: dict[str, dict[str, Any]]) -> None:
     template = templates["single"]
-    assert template["Metadata"]["meshlink"] == {"node": "network:single", "parameters": {}}
+    assert template["Metadata"]["meshlink"] == {
+        "node": "network:single",
+        "parameters": {"ZoneIds": {"resolver": "mesh_zone_ids"}},
+    }
     tags = {t["Key"]: t["Value"] for t in template["Resources"]["Vpc"]["Properties"]["Tags"]}
     assert tags["meshlink:mesh"] == "single" and tags["meshlink:node"] == "network:single"
-    assert "Parameters" not in template or set(template["Parameters"]) <= {"BootstrapVersion"}
+
+
+@pytest.mark.parametrize("mesh", list(VARIANTS))
+def test_the_only_parameter_is_the_mesh_zone_ids(
+    templates: dict[str, dict[str, Any]], mesh: str
+) -> None:
+    from meshlink.graph.parameters import MESH_ZONE_IDS
+
+    template = templates[mesh]
+    assert list(template["Parameters"]) == ["ZoneIds"]
+    parameter = template["Parameters"]["ZoneIds"]
+    assert parameter["Type"] == "CommaDelimitedList"
+    assert "Default" not in parameter  # no silent fallback to some account's zones
+    assert "zone ids" in parameter["Description"]
+    assert template["Metadata"]["meshlink"]["parameters"] == {
+        "ZoneIds": {"resolver": MESH_ZONE_IDS}
+    }
+    # Nothing picks zones by name in the account any more.
+    assert "Fn::GetAZs" not in json.dumps(template)
 
 
 @pytest.mark.parametrize("mesh", list(VARIANTS))

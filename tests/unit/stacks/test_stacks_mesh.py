@@ -84,7 +84,11 @@ def test_every_parameter_is_traced_to_an_existing_output(all_meshes: list[Mesh])
             assert set(sources) == set(template.get("Parameters", {})), node
             for name, source in sources.items():
                 if "resolver" in source:
-                    assert source["resolver"] == "shared_zone_subnets"
+                    # Every resolver a template names must be one the orchestrator has.
+                    assert source["resolver"] in ("shared_zone_subnets", "mesh_zone_ids")
+                    assert _kind(node) == (
+                        "endpoints" if source["resolver"] == "shared_zone_subnets" else "network"
+                    )
                     continue
                 upstream = source["node"]
                 if _kind(upstream) == "network":

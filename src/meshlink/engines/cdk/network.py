@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,7 +54,14 @@ def _version(distribution: str) -> str:
 
 
 class CdkNetworkEngine:
-    """plan / apply / destroy / outputs for `network:<account>` nodes, through CloudFormation."""
+    """plan / apply / destroy / outputs for `network:<account>` nodes, through CloudFormation.
+
+    `zone_ids` returns the mesh's zone ids (meshlink.deploy.zones.common_zone_ids), in
+    which every account's subnets are placed (stack parameter `ZoneIds`) so that
+    PrivateLink consumers share zones with providers. It is called at most once, and
+    only by plan/apply: destroy and outputs never look zones up (that needs every
+    account's credentials, and reading or deleting a network must not).
+    """
 
     name = "cdk"
 
@@ -65,6 +73,7 @@ class CdkNetworkEngine:
         cache_dir: Path,
         on_event: EventSink | None = None,
         pacing: Pacing | None = None,
+        zone_ids: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.topology = topology
         self.sessions = sessions
@@ -73,6 +82,9 @@ class CdkNetworkEngine:
         self.pacing = pacing
         self._synth_lock = threading.Lock()
         self._synthesized: Synthesized | None = None
+        self.zone_ids = zone_ids
+        self._zone_lock = threading.Lock()
+        self._mesh_zone_ids: tuple[str, ...] | None = None
 
     def stack_name(self, account: str) -> str:
         return stack_name(self.topology.name, KIND, account)
@@ -94,10 +106,41 @@ class CdkNetworkEngine:
         self._account_id(account)
         return self.synthesized().template(self.stack_name(account))
 
+    def mesh_zone_ids(self) -> tuple[str, ...]:
+        """The mesh's zone ids from the `zone_ids` callable, evaluated once and checked."""
+        if self.zone_ids is None:
+            raise UsageError(
+                "the CDK network engine needs the mesh's zone ids to plan or apply",
+                hint="construct CdkNetworkEngine with zone_ids= "
+                "(meshlink.deploy.zones.common_zone_ids)",
+            )
+        # Accounts run in threads; the first one looks the zones up, the others wait.
+        with self._zone_lock:
+            if self._mesh_zone_ids is None:
+                found = tuple(self.zone_ids())
+                wanted = self.topology.network.az_count
+                if len(found) != wanted or len(set(found)) != wanted:
+                    raise UsageError(
+                        f"network.az_count is {wanted} but the mesh's zone ids are "
+                        f"{', '.join(found) or 'none'}",
+                        hint=f"give exactly {wanted} distinct zone ids",
+                    )
+                self._mesh_zone_ids = found
+            return self._mesh_zone_ids
+
+    def parameters(self) -> dict[str, str]:
+        """The network stack's parameters (every account has the same)."""
+        from meshlink.stacks.network import ZONE_IDS_PARAMETER
+
+        return {ZONE_IDS_PARAMETER: ",".join(self.mesh_zone_ids())}
+
     def plan(self, account: str) -> StackPlan:
         """The resource changes `apply` would make (a change set, never executed)."""
         return self._deployer(account).diff(
-            self.stack_name(account), self.template(account), tags=self._tags(account)
+            self.stack_name(account),
+            self.template(account),
+            parameters=self.parameters(),
+            tags=self._tags(account),
         )
 
     def apply(self, account: str) -> NetworkOutputs:
@@ -105,7 +148,10 @@ class CdkNetworkEngine:
         from meshlink.stacks.network import contract_outputs
 
         result = self._deployer(account).deploy(
-            self.stack_name(account), self.template(account), tags=self._tags(account)
+            self.stack_name(account),
+            self.template(account),
+            parameters=self.parameters(),
+            tags=self._tags(account),
         )
         try:
             outputs = contract_outputs(result.outputs)

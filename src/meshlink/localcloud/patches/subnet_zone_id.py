@@ -49,4 +49,6 @@ def install() -> None:
         resource = {**cloudformation_json, "Properties": properties}
         return original(cls, resource_name, resource, account_id, region_name, **kwargs)
 
-    patch(Subnet, "create_from_cloudformation_json", as_classmethod(create_from_cloudformation_json))
+    patch(
+        Subnet, "create_from_cloudformation_json", as_classmethod(create_from_cloudformation_json)
+    )
