@@ -46,3 +46,9 @@ def cli_json(topology: Path, *args: str) -> tuple[int, Any]:
         # up/down stream one JSON object per event, then an indented summary document
         start = next(i for i, line in enumerate(lines) if line == "{")
         return code, json.loads("\n".join(lines[start:]))
+
+
+def local_cli(*args: str) -> tuple[int, str, str]:
+    """`meshlink local ...` (no topology, no workdir)."""
+    result = runner.invoke(app, ["local", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from meshlink.localcloud.info import LocalCloudInfo
-from tests.functional.deploy_support import cli, cli_json, write_topology
+from tests.functional.deploy_support import cli, cli_json, local_cli, write_topology
 
 pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
 BAD_ARN = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/nope/0123456789"
@@ -76,6 +76,19 @@ def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
         ("notification-service", "user-service", "available"),
     }
     assert all(n["stack_status"] == "CREATE_COMPLETE" for n in status["nodes"] if n["stack"])
+
+    # The endpoint carries real traffic: its DNS name resolves to a loopback address
+    # where the provider's own /health answers (the host may call in, like curl would).
+    edge = next(e for e in status["edges"] if e["consumer"] == "user-service")
+    code, address, _ = local_cli("resolve", edge["dns_name"])
+    address = address.strip()
+    assert code == 0 and address.startswith("127.")
+    import httpx
+
+    answer = httpx.get(f"http://{address}:8081/health", timeout=10).json()
+    assert answer == {"status": "healthy", "service": "notification-service"}
+    code, logs, _ = local_cli("logs", "notification-service", "-n", "5")
+    assert code == 0 and "==> 222222222222/" in logs
 
     code, summary = cli_json(topology, "up", "--yes")
     assert code == 0

@@ -13,6 +13,8 @@ from meshlink.cli.errors import report_error
 
 # Global options (name -> takes a value) that users also write after the command.
 GLOBAL_OPTIONS = {"-f": True, "--file": True, "--json": False, "--debug": False}
+# Command groups whose subcommands use these short options for themselves (logs -f).
+KEEPS_SHORT_OPTIONS = {"local"}
 PASSTHROUGH = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 
 
@@ -22,19 +24,22 @@ def hoist_global_options(args: list[str]) -> list[str]:
     rest: list[str] = []
     index = 0
     seen_command = False
+    command = ""
     while index < len(args):
         arg = args[index]
         name = arg.split("=", 1)[0]
         if arg == "--":
             rest.extend(args[index:])
             break
-        if seen_command and name in GLOBAL_OPTIONS:
+        short_kept = command in KEEPS_SHORT_OPTIONS and not name.startswith("--")
+        if seen_command and name in GLOBAL_OPTIONS and not short_kept:
             takes_value = GLOBAL_OPTIONS[name] and "=" not in arg
             front.extend(args[index : index + 1 + int(takes_value)])
             index += 1 + int(takes_value)
             continue
         if not arg.startswith("-") and not seen_command:
             seen_command = True
+            command = arg
             rest.append(arg)
         elif not seen_command:
             front.append(arg)

@@ -106,21 +106,80 @@ def _render_status(console: object, report: object) -> None:
 @local_app.command("logs")
 def logs(
     ctx: typer.Context,
+    service: str | None = typer.Argument(
+        None, help="A service (or run-<family>, or task id): its tasks' logs instead."
+    ),
     lines: int = typer.Option(100, "-n", "--lines", help="How many lines from the end."),
     follow: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines."),
     state_dir: Path | None = STATE_DIR_OPTION,
 ) -> None:
-    """Print the local cloud's log."""
+    """Print the local cloud's log, or the logs of a service's tasks."""
     import sys
 
     from meshlink.localcloud import daemon
 
+    if service is not None:
+        from meshlink.errors import UsageError
+        from meshlink.localcloud.dataplane.api import read_task_log, task_logs
+
+        found = task_logs(service, state_dir=state_dir)
+        if not found:
+            raise UsageError(
+                f"no task logs for {service!r}",
+                hint="name a service of a deployed mesh; see: meshlink local processes",
+            )
+        for log in found:
+            sys.stdout.write(f"==> {log.account}/{log.cluster}/{log.name} task {log.task_id}\n")
+            sys.stdout.write(read_task_log(log.path, lines))
+        sys.stdout.flush()
+        return
     sys.stdout.write(daemon.read_log(state_dir, lines))
     sys.stdout.flush()
     if follow:
         for chunk in daemon.follow_log(state_dir):
             sys.stdout.write(chunk)
             sys.stdout.flush()
+
+
+@local_app.command("resolve")
+def resolve(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="An endpoint or load balancer DNS name."),
+    state_dir: Path | None = STATE_DIR_OPTION,
+) -> None:
+    """Print the loopback address a DNS name of the local cloud resolves to."""
+    from meshlink.localcloud.dataplane.api import resolve as resolve_name
+
+    address = resolve_name(name, state_dir=state_dir)
+    cli = get_context(ctx)
+    if cli.json_output:
+        cli.emit_json({"name": name, "address": address})
+    else:
+        typer.echo(address)
+
+
+@local_app.command("processes")
+def processes(ctx: typer.Context, state_dir: Path | None = STATE_DIR_OPTION) -> None:
+    """List the task processes the local cloud runs."""
+    from rich.table import Table
+
+    from meshlink.localcloud.dataplane.api import processes as list_processes
+
+    cli = get_context(ctx)
+    found = list_processes(state_dir=state_dir)
+    if cli.json_output:
+        cli.emit_json(found)
+        return
+    if not found:
+        cli.console.print("no task processes")
+        return
+    columns = list(found[0])
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in columns:
+        table.add_column(column)
+    for row in found:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+    cli.console.print(table)
 
 
 def register(app: typer.Typer) -> None:

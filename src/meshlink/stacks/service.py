@@ -92,6 +92,9 @@ class ServiceStack(MeshStack):
         fargate = ecs.CfnService(
             self,
             "Service",
+            # Named after the topology's service so operators (and `meshlink local logs
+            # <service>`) find it by the name they wrote; the cluster is the mesh's own.
+            service_name=service,
             cluster=cluster,
             launch_type="FARGATE",
             task_definition=task_definition.ref,
