@@ -7,7 +7,16 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach every command to the root app."""
-    from meshlink.cli import convert, graph, init, schema, validate
+    from meshlink.cli import (
+        convert,
+        deploy_commands,
+        graph,
+        init,
+        local,
+        schema,
+        validate,
+        verify,
+    )
 
-    for module in (validate, graph, schema, init, convert):
+    for module in (validate, graph, schema, init, convert, deploy_commands, local, verify):
         module.register(app)

@@ -1,0 +1,118 @@
+"""Control-plane checks of the deployment itself: every stack healthy, every VPC there."""
+
+from __future__ import annotations
+
+from meshlink.graph.planner import Node, plan_graph
+from meshlink.verify.context import VerifyContext, is_not_found
+from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
+
+HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+# The stack works but is not what the last `up` asked for (its update was rolled back).
+DEGRADED = frozenset({"UPDATE_ROLLBACK_COMPLETE"})
+
+
+def node_edges(ctx: VerifyContext, node: Node) -> tuple[Edge, ...]:
+    """Edges a node's health decides: what runs in its account, or flows through it."""
+    topology = ctx.topology
+    edges = topology.edges()
+    if node.kind in ("network", "platform"):
+        here = set(topology.services_in(node.account))
+        return tuple(e for e in edges if e[0] in here or e[1] in here)
+    if node.kind == "endpoints":
+        return tuple(e for e in edges if e[0] == node.subject)
+    return tuple(e for e in edges if e[1] == node.subject)
+
+
+def _network_is_stack(ctx: VerifyContext) -> bool:
+    """Networks are CloudFormation stacks when the CDK engine built them (not Terraform)."""
+    engine = ctx.runtime.deployed_engine()
+    return engine is None or engine == "cdk"
+
+
+def stack_nodes(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
+    """Every graph node deployed as a CloudFormation stack."""
+    found = []
+    for node in plan_graph(ctx.topology):
+        name = node.stack_name(ctx.topology.name)
+        if name is None or (node.kind == "network" and not _network_is_stack(ctx)):
+            continue
+        found.append((Subject("stack", name, None, None), node_edges(ctx, node)))
+    return found
+
+
+def account_networks(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
+    found = []
+    for node in plan_graph(ctx.topology):
+        if node.kind == "network":
+            found.append((Subject("account", node.account), node_edges(ctx, node)))
+    return found
+
+
+def _live_stacks(ctx: VerifyContext, account: str) -> dict[str, str]:
+    """Status of every stack of this mesh in `account` (one paginated call, cached)."""
+
+    def fetch() -> dict[str, str]:
+        client = ctx.client(account, "cloudformation")
+        prefix = f"meshlink-{ctx.topology.name}-"
+        found: dict[str, str] = {}
+        for page in client.get_paginator("describe_stacks").paginate():
+            for stack in page.get("Stacks", []):
+                if stack["StackName"].startswith(prefix):
+                    found[stack["StackName"]] = stack["StackStatus"]
+        return found
+
+    return ctx.memo(("stacks", account), fetch)
+
+
+def check_stack(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+    """The node's CloudFormation stack exists and its last operation completed."""
+    name = verdict.subject.name
+    node = next(n for n in plan_graph(ctx.topology) if n.stack_name(ctx.topology.name) == name)
+    status = _live_stacks(ctx, node.account).get(name)
+    evidence = {
+        "node": node.id,
+        "account_id": ctx.topology.accounts[node.account].id,
+        "status": status,
+        "journal_status": ctx.runtime.journal.get(node.id).status,
+    }
+    if status is None:
+        return verdict.failed(f"stack {name} does not exist", **evidence)
+    if status in DEGRADED:
+        return verdict("warn", f"{name} is {status}: its last update was rolled back", **evidence)
+    if status not in HEALTHY:
+        return verdict.failed(f"stack is {status}", **evidence)
+    return verdict.passed(f"stack is {status}", **evidence)
+
+
+def check_vpc(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+    """The account's VPC (from the network outputs, either engine) exists and is available."""
+    account = verdict.subject.name
+    vpc_id = ctx.outputs(f"network:{account}").get("vpc_id")
+    if not vpc_id:
+        return verdict.failed(f"the network of {account} has no recorded VPC")
+    ec2 = ctx.client(account, "ec2")
+    try:
+        vpcs = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    except Exception as error:
+        if is_not_found(error):
+            return verdict.failed(f"VPC {vpc_id} does not exist", vpc_id=vpc_id)
+        raise
+    state = vpcs[0].get("State") if vpcs else None
+    evidence = {
+        "vpc_id": vpc_id,
+        "state": state,
+        "cidr": vpcs[0].get("CidrBlock") if vpcs else None,
+    }
+    if state != "available":
+        return verdict.failed(f"VPC {vpc_id} is {state}", **evidence)
+    return verdict.passed(f"VPC {vpc_id} is available", **evidence)
+
+
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(
+        "stack.healthy", "control", "every stack of the mesh is healthy", stack_nodes, check_stack
+    ),
+    CheckSpec(
+        "network.vpc", "control", "every account's VPC is available", account_networks, check_vpc
+    ),
+)

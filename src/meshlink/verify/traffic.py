@@ -1,0 +1,187 @@
+"""Traffic checks: every edge carries the provider's answer; every non-edge carries nothing.
+
+With ``--deep``, an account outside the allowed principals also tries to create an
+endpoint to each provider, and must be refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshlink.stacks.common import EdgeOutputs
+from meshlink.stacks.endpoints import peer_port
+from meshlink.verify.context import VerifyContext, error_code, expected_principals
+from meshlink.verify.control_privatelink import providers, service_zone_ids
+from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
+from meshlink.verify.probes import UNREACHABLE_CODES, ProbeSpec, run_probe
+
+# What AWS (and the local cloud) answer an account that may not see a service.
+REFUSAL_CODES = frozenset({"InvalidServiceName", "UnauthorizedOperation", "AccessDenied"})
+# Local target only: an account no mesh uses, for --deep when every mesh account is allowed.
+OUTSIDER_ACCOUNT = "999999999999"
+
+
+def edges_to_probe(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
+    return [(Subject.edge(c, p), ((c, p),)) for c, p in ctx.topology.edges()]
+
+
+def non_edges(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
+    """Every ordered pair of distinct meshlink services that is not an edge."""
+    edges = set(ctx.topology.edges())
+    names = list(ctx.topology.services)
+    return [
+        (Subject.pair(c, p), ()) for c in names for p in names if c != p and (c, p) not in edges
+    ]
+
+
+def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+    """The consumer's probe through its endpoint gets 200 with the provider's own name."""
+    consumer, provider = str(verdict.subject.consumer), str(verdict.subject.provider)
+    if provider not in ctx.topology.services:
+        return verdict.skipped(f"{provider} is external: its answer is not meshlink's to check")
+    dns = ctx.endpoint_dns(consumer, provider)
+    endpoint = ctx.endpoint(consumer, provider)
+    if dns is None or endpoint is None:
+        return verdict.failed(
+            f"no endpoint from {consumer} to {provider}: nothing can flow (probe not started)",
+            endpoint_id=ctx.endpoint_id(consumer, provider),
+        )
+    if endpoint.get("State") != "available":
+        return verdict.failed(
+            f"endpoint {endpoint['VpcEndpointId']} is {endpoint.get('State')}: "
+            "nothing can flow (probe not started)",
+            endpoint_id=endpoint["VpcEndpointId"],
+            state=endpoint.get("State"),
+        )
+    url = f"http://{dns}:{peer_port(ctx.topology, provider)}/health"
+    spec = ProbeSpec("positive", consumer, provider, url, provider)
+    run = run_probe(ctx, spec)
+    evidence = run.evidence(spec)
+    if run.exit_code == 0:
+        return verdict.passed(f"{provider} answered {consumer} through its endpoint", **evidence)
+    detail = run.stopped_reason if run.exit_code is None else f"exit {run.exit_code}"
+    return verdict.failed(f"probe {run.outcome} ({detail})", **evidence)
+
+
+def check_negative(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+    """A probe from the consumer's network at the provider's NLB must not get an answer."""
+    consumer, provider = str(verdict.subject.consumer), str(verdict.subject.provider)
+    dns = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_DNS_NAME)
+    if dns is None:
+        return verdict.skipped(f"{provider} has no recorded NLB to aim at")
+    url = f"http://{dns}:{ctx.topology.services[provider].port}/health"
+    spec = ProbeSpec("negative", consumer, provider, url, provider)
+    run = run_probe(ctx, spec)
+    evidence = run.evidence(spec)
+    if run.exit_code in UNREACHABLE_CODES:
+        return verdict.passed(f"{consumer} cannot reach {provider} ({run.outcome})", **evidence)
+    if run.exit_code is None:
+        return verdict.failed(
+            f"probe did not run ({run.outcome}: {run.stopped_reason}): isolation unproven",
+            **evidence,
+        )
+    return verdict.failed(f"{consumer} reached {provider}'s NLB ({run.outcome})", **evidence)
+
+
+def _outsider(ctx: VerifyContext, provider: str) -> tuple[str, str | None] | None:
+    """(account id, topology account key or None) of an account the service must refuse."""
+    allowed = {p.split(":")[4] for p in expected_principals(ctx.topology, provider)}
+    owner = ctx.topology.account_of(provider).id
+    for key, account in ctx.topology.accounts.items():
+        if account.id not in allowed and account.id != owner:
+            return account.id, key
+    if ctx.topology.target == "local":
+        known = {a.id for a in ctx.topology.accounts.values()}
+        candidate = int(OUTSIDER_ACCOUNT)
+        while f"{candidate:012d}" in known:
+            candidate -= 1
+        return f"{candidate:012d}", None
+    return None
+
+
+def _outsider_subnet(
+    ctx: VerifyContext, account_id: str, key: str | None, zones: list[str]
+) -> tuple[str, str] | None:
+    """(vpc id, subnet id) in `account_id` in a zone the service serves."""
+    ec2 = ctx.runtime.sessions.client(account_id, "ec2")
+    if key is not None:
+        network = ctx.outputs(f"network:{key}")
+        vpc = str(network.get("vpc_id") or "")
+        subnets = list(network.get("private_subnet_ids") or [])
+        for subnet, zone in zip(subnets, network.get("az_ids") or [], strict=False):
+            if zone in zones and vpc:
+                return vpc, str(subnet)
+        return None
+    # An account outside the mesh (local cloud only): its default VPC will do.
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        return None
+    vpc = str(vpcs[0]["VpcId"])
+    found = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    for subnet in found:
+        if subnet.get("AvailabilityZoneId") in zones:
+            return vpc, str(subnet["SubnetId"])
+    return None
+
+
+def check_outsider_refused(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+    """An account outside the allowed principals cannot create an endpoint to the service."""
+    provider = verdict.subject.name
+    name = ctx.edge_output(provider, EdgeOutputs.SERVICE_NAME)
+    zones = service_zone_ids(ctx, provider, provider) if name else None
+    if name is None or zones is None:
+        return verdict.failed(f"the endpoint service of {provider} does not exist")
+    outsider = _outsider(ctx, provider)
+    if outsider is None:
+        return verdict.skipped("every account meshlink can act in is an allowed principal")
+    account_id, key = outsider
+    placement = _outsider_subnet(ctx, account_id, key, zones)
+    if placement is None:
+        return verdict.skipped(f"account {account_id} has no subnet in {', '.join(zones)}")
+    vpc, subnet = placement
+    evidence: dict[str, Any] = {"account_id": account_id, "service_name": name, "subnet": subnet}
+    ec2 = ctx.runtime.sessions.client(account_id, "ec2")
+    try:
+        created = ec2.create_vpc_endpoint(
+            VpcEndpointType="Interface", VpcId=vpc, ServiceName=name, SubnetIds=[subnet]
+        )["VpcEndpoint"]
+    except Exception as error:  # botocore ClientError is the expected outcome
+        code = error_code(error)
+        if not code:
+            raise
+        evidence["error_code"] = code
+        if code in REFUSAL_CODES:
+            return verdict.passed(f"account {account_id} was refused ({code})", **evidence)
+        return verdict("warn", f"refused, but not for its principal ({code}): {error}", **evidence)
+    # The service let a stranger in: take the endpoint down again before reporting it.
+    endpoint_id = created["VpcEndpointId"]
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint_id])
+    evidence["created_endpoint"] = endpoint_id
+    return verdict.failed(
+        f"account {account_id} created endpoint {endpoint_id} (deleted again)", **evidence
+    )
+
+
+POSITIVE = CheckSpec(
+    "traffic.positive",
+    "traffic",
+    "a probe from the consumer's network gets the provider's own answer",
+    edges_to_probe,
+    check_positive,
+)
+NEGATIVE = CheckSpec(
+    "traffic.negative",
+    "traffic",
+    "a probe between services that are not an edge gets no answer",
+    non_edges,
+    check_negative,
+)
+OUTSIDER = CheckSpec(
+    "privatelink.outsider-refused",
+    "traffic",
+    "an account outside the allowed principals cannot create an endpoint",
+    providers,
+    check_outsider_refused,
+)
+CHECKS: tuple[CheckSpec, ...] = (POSITIVE, NEGATIVE)
+DEEP_CHECKS: tuple[CheckSpec, ...] = (OUTSIDER,)

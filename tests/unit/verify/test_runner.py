@@ -1,0 +1,132 @@
+"""The runner: every (check, subject) once, bounded concurrency, stable order, saved."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshlink.errors import EnvironmentProblem, VerifyFailed
+from meshlink.verify import runner
+from meshlink.verify.context import VerifyContext, VerifyOptions
+from meshlink.verify.model import CheckResult, CheckSpec, Subject, Verdict
+from tests.unit.verify.fakes import FakeRuntime, Stub, topology
+
+
+@pytest.fixture()
+def runtime(tmp_path: Path) -> FakeRuntime:
+    rt = FakeRuntime(topology(), tmp_path)
+    rt.record("edge:user-service", ServiceId="vpce-svc-u")
+    rt.journal.existed = True
+    return rt
+
+
+def subjects(ctx: VerifyContext) -> list[tuple[Subject, tuple[tuple[str, str], ...]]]:
+    return [(Subject("service", name), ()) for name in ("a", "b", "c", "d", "e", "f")]
+
+
+def test_every_unit_runs_once_within_the_concurrency_bound(
+    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = threading.Lock()
+    running = [0, 0]  # now, peak
+
+    def slow(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return verdict.passed("ok")
+
+    def broken(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
+        raise RuntimeError(f"boom on {verdict.subject.name}")
+
+    specs = [
+        CheckSpec("traffic.x", "traffic", "t", subjects, slow),
+        CheckSpec("control.y", "control", "c", subjects, broken),
+    ]
+    monkeypatch.setattr(runner, "checks", lambda options: specs)
+    seen: list[int] = []
+    report = runner.verify(
+        runtime,  # type: ignore[arg-type]
+        VerifyOptions(concurrency=3, settle_timeout=0),
+        lambda result, done, total: seen.append(done),
+    )
+    assert running[1] == 3
+    assert seen == list(range(1, 13))
+    # Control first, then traffic; subjects in their declared order.
+    assert [(r.check, r.subject.name) for r in report.results][:2] == [
+        ("control.y", "a"),
+        ("control.y", "b"),
+    ]
+    assert [r.status for r in report.results] == ["fail"] * 6 + ["pass"] * 6
+    assert report.results[0].message == "check could not run: boom on a"
+    assert (runtime.state_dir / "verify.json").exists()
+
+
+def test_environment_problems_stop_the_run(
+    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(ctx: Any, verdict: Verdict) -> CheckResult:
+        raise EnvironmentProblem("the local cloud is not running")
+
+    spec = CheckSpec("control.z", "control", "c", subjects, down)
+    monkeypatch.setattr(runner, "checks", lambda options: [spec])
+    with pytest.raises(EnvironmentProblem):
+        runner.verify(runtime, VerifyOptions(settle_timeout=0))  # type: ignore[arg-type]
+
+
+def test_nothing_deployed_is_an_error(tmp_path: Path) -> None:
+    empty = FakeRuntime(topology(), tmp_path)
+    empty.journal.existed = True
+    with pytest.raises(VerifyFailed, match="nothing deployed"):
+        runner.verify(empty, VerifyOptions())  # type: ignore[arg-type]
+
+
+def test_selection_of_checks() -> None:
+    ids = [spec.id for spec in runner.checks(VerifyOptions())]
+    assert ids[:2] == ["traffic.positive", "traffic.negative"]
+    assert "privatelink.outsider-refused" not in ids
+    assert {s.category for s in runner.checks(VerifyOptions(only="control"))} == {"control"}
+    assert [s.id for s in runner.checks(VerifyOptions(only="traffic", deep=True))] == [
+        "traffic.positive",
+        "traffic.negative",
+        "privatelink.outsider-refused",
+    ]
+    everything = [spec.id for spec in runner.all_checks()]
+    assert len(everything) == len(set(everything)) == 14
+
+
+def test_every_check_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "verify-json.md").read_text()
+    for spec in runner.all_checks():
+        assert f"`{spec.id}`" in doc, spec.id
+
+
+def test_a_converging_mesh_is_waited_for(runtime: FakeRuntime) -> None:
+    """Targets in their first health checks are waited for; unhealthy ones are not."""
+    from meshlink.verify.settle import settle
+
+    runtime.record("edge:user-service", TargetGroupArn="tg-u")
+    answers = iter(["initial", "initial", "healthy"])
+
+    def health(TargetGroupArn: str) -> dict[str, Any]:
+        state = next(answers, "unhealthy")
+        return {"TargetHealthDescriptions": [{"TargetHealth": {"State": state}}]}
+
+    runtime.clients[("users", "elbv2")] = Stub(describe_target_health=health)
+    ctx = VerifyContext(runtime, VerifyOptions())  # type: ignore[arg-type]
+    slept: list[float] = []
+    assert settle(ctx, 30, runtime.notice, sleep=slept.append) == []
+    assert slept == [1.0, 1.0]
+    assert runtime.notices == [
+        "waiting for the mesh to settle: user-service: 1 target(s) in their first health checks"
+    ]
+    # Unhealthy is a verdict, not a transition: no waiting at all.
+    assert settle(ctx, 30, runtime.notice, sleep=slept.append) == []
+    assert slept == [1.0, 1.0]
