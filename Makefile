@@ -20,8 +20,9 @@ demo: install
 	$(BIN)/meshlink -f $(EXAMPLE) validate
 	$(BIN)/meshlink local start
 	$(BIN)/meshlink -f $(EXAMPLE) up --yes
-	$(BIN)/meshlink -f $(EXAMPLE) status
-	@echo "next: meshlink -f $(EXAMPLE) graph --format html -o mesh.html; make demo-down to clean up"
+	$(BIN)/meshlink -f $(EXAMPLE) verify
+	$(BIN)/meshlink -f $(EXAMPLE) graph --verify --format html -o mesh.html
+	@echo "mesh.html shows the verified mesh; 'make demo-down' deletes it and stops the local cloud"
 
 demo-down: install
 	$(BIN)/meshlink -f $(EXAMPLE) down --yes
