@@ -67,7 +67,7 @@ class NodeActions:
         consumer_account = self.topology.services[consumer].account
         network = outputs_of(f"network:{consumer_account}")
         if provider in self.topology.services:
-            from meshlink.stacks.common import EdgeOutputs
+            from meshlink.stacks.outputs import EdgeOutputs
 
             zones = set(str(outputs_of(f"edge:{provider}")[EdgeOutputs.ZONE_IDS]).split(","))
         else:
@@ -181,7 +181,7 @@ class NodeActions:
         )
 
     def _up_accept(self, node: Node, progress: Progress) -> Outcome:
-        from meshlink.stacks.common import EdgeOutputs, EndpointsOutputs
+        from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 
         provider = node.subject
         service_id = str(self.outputs_of(f"edge:{provider}")[EdgeOutputs.SERVICE_ID])

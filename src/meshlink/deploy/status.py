@@ -52,7 +52,7 @@ def _live_stacks(runtime: MeshRuntime, account: str) -> dict[str, str]:
 
 def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:
     """Every edge with its interface endpoint and that endpoint's live state."""
-    from meshlink.stacks.common import EndpointsOutputs
+    from meshlink.stacks.outputs import EndpointsOutputs
 
     topology = runtime.topology
     edges: list[EdgeStatus] = []

@@ -10,12 +10,12 @@ from constructs import Construct
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import (
     NO_EGRESS,
-    EdgeOutputs,
     acknowledge,
     network_list,
     network_value,
     tcp_ingress_from_group,
 )
+from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import load_balancer_name
 
@@ -26,8 +26,7 @@ DEREGISTRATION_DELAY_SECONDS = 30
 
 def allowed_principals(topology: Topology, service: str) -> list[str]:
     """Account roots of every consumer of `service`: sorted, deduplicated, never "*"."""
-    ids = {topology.account_of(consumer).id for consumer in topology.consumers_of(service)}
-    return [f"arn:aws:iam::{account_id}:root" for account_id in sorted(ids)]
+    return topology.allowed_principals(service)
 
 
 class EdgeStack(MeshStack):

@@ -7,13 +7,8 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import (
-    NO_EGRESS,
-    EdgeOutputs,
-    EndpointsOutputs,
-    network_value,
-    tcp_ingress_from_group,
-)
+from meshlink.stacks.common import NO_EGRESS, network_value, tcp_ingress_from_group
+from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import logical_id
 
@@ -29,9 +24,7 @@ def subnets_parameter_name(peer: str) -> str:
 
 def peer_port(topology: Topology, peer: str) -> int:
     """Port of a consumed service, meshlink-owned or external."""
-    if peer in topology.services:
-        return topology.services[peer].port
-    return topology.external[peer].port
+    return topology.port_of(peer)
 
 
 class EndpointsStack(MeshStack):

@@ -11,7 +11,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import PlatformOutputs, acknowledge
+from meshlink.stacks.common import acknowledge
+from meshlink.stacks.outputs import PlatformOutputs
 from meshlink.topology.model import Topology
 
 LOG_RETENTION_DAYS = 30

@@ -9,15 +9,9 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import (
-    EdgeOutputs,
-    EndpointsOutputs,
-    PlatformOutputs,
-    ServiceOutputs,
-    acknowledge,
-    network_list,
-)
+from meshlink.stacks.common import acknowledge, network_list
 from meshlink.stacks.endpoints import peer_port
+from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import env_var_for_peer
 

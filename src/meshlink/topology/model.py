@@ -127,3 +127,14 @@ class Topology(_Frozen):
 
     def account_of(self, service: str) -> Account:
         return self.accounts[self.services[service].account]
+
+    def allowed_principals(self, service: str) -> list[str]:
+        """Account roots of every consumer of `service`: sorted, deduplicated, never "*"."""
+        ids = {self.account_of(consumer).id for consumer in self.consumers_of(service)}
+        return [f"arn:aws:iam::{account_id}:root" for account_id in sorted(ids)]
+
+    def port_of(self, peer: str) -> int:
+        """Port of a consumed service, meshlink-owned or external."""
+        if peer in self.services:
+            return self.services[peer].port
+        return self.external[peer].port

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from meshlink.stacks.common import EdgeOutputs, EndpointsOutputs
-from meshlink.stacks.edge import allowed_principals
+from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 from meshlink.topology.model import Topology
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ def is_not_found(error: BaseException) -> bool:
 
 def expected_principals(topology: Topology, provider: str) -> list[str]:
     """The principals the provider's endpoint service must allow: exactly its consumers."""
-    return allowed_principals(topology, provider)
+    return topology.allowed_principals(provider)
 
 
 class VerifyContext:

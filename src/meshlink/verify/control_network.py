@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.stacks.common import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
-from meshlink.stacks.endpoints import peer_port
+from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext, is_not_found
 from meshlink.verify.control_privatelink import (
     all_edges,
@@ -104,7 +103,7 @@ def check_endpoint_security_group(ctx: VerifyContext, verdict: Verdict) -> Check
         verdict,
         groups,
         source_group=task_group,
-        port=peer_port(ctx.topology, provider),
+        port=ctx.topology.port_of(provider),
         what=f"endpoint {endpoint['VpcEndpointId']}",
         recorded_group=recorded,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meshlink.stacks.common import EdgeOutputs
+from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.verify.context import VerifyContext, expected_principals
 from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
 

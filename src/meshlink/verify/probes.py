@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from meshlink.stacks.common import EdgeOutputs, PlatformOutputs, ServiceOutputs
+from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext, error_code
 
 ProbeKind = Literal["positive", "negative"]

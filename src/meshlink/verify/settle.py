@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from meshlink.stacks.common import EdgeOutputs, PlatformOutputs, ServiceOutputs
+from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext
 
 # Target states that change on their own within a couple of health-check intervals.

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.stacks.common import EdgeOutputs
-from meshlink.stacks.endpoints import peer_port
+from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.verify.context import VerifyContext, error_code, expected_principals
 from meshlink.verify.control_privatelink import providers, service_zone_ids
 from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
@@ -53,7 +52,7 @@ def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
             endpoint_id=endpoint["VpcEndpointId"],
             state=endpoint.get("State"),
         )
-    url = f"http://{dns}:{peer_port(ctx.topology, provider)}/health"
+    url = f"http://{dns}:{ctx.topology.port_of(provider)}/health"
     spec = ProbeSpec("positive", consumer, provider, url, provider)
     run = run_probe(ctx, spec)
     evidence = run.evidence(spec)

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from meshlink.stacks.common import EdgeOutputs
 from meshlink.stacks.edge import allowed_principals
+from meshlink.stacks.outputs import EdgeOutputs
 from tests.unit.stacks.stacks_helpers import Mesh, parameter_sources, resources
 
 SG_ID = {"Fn::GetAtt": ["TaskSecurityGroup", "GroupId"]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meshlink.stacks.common import EndpointsOutputs
+from meshlink.stacks.outputs import EndpointsOutputs
 from tests.unit.stacks.stacks_helpers import Mesh, parameter_sources, resources
 
 TASK_SG = {"Ref": "EdgeUserServiceTaskSecurityGroupId"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from meshlink.stacks.common import PlatformOutputs
+from meshlink.stacks.outputs import PlatformOutputs
 from meshlink.stacks.platform import LOG_RETENTION_DAYS, ecr_repository_arns
 from tests.unit.stacks.stacks_helpers import ECR_IMAGE, Mesh, resources
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from meshlink.stacks.common import ServiceOutputs
+from meshlink.stacks.outputs import ServiceOutputs
 from meshlink.stacks.service import LOCAL_COMMAND_LABEL
 from tests.unit.stacks.stacks_helpers import Mesh, parameter_sources, resources
 
