@@ -172,12 +172,35 @@ class NodeActions:
         result = self.deployer(node.account, progress).deploy(
             name, template, parameters=parameters, tags=stack_tags(self.topology.name, node.id)
         )
+        detail = ""
+        if node.kind == "service" and result.outcome != "unchanged":
+            detail = ", " + self._wait_stable(node, result.outputs, progress)
         self.journal.update(node.id, fingerprint=digest, parameters=parameters)
         changes = f"{len(result.changes)} changes" if result.changes else "no changes"
         return Outcome(
             "unchanged" if result.outcome == "unchanged" else "done",
-            f"{result.outcome} ({changes})",
+            f"{result.outcome} ({changes}){detail}",
             dict(result.outputs),
+        )
+
+    def _wait_stable(
+        self,
+        node: Node,
+        outputs: Mapping[str, str],
+        progress: Progress,
+    ) -> str:
+        from meshlink.deploy.stability import wait_until_stable
+        from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
+
+        service = node.subject
+        return wait_until_stable(
+            self.runtime.client(node.account, "ecs"),
+            self.runtime.client(node.account, "elbv2"),
+            cluster=str(self.outputs_of(f"platform:{node.account}")[PlatformOutputs.CLUSTER_NAME]),
+            service=outputs[ServiceOutputs.ECS_SERVICE_ARN],
+            target_group=str(self.outputs_of(f"edge:{service}")[EdgeOutputs.TARGET_GROUP_ARN]),
+            desired=self.topology.services[service].desired_count,
+            progress=progress,
         )
 
     def _up_accept(self, node: Node, progress: Progress) -> Outcome:
