@@ -63,7 +63,13 @@ def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
     topology = write_topology(workdir, "two-accounts.yaml", "lifecycle")
     code, plan = cli_json(topology, "plan")
     assert code == 0
-    assert plan["totals"] == {"create": 10, "update": 0, "unchanged": 0, "reconcile": 2}
+    assert plan["totals"] == {
+        "create": 10,
+        "update": 0,
+        "unchanged": 0,
+        "reconcile": 2,
+        "delete": 0,
+    }
 
     code, summary = cli_json(topology, "up", "--yes")
     assert code == 0, summary
@@ -112,6 +118,26 @@ def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
     assert code == 0
     done = {n for n, o in summary["nodes"].items() if o["status"] == "done"}
     assert done == {"service:notification-service"}
+
+    # A service removed from the topology: plan says its stacks go, up deletes them.
+    text = topology.read_text()
+    text = text[: text.index("  notification-service:\n")].replace(
+        "    consumes: [notification-service]\n", ""
+    )
+    topology.write_text(text)
+    code, plan = cli_json(topology, "plan")
+    deleted = {n["node"] for n in plan["nodes"] if n["action"] == "delete"}
+    assert deleted == {
+        "service:notification-service",
+        "endpoints:notification-service",
+        "edge:notification-service",
+        "endpoints:user-service",
+    }
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0, summary
+    assert {n for n, o in summary["nodes"].items() if "no longer" in (o["detail"] or "")} == deleted
+    code, plan = cli_json(topology, "plan")
+    assert plan["totals"]["delete"] == 0
 
     code, summary = cli_json(topology, "down", "--yes")
     assert code == 0, summary

@@ -19,7 +19,13 @@ if TYPE_CHECKING:
     from meshlink.deploy.status import EdgeStatus, MeshStatus
     from meshlink.graph.executor import EventSink
 
-ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "reconcile": "cyan"}
+ACTION_STYLE = {
+    "create": "green",
+    "update": "yellow",
+    "unchanged": "dim",
+    "reconcile": "cyan",
+    "delete": "red",
+}
 
 
 def run_with_progress(
@@ -91,7 +97,8 @@ def render_plan(cli: CliContext, plan: MeshPlan) -> None:
     totals = plan.totals()
     cli.console.print(
         f"plan: {totals['create']} to create, {totals['update']} to update, "
-        f"{totals['unchanged']} unchanged, {totals['reconcile']} acceptance steps"
+        f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
+        f"{totals['reconcile']} acceptance steps"
     )
 
 

@@ -13,7 +13,7 @@ from meshlink.graph.parameters import fill_parameters
 from meshlink.graph.planner import Node
 from meshlink.topology.naming import stack_name
 
-Action = Literal["create", "update", "unchanged", "reconcile"]
+Action = Literal["create", "update", "unchanged", "reconcile", "delete"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class MeshPlan:
     nodes: list[NodePlan]
 
     def totals(self) -> dict[str, int]:
-        totals = {"create": 0, "update": 0, "unchanged": 0, "reconcile": 0}
+        totals = {"create": 0, "update": 0, "unchanged": 0, "reconcile": 0, "delete": 0}
         for plan in self.nodes:
             totals[plan.action] += 1
         return totals
@@ -126,4 +126,12 @@ def plan(runtime: MeshRuntime) -> MeshPlan:
     """What `up` would do to every node of the mesh (touches no resource)."""
     planner = Planner(runtime)
     graph = selected_graph(runtime)
-    return MeshPlan([planner.node(graph.nodes[nid]) for nid in graph.topological_order()])
+    nodes = [planner.node(graph.nodes[nid]) for nid in graph.topological_order()]
+    if runtime.options.only != "network":
+        from meshlink.deploy.orphans import find_orphans
+
+        nodes += [
+            NodePlan(o.node, "delete", f"{o.stack}: no longer in the topology")
+            for o in find_orphans(runtime)
+        ]
+    return MeshPlan(nodes)

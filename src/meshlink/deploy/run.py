@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from meshlink.deploy.nodes import NodeActions
+from meshlink.deploy.orphans import delete_orphans
 from meshlink.deploy.rebuild import rebuild_journal
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.executor import Event, EventSink, Outcome, execute
@@ -57,6 +58,8 @@ def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
         outcomes = execute(
             graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event
         )
+        if runtime.options.only != "network" and all(o.ok for o in outcomes.values()):
+            outcomes.update(delete_orphans(runtime, on_event))
     return RunReport("up", outcomes, time.monotonic() - started, graph.topological_order())
 
 
@@ -66,12 +69,17 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
     with mesh_lock(runtime.state_dir, "meshlink down"):
         graph = selected_graph(runtime)
         actions = NodeActions(runtime)
-        outcomes = execute(
-            graph,
-            actions.down,
-            concurrency=runtime.options.concurrency,
-            reverse=True,
-            on_event=on_event,
+        outcomes = {}
+        if runtime.options.only != "network":
+            outcomes.update(delete_orphans(runtime, on_event))
+        outcomes.update(
+            execute(
+                graph,
+                actions.down,
+                concurrency=runtime.options.concurrency,
+                reverse=True,
+                on_event=on_event,
+            )
         )
     order = list(reversed(graph.topological_order()))
     return RunReport("down", outcomes, time.monotonic() - started, order)
