@@ -65,6 +65,17 @@ class Progress:
             self._live.update(self._table())
             self._live.__exit__(exc_type, exc, tb)
 
+    def notice(self, message: str) -> None:
+        """A one-line remark during the run, printed above the live table (or to stderr)."""
+        with self._lock:
+            if self.json_lines:
+                sys.stdout.write(json.dumps({"event": "notice", "message": message}) + "\n")
+                sys.stdout.flush()
+            elif self._live is not None:
+                self._live.console.print(f"[dim]{escape(message)}[/dim]")
+            else:
+                sys.stderr.write(message + "\n")
+
     def __call__(self, event: Event) -> None:
         with self._lock:
             row = self.rows.setdefault(event.node, Row())

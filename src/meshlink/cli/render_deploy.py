@@ -41,7 +41,12 @@ def run_with_progress(
     if run.__name__ == "down":
         order.reverse()
     with Progress(cli.console, order, json_lines=cli.json_output) as progress:
-        report = run(runtime, progress)
+        # Remarks made during the run (engine choice, zones) must not tear the live table.
+        notice, runtime.notice = runtime.notice, progress.notice
+        try:
+            report = run(runtime, progress)
+        finally:
+            runtime.notice = notice
     if cli.json_output:
         cli.emit_json(
             {
