@@ -10,10 +10,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml service/pyproject.toml
+$(STAMP): pyproject.toml service/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24,<26"
-	$(BIN)/pip install --quiet -e ./service -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e ./service -e '.[dev]'
 	touch $(STAMP)
 
 demo: install
