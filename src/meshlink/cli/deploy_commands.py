@@ -21,6 +21,7 @@ class Only(StrEnum):
 
 CONCURRENCY = typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deployed at once.")
 ONLY = typer.Option(None, "--only", help="Deploy only the network or only the services.")
+YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
 WORKDIR = typer.Option(
     None, "--workdir", help="Where .meshlink/ state lives (default: the current directory)."
 )
@@ -66,7 +67,7 @@ def up(
     ctx: typer.Context,
     concurrency: int = CONCURRENCY,
     only: Only | None = ONLY,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YES,
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure."""
@@ -89,7 +90,7 @@ def down(
     ctx: typer.Context,
     concurrency: int = CONCURRENCY,
     only: Only | None = ONLY,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YES,
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Delete everything the mesh deployed, in reverse order; safe to run again."""
@@ -99,7 +100,8 @@ def down(
     cli = get_context(ctx)
     topology = cli.topology()
     _confirm(cli, f"Delete mesh {topology.name} from {topology.target}?", yes)
-    report = run_with_progress(cli, _runtime(cli, concurrency, only, workdir), run_down)
+    runtime = _runtime(cli, concurrency, only, workdir)
+    report = run_with_progress(cli, runtime, run_down, reverse=True)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -32,13 +32,15 @@ def run_with_progress(
     cli: CliContext,
     runtime: MeshRuntime,
     run: Callable[[MeshRuntime, EventSink], RunReport],
+    *,
+    reverse: bool = False,
 ) -> RunReport:
     """Run up/down with a live display; print a summary (or a JSON summary line)."""
     from meshlink.deploy.run import selected_graph
 
     graph = selected_graph(runtime)
     order = graph.topological_order()
-    if run.__name__ == "down":
+    if reverse:
         order.reverse()
     with Progress(cli.console, order, json_lines=cli.json_output) as progress:
         # Remarks made during the run (engine choice, zones) must not tear the live table.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from meshlink.deploy.live import mesh_stacks
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.executor import Event, EventSink, Outcome
 from meshlink.graph.planner import KIND_ORDER, plan_graph
@@ -29,21 +30,13 @@ def find_orphans(runtime: MeshRuntime) -> list[Orphan]:
     """Stacks named for this mesh, in its accounts, that no node of the graph deploys."""
     topology = runtime.topology
     expected = {n.stack_name(topology.name) for n in plan_graph(topology)}
-    prefix = f"meshlink-{topology.name}-"
     orphans: list[Orphan] = []
     for account in topology.accounts:
-        client = runtime.client(account, "cloudformation")
-        for page in client.get_paginator("describe_stacks").paginate():
-            for stack in page.get("Stacks", []):
-                name = stack["StackName"]
-                node = _node_of(topology.name, name)
-                if (
-                    name.startswith(prefix)
-                    and name not in expected
-                    and stack["StackStatus"] not in GONE
-                    and node is not None
-                ):
-                    orphans.append(Orphan(account, name, node))
+        live = mesh_stacks(runtime.client(account, "cloudformation"), topology.name)
+        for name, status in live.items():
+            node = _node_of(topology.name, name)
+            if name not in expected and status not in GONE and node is not None:
+                orphans.append(Orphan(account, name, node))
     # Dependants first: service, then endpoints, then edge, ...
     rank: dict[str, int] = {kind: index for index, kind in enumerate(KIND_ORDER)}
     orphans.sort(key=lambda o: -rank[o.node.split(":")[0]])

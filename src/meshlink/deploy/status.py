@@ -39,15 +39,9 @@ class MeshStatus:
 
 
 def _live_stacks(runtime: MeshRuntime, account: str) -> dict[str, str]:
-    """Status of every stack of this mesh in `account`, by name (one paginated call)."""
-    client = runtime.client(account, "cloudformation")
-    prefix = f"meshlink-{runtime.topology.name}-"
-    found: dict[str, str] = {}
-    for page in client.get_paginator("describe_stacks").paginate():
-        for stack in page.get("Stacks", []):
-            if stack["StackName"].startswith(prefix):
-                found[stack["StackName"]] = stack["StackStatus"]
-    return found
+    from meshlink.deploy.live import mesh_stacks
+
+    return mesh_stacks(runtime.client(account, "cloudformation"), runtime.topology.name)
 
 
 def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:

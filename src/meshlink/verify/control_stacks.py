@@ -52,14 +52,9 @@ def _live_stacks(ctx: VerifyContext, account: str) -> dict[str, str]:
     """Status of every stack of this mesh in `account` (one paginated call, cached)."""
 
     def fetch() -> dict[str, str]:
-        client = ctx.client(account, "cloudformation")
-        prefix = f"meshlink-{ctx.topology.name}-"
-        found: dict[str, str] = {}
-        for page in client.get_paginator("describe_stacks").paginate():
-            for stack in page.get("Stacks", []):
-                if stack["StackName"].startswith(prefix):
-                    found[stack["StackName"]] = stack["StackStatus"]
-        return found
+        from meshlink.deploy.live import mesh_stacks
+
+        return mesh_stacks(ctx.client(account, "cloudformation"), ctx.topology.name)
 
     return ctx.memo(("stacks", account), fetch)
 
