@@ -335,10 +335,6 @@ def test_local_cloud_places_a_cloudformation_subnet_by_zone_id(cloud: Any, accou
     deployer.delete("subnet-bad-zone-id")
 
 
-@pytest.mark.xfail(
-    reason="local cloud gap: moto ignores EnableDnsSupport/Hostnames of "
-    "AWS::EC2::VPC (reported to the local-cloud lead)"
-)
 def test_vpc_has_dns_support_and_hostnames(cloud: Any, cache_dir: Path) -> None:
     eng = engine(cloud, topology("dns", nat_gateways="none", flow_logs=False), cache_dir, [])
     vpc_id = eng.apply("users")["vpc_id"]

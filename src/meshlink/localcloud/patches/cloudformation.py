@@ -7,6 +7,8 @@
 * Every resource gets ``*_IN_PROGRESS`` / ``*_COMPLETE`` / ``*_FAILED`` stack events.
 * Resources created by a change set carry the ``aws:cloudformation:*`` tags.
 * A changed resource whose moto model cannot update is replaced (moto dropped it).
+* ``DescribeStacks`` gives a list parameter's value comma-joined, as passed (moto showed
+  the Python list), and masks ``NoEcho`` parameters by key (moto compared the value).
 """
 
 from __future__ import annotations
@@ -198,12 +200,30 @@ def _rollback_update(stack: Any, error: BaseException) -> None:
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
 
 
+def _parameter_list(stack: Any) -> list[dict[str, Any]]:
+    """Stack parameters as DescribeStacks shows them."""
+    resource_map = stack.resource_map
+    hidden = set(resource_map.no_echo_parameter_keys)
+    return [
+        {
+            "ParameterKey": key,
+            "ParameterValue": "****"
+            if key in hidden
+            else ",".join(str(v) for v in value)
+            if isinstance(value, list)
+            else value,
+        }
+        for key, value in resource_map.resolved_parameters.items()
+    ]
+
+
 def install() -> None:
     from moto.cloudformation.exceptions import ValidationError
     from moto.cloudformation.models import CloudFormationBackend, Stack
 
     _install_resource_hooks()
     patch(Stack, "status_reason", None)
+    patch(Stack, "parameter_list", property(_parameter_list))
 
     def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = self.change_sets.get(change_set_name)

@@ -1,8 +1,12 @@
-"""Network resources leave with their stack (a CDK/Terraform-style VPC stack can be deleted).
+"""Network resources in CloudFormation as AWS handles them.
 
-moto 5.2.5 has no CloudFormation delete for route tables, routes, subnet associations,
-internet gateways and their attachments, NAT gateways, Elastic IPs and flow logs, so the
-VPC of a deleted network stack stays behind (DependencyViolation on its route tables).
+* They leave with their stack (a CDK/Terraform-style VPC stack can be deleted): moto 5.2.5
+  has no CloudFormation delete for route tables, routes, subnet associations, internet
+  gateways and their attachments, NAT gateways, Elastic IPs and flow logs, so the VPC of a
+  deleted network stack stays behind (DependencyViolation on its route tables).
+* ``AWS::EC2::VPC`` honours ``EnableDnsSupport`` / ``EnableDnsHostnames`` (moto ignores
+  them) and updates in place unless ``CidrBlock`` changes; moto has no update, so the VPC
+  was replaced, which fails as soon as it has subnets.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from meshlink.localcloud.patches._util import patch
+from meshlink.localcloud.patches._util import as_classmethod, patch
 
 
 def _gone(error: Exception) -> bool:
@@ -27,7 +31,79 @@ def _tolerant(action: Callable[[], Any]) -> None:
             raise
 
 
+def _flag(value: Any, default: bool) -> bool:
+    """A template boolean: JSON/YAML ``true`` or the strings ``"true"``/``"false"``."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _apply_vpc_properties(vpc: Any, properties: dict[str, Any]) -> None:
+    # An absent property means AWS's default, also when an update removes it.
+    vpc.enable_dns_support = _flag(properties.get("EnableDnsSupport"), True)
+    vpc.enable_dns_hostnames = _flag(properties.get("EnableDnsHostnames"), False)
+
+
+def _install_vpc() -> None:
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.vpcs import VPC
+
+    original_create = VPC.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        vpc = original_create(
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        _apply_vpc_properties(vpc, cloudformation_json.get("Properties") or {})
+        return vpc
+
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        ec2 = ec2_backends[account_id][region_name]
+        properties = cloudformation_json.get("Properties") or {}
+        if properties.get("CidrBlock") != original_resource.cidr_block:
+            # Replacement, as before this patch (CidrBlock cannot change in place).
+            ec2.delete_vpc(original_resource.id)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        tenancy = properties.get("InstanceTenancy", "default")
+        if tenancy != original_resource.instance_tenancy:
+            ec2.modify_vpc_tenancy(original_resource.id, tenancy)
+        _apply_vpc_properties(original_resource, properties)
+        stale = {
+            tag["key"]: tag["value"]
+            for tag in original_resource.get_tags()
+            if not str(tag["key"]).startswith("aws:")
+        }
+        if stale:
+            ec2.delete_tags([original_resource.id], stale)
+        wanted = {tag["Key"]: tag["Value"] for tag in properties.get("Tags", [])}
+        if wanted:
+            ec2.create_tags([original_resource.id], wanted)
+        return original_resource
+
+    patch(VPC, "create_from_cloudformation_json", as_classmethod(create_from_cloudformation_json))
+    patch(VPC, "update_from_cloudformation_json", as_classmethod(update_from_cloudformation_json))
+
+
 def install() -> None:
+    _install_vpc()
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.elastic_ip_addresses import ElasticAddress
     from moto.ec2.models.flow_logs import FlowLogs

@@ -3,6 +3,8 @@
 In AWS, ``us-east-1a`` is a different physical zone in each account; only zone ids
 (``use1-az1``) compare across accounts. The local cloud derives each account's
 mapping deterministically from the account id, so zone-id bugs show up locally.
+``Fn::GetAZs`` gives the stack region's AZ names as DescribeAvailabilityZones lists
+them for the stack's account (moto answers ``us-east-1a``..``d`` for every region).
 """
 
 from __future__ import annotations
@@ -69,7 +71,32 @@ def _account_zones(account_id: str, region: str) -> list[Any]:
     return out
 
 
+def availability_zone_names(account_id: str, region: str) -> list[str]:
+    """What ``Fn::GetAZs`` returns to `account_id` for `region`."""
+    return [
+        z.name for z in _account_zones(account_id, region) if z.zone_type == "availability-zone"
+    ]
+
+
+def _install_get_azs() -> None:
+    from moto.cloudformation import parsing
+
+    original_clean_json = parsing.clean_json
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        # Conditions are parsed with a plain dict for resources_map: no account there.
+        account_id = getattr(resources_map, "_account_id", None)
+        if isinstance(resource_json, dict) and "Fn::GetAZs" in resource_json and account_id:
+            region = clean_json(resource_json["Fn::GetAZs"], resources_map)
+            return availability_zone_names(account_id, region or resources_map._region_name)
+        return original_clean_json(resource_json, resources_map)
+
+    # moto's own recursion looks the name up in the module, so it reaches this one too.
+    patch(parsing, "clean_json", clean_json)
+
+
 def install() -> None:
+    _install_get_azs()
     from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
     from moto.ec2.models.subnets import Subnet, SubnetBackend
     from moto.utilities.utils import filter_resources
