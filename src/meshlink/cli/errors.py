@@ -15,7 +15,11 @@ def report_error(error: BaseException, console: Console, *, debug: bool) -> int:
     if debug:
         console.print(escape("".join(traceback.format_exception(error))), style="dim")
     if isinstance(error, KeyboardInterrupt):
-        console.print("[yellow]interrupted[/yellow]")
+        _quiet_node_shutdown()
+        console.print(
+            "[yellow]interrupted[/yellow]: nodes that were running finished first; "
+            "run the same command again to resume"
+        )
         return EXIT_INTERRUPTED
     if isinstance(error, TopologyError):
         for problem in error.problems:
@@ -34,3 +38,20 @@ def report_error(error: BaseException, console: Console, *, debug: bool) -> int:
     console.print(f"[bold red]internal error:[/bold red] {escape(repr(error))}")
     console.print("[cyan]hint:[/cyan] rerun with --debug for the traceback and report it")
     return 1
+
+
+def _quiet_node_shutdown() -> None:
+    """Ctrl-C also reached jsii's Node process; its exit hook then hits a closed pipe.
+
+    That is expected after an interrupt, so it must not print a traceback.
+    """
+    import sys
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, BrokenPipeError) and "jsii" in repr(unraisable.object):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
