@@ -288,3 +288,53 @@ def test_full_mesh_of_four_accounts_deploys_in_shared_zone_ids(
     assert cli(topology, "down", "--yes")[0] == 0
     accounts = ["111111111111", "222222222222", "333333333333", "444444444444"]
     assert leftovers(local_sessions, accounts, "fullmesh") == {}
+
+
+def test_principal_role_allows_only_the_deploy_role(workdir: Path, local_sessions: Any) -> None:
+    topology = write_topology(
+        workdir,
+        "two-accounts.yaml",
+        "rolemesh",
+        **{"vpc_cidr: 10.1.0.0/16 }": "vpc_cidr: 10.1.0.0/16, principal: role }"},
+    )
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0, summary
+    journal = json.loads((workdir / ".meshlink/rolemesh/local/journal.json").read_text())
+    service_id = journal["nodes"]["edge:notification-service"]["outputs"]["ServiceId"]
+    ec2 = local_sessions.client("222222222222", "ec2")
+    allowed = ec2.describe_vpc_endpoint_service_permissions(ServiceId=service_id)
+    assert [p["Principal"] for p in allowed["AllowedPrincipals"]] == [
+        "arn:aws:iam::111111111111:role/MeshlinkDeploy"
+    ]
+    code, status = cli_json(topology, "status")
+    assert {e["state"] for e in status["edges"]} == {"available"}
+    # Another identity of the same account is not the allowed role: it cannot connect.
+    import boto3
+    from botocore.exceptions import ClientError
+
+    base = boto3.Session(
+        aws_access_key_id="meshlink", aws_secret_access_key="meshlink", region_name="us-east-1"
+    )
+    sts = base.client("sts", endpoint_url=local_sessions.endpoint_url)
+    other = sts.assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/SomeoneElse", RoleSessionName="other"
+    )["Credentials"]
+    intruder = boto3.client(
+        "ec2",
+        region_name="us-east-1",
+        endpoint_url=local_sessions.endpoint_url,
+        aws_access_key_id=other["AccessKeyId"],
+        aws_secret_access_key=other["SecretAccessKey"],
+        aws_session_token=other["SessionToken"],
+    )
+    network = journal["nodes"]["network:users"]["outputs"]
+    service_name = journal["nodes"]["edge:notification-service"]["outputs"]["ServiceName"]
+    with pytest.raises(ClientError) as refused:
+        intruder.create_vpc_endpoint(
+            VpcEndpointType="Interface",
+            VpcId=network["vpc_id"],
+            ServiceName=service_name,
+            SubnetIds=network["private_subnet_ids"][:1],
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidServiceName"
+    assert cli(topology, "down", "--yes")[0] == 0

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from meshlink.topology.naming import default_role_arn as _role_arn
+
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 DEFAULT_IMAGE = "ghcr.io/meshlink/meshlink-service:0.1.0"
@@ -46,6 +48,32 @@ class Account(_Frozen):
         None, description="Role name (or ARN) meshlink assumes to deploy in this account."
     )
     profile: str | None = Field(None, description="AWS profile used instead of a role.")
+    principal: str = Field(
+        "root",
+        description="What providers allow for this account's endpoints: 'root' (the "
+        "account), 'role' (only the role meshlink deploys with), or a role/user ARN of "
+        "this account (no path). Never '*'.",
+    )
+
+    @field_validator("principal")
+    @classmethod
+    def _principal_shape(cls, value: str) -> str:
+        if value in ("root", "role"):
+            return value
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+", value):
+            raise ValueError(
+                "principal must be 'root', 'role', or arn:aws:iam::<id>:role/<name> "
+                "(or :user/<name>) with no path"
+            )
+        return value
+
+    def principal_arn(self) -> str:
+        """The ARN endpoint services allow for this account."""
+        if self.principal == "root":
+            return f"arn:aws:iam::{self.id}:root"
+        if self.principal == "role":
+            return _role_arn(self.id, self.role)
+        return self.principal
 
     @field_validator("role")
     @classmethod
@@ -129,9 +157,8 @@ class Topology(_Frozen):
         return self.accounts[self.services[service].account]
 
     def allowed_principals(self, service: str) -> list[str]:
-        """Account roots of every consumer of `service`: sorted, deduplicated, never "*"."""
-        ids = {self.account_of(consumer).id for consumer in self.consumers_of(service)}
-        return [f"arn:aws:iam::{account_id}:root" for account_id in sorted(ids)]
+        """The principal of every consumer's account: sorted, deduplicated, never "*"."""
+        return sorted({self.account_of(c).principal_arn() for c in self.consumers_of(service)})
 
     def port_of(self, peer: str) -> int:
         """Port of a consumed service, meshlink-owned or external."""

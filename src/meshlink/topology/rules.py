@@ -226,7 +226,21 @@ def aws_accounts_are_reachable(topology: Topology, locations: Locations) -> Iter
             )
 
 
+def principals_belong_to_their_account(
+    topology: Topology, locations: Locations
+) -> Iterator[Problem]:
+    for key, account in topology.accounts.items():
+        if account.principal.startswith("arn:") and f"::{account.id}:" not in account.principal:
+            yield _at(
+                locations,
+                ("accounts", key, "principal"),
+                f"principal of account '{key}' is in another account",
+                f"use an ARN of account {account.id}, or 'root' / 'role'",
+            )
+
+
 RULES: tuple[Rule, ...] = (
+    principals_belong_to_their_account,
     service_accounts_exist,
     consumes_are_valid,
     names_are_unique,
