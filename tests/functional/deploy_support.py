@@ -39,13 +39,13 @@ def cli(topology: Path, *args: str) -> tuple[int, str, str]:
 
 def cli_json(topology: Path, *args: str) -> tuple[int, Any]:
     code, stdout, _stderr = cli(topology, "--json", *args)
-    lines = [line for line in stdout.splitlines() if line.strip()]
     try:
         return code, json.loads(stdout)
     except ValueError:
-        # up/down stream one JSON object per event, then an indented summary document
-        start = next(i for i, line in enumerate(lines) if line == "{")
-        return code, json.loads("\n".join(lines[start:]))
+        # up/down stream one JSON object per line, the summary last: every line parses.
+        events = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+        assert events[-1]["event"] == "summary", events[-1]
+        return code, events[-1]
 
 
 def local_cli(*args: str) -> tuple[int, str, str]:

@@ -139,6 +139,9 @@ def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
     code, plan = cli_json(topology, "plan")
     assert plan["totals"]["delete"] == 0
 
+    code, _, stderr = cli(topology, "down", "--yes", "--only", "network")
+    assert code == 2 and "stacks still use them" in stderr
+
     code, summary = cli_json(topology, "down", "--yes")
     assert code == 0, summary
     assert leftovers(local_sessions, ["111111111111", "222222222222"], "lifecycle") == {}
@@ -206,17 +209,14 @@ def test_failed_up_exits_1_naming_the_resource(workdir: Path) -> None:
 
 
 def test_lock_held_by_a_live_run_exits_3(workdir: Path) -> None:
-    import socket
+    from meshlink.graph.lock import mesh_lock
 
     topology = write_topology(workdir, "two-accounts.yaml", "locked")
-    lock = workdir / ".meshlink" / "locked" / "local" / "lock"
-    lock.parent.mkdir(parents=True)
-    lock.write_text(
-        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": "meshlink up"})
-    )
-    code, _, stderr = cli(topology, "up", "--yes")
-    assert code == 3
-    assert f"'meshlink up' (pid {os.getpid()}" in stderr
+    with mesh_lock(workdir / ".meshlink" / "locked" / "local", "meshlink up"):
+        code, _, stderr = cli(topology, "up", "--yes")
+        assert code == 3
+        assert f"'meshlink up' (pid {os.getpid()}" in stderr
+        assert cli(topology, "down", "--yes")[0] == 3
 
 
 def test_killed_up_resumes_and_lost_journal_is_rebuilt(workdir: Path) -> None:
@@ -338,3 +338,29 @@ def test_principal_role_allows_only_the_deploy_role(workdir: Path, local_session
         )
     assert refused.value.response["Error"]["Code"] == "InvalidServiceName"
     assert cli(topology, "down", "--yes")[0] == 0
+
+
+def test_a_mesh_never_takes_another_meshs_stacks_for_its_own(workdir: Path) -> None:
+    # "pfx-edge" stacks are named meshlink-pfx-edge-...: to mesh "pfx" they look like
+    # edge stacks of a service called "edge-...". Only the meshlink:mesh tag tells.
+    one = (
+        'name: {name}\naccounts:\n  a: {{ id: "555555555555", vpc_cidr: 10.5.0.0/16 }}\n'
+        "services:\n  web: {{ account: a, port: {port}, desired_count: 1 }}\n"
+    )
+    (workdir / "pfx").mkdir()
+    (workdir / "other").mkdir()
+    first = workdir / "pfx" / "pfx.yaml"
+    first.write_text(one.format(name="pfx", port=8080))
+    second = workdir / "other" / "pfx-edge.yaml"
+    second.write_text(one.format(name="pfx-edge", port=8081))
+    assert cli(second, "up", "--yes")[0] == 0
+    assert cli(first, "up", "--yes")[0] == 0
+    code, plan = cli_json(first, "plan")
+    assert code == 0 and plan["totals"]["delete"] == 0
+    code, status = cli_json(second, "status")
+    assert {n["stack_status"] for n in status["nodes"] if n["stack"]} == {"CREATE_COMPLETE"}
+    assert cli(first, "down", "--yes")[0] == 0
+    code, status = cli_json(second, "status")
+    assert code == 0
+    assert {n["stack_status"] for n in status["nodes"] if n["stack"]} == {"CREATE_COMPLETE"}
+    assert cli(second, "down", "--yes")[0] == 0

@@ -78,3 +78,15 @@ def test_a_deployed_mesh_keeps_the_engine_that_deployed_it(tmp_path: Path) -> No
     mesh.journal.update("network:users", status="done", parameters={"engine": "cdk"})
     assert choose_network_engine(mesh, mesh.deployed_engine()).name == "cdk"
     assert notices == []  # no provider probe at all
+
+
+def test_switching_the_engine_of_a_deployed_mesh_is_refused(tmp_path: Path) -> None:
+    from meshlink.errors import UsageError
+
+    mesh, _ = runtime(tmp_path, "terraform")
+    mesh.journal.update("network:users", status="done", parameters={"engine": "cdk"})
+    with pytest.raises(UsageError) as caught:
+        choose_network_engine(mesh, mesh.deployed_engine())
+    assert caught.value.message == (
+        "the networks were deployed with cdk, but network.engine is now terraform"
+    )

@@ -41,6 +41,19 @@ class CliContext:
             self._topology = load_topology(self.file)
         return self._topology
 
+    def workdir(self, option: Path | None) -> Path:
+        """Where .meshlink/ state lives: --workdir, else beside the topology file.
+
+        Beside the file, not the current directory: the state belongs to the mesh, and
+        running from another folder must not see an empty journal.
+        """
+        return option if option is not None else self.file.resolve().parent
+
+    def emit_json_line(self, payload: Any) -> None:
+        """One compact JSON document on one line (event streams)."""
+        sys.stdout.write(json.dumps(payload, default=str) + "\n")
+        sys.stdout.flush()
+
     def emit_json(self, payload: Any) -> None:
         """Write one JSON document to stdout (for scripts: no colour, no wrapping)."""
         sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")

@@ -23,7 +23,7 @@ CONCURRENCY = typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deployed
 ONLY = typer.Option(None, "--only", help="Deploy only the network or only the services.")
 YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
 WORKDIR = typer.Option(
-    None, "--workdir", help="Where .meshlink/ state lives (default: the current directory)."
+    None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
 )
 
 
@@ -32,9 +32,9 @@ def _runtime(
 ) -> MeshRuntime:
     from meshlink.deploy.runtime import MeshRuntime, RunOptions
 
-    options = RunOptions(concurrency=concurrency, only=only.value if only else None)
-    if workdir is not None:
-        options.workdir = workdir
+    options = RunOptions(
+        concurrency=concurrency, only=only.value if only else None, workdir=cli.workdir(workdir)
+    )
     notice = cli.err_console.print
     return MeshRuntime(cli.topology(), options, notice=lambda m: notice(f"[dim]{m}[/dim]"))
 

@@ -17,10 +17,11 @@ def report_error(error: BaseException, console: Console, *, debug: bool) -> int:
     if isinstance(error, KeyboardInterrupt):
         _quiet_node_shutdown()
         console.print(
-            "[yellow]interrupted[/yellow]: nodes that were running finished first; "
-            "run the same command again to resume"
+            "[yellow]interrupted[/yellow]: running nodes stopped at their next step "
+            "(CloudFormation finishes what it started); run the same command again to resume"
         )
         return EXIT_INTERRUPTED
+    error = _from_aws(error)
     if isinstance(error, TopologyError):
         for problem in error.problems:
             console.print(escape(problem.render(error.path)))
@@ -55,3 +56,41 @@ def _quiet_node_shutdown() -> None:
         previous(unraisable)
 
     sys.unraisablehook = hook
+
+
+CREDENTIAL_CODES = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+}
+
+
+def _from_aws(error: BaseException) -> BaseException:
+    """AWS SDK errors raised outside a node (plan, status, rebuild) as meshlink errors."""
+    module = type(error).__module__
+    if not module.startswith(("botocore", "boto3")):
+        return error
+    from meshlink.errors import DeployError, EnvironmentProblem
+
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    name = type(error).__name__
+    if code in CREDENTIAL_CODES or name in (
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "ProfileNotFound",
+        "NoRegionError",
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "SSOTokenLoadError",
+        "TokenRetrievalError",
+    ):
+        return EnvironmentProblem(
+            f"AWS: {error}",
+            hint="check your credentials, profile and network (target: local: meshlink local "
+            "status)",
+        )
+    return DeployError(f"AWS: {error}")

@@ -37,7 +37,7 @@ def graph(
         from meshlink.graph.journal import state_dir
         from meshlink.verify.report import last_edge_states
 
-        directory = state_dir(workdir or Path.cwd(), topology.name, topology.target)
+        directory = state_dir(cli.workdir(workdir), topology.name, topology.target)
         states = last_edge_states(directory)
     diagram = Diagram(topology, states)
     render = {GraphFormat.mermaid: to_mermaid, GraphFormat.dot: to_dot, GraphFormat.html: to_html}

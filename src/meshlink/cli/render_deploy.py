@@ -50,7 +50,8 @@ def run_with_progress(
         finally:
             runtime.notice = notice
     if cli.json_output:
-        cli.emit_json(
+        # One line, like every event before it: a stream reader parses line by line.
+        cli.emit_json_line(
             {
                 "event": "summary",
                 "action": report.action,

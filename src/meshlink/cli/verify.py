@@ -38,7 +38,7 @@ def verify(
         help="Seconds to wait for a mesh still converging (new tasks) before checking.",
     ),
     workdir: Path | None = typer.Option(
-        None, "--workdir", help="Where .meshlink/ state lives (default: the current directory)."
+        None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
     ),
 ) -> None:
     """Prove every edge works and nothing else is reachable (control plane + traffic)."""
@@ -64,7 +64,7 @@ def verify(
     with cli.err_console.status("verifying...") as status:
         notice = cli.err_console.print
         runtime = runtime_for(
-            cli.topology(), workdir, notice=lambda m: notice(f"[dim]{escape(m)}[/dim]")
+            cli.topology(), cli.workdir(workdir), notice=lambda m: notice(f"[dim]{escape(m)}[/dim]")
         )
 
         def progress(result: object, done: int, total: int) -> None:

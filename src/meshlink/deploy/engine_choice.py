@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from meshlink.errors import EnvironmentProblem
+from meshlink.errors import EnvironmentProblem, UsageError
 
 if TYPE_CHECKING:
     from meshlink.deploy.runtime import MeshRuntime, NetworkEngine
@@ -43,6 +43,12 @@ def choose_network_engine(runtime: MeshRuntime, deployed: str | None = None) -> 
     wanted = runtime.topology.network.engine
     if deployed in ("cdk", "terraform") and wanted in (deployed, "auto"):
         return _cdk(runtime) if deployed == "cdk" else _terraform(runtime)
+    if deployed in ("cdk", "terraform"):
+        raise UsageError(
+            f"the networks were deployed with {deployed}, but network.engine is now {wanted}",
+            hint="switching engines would leave the old networks behind: run `meshlink down` "
+            "with the old setting first, or set network.engine back",
+        )
     if wanted == "cdk":
         return _cdk(runtime)
     terraform = _terraform(runtime)

@@ -122,23 +122,31 @@ class NodeActions:
         )
         return outcome
 
-    def _skip(self, node: Node, digest: str, healthy: Callable[[], bool]) -> Outcome | None:
+    def _skip(
+        self, node: Node, digest: str, live_outputs: Callable[[], Mapping[str, Any] | None]
+    ) -> Outcome | None:
+        """Unchanged when the fingerprint matches and what is deployed still says what the
+        journal says (a journal written by another run must not feed stale outputs on)."""
         record = self.journal.get(node.id)
-        if record.fingerprint == digest and record.outputs and healthy():
-            return Outcome("unchanged", "fingerprint matches", dict(record.outputs))
-        return None
+        if record.fingerprint != digest or not record.outputs:
+            return None
+        if live_outputs() != record.outputs:
+            return None
+        return Outcome("unchanged", "fingerprint matches", dict(record.outputs))
 
     def _up_network(self, node: Node, progress: Progress) -> Outcome:
         engine = self.runtime.network_engine
         account = self.topology.accounts[node.account]
         digest = fingerprint(
             engine.name,
+            self._network_code(engine, node.account),
+            self.runtime.zone_ids(),
             self.topology.name,
             self.topology.region,
             self.topology.network.model_dump(mode="json"),
             account.model_dump(mode="json"),
         )
-        skipped = self._skip(node, digest, lambda: self._network_healthy(node))
+        skipped = self._skip(node, digest, lambda: self._network_outputs(node))
         if skipped:
             return skipped
         progress(f"applying with {engine.name}")
@@ -146,18 +154,33 @@ class NodeActions:
         self.journal.update(node.id, fingerprint=digest, parameters={"engine": engine.name})
         return Outcome("done", f"network via {engine.name}", outputs)
 
-    def _network_healthy(self, node: Node) -> bool:
-        engine = self.runtime.network_engine
+    def _network_code(self, engine: Any, account: str) -> str:
+        """What builds the network: a new meshlink whose network code changed re-applies."""
         if engine.name == "cdk":
-            return self._stack_healthy(node)
-        return bool(engine.outputs(node.account))
+            return fingerprint(engine.template(account))
+        from meshlink.engines.terraform.root import module_dir
 
-    def _stack_healthy(self, node: Node) -> bool:
+        files = sorted(p for p in module_dir().rglob("*.tf") if p.is_file())
+        return fingerprint([(str(p.relative_to(module_dir())), p.read_text()) for p in files])
+
+    def _network_outputs(self, node: Node) -> Mapping[str, Any] | None:
+        engine = self.runtime.network_engine
+        if engine.name == "cdk" and self._live_stack_outputs(node) is None:
+            return None
+        try:
+            return dict(engine.outputs(node.account))
+        except (DeployError, KeyError):
+            return None
+
+    def _live_stack_outputs(self, node: Node) -> dict[str, str] | None:
+        """Outputs of the node's stack when it is healthy, else None."""
         from meshlink.engines.cdk.deployer import Deployer
 
         name = stack_name(self.topology.name, node.kind, node.subject)
-        client = self.runtime.client(node.account, "cloudformation")
-        return Deployer(client).status(name) in HEALTHY
+        stack = Deployer(self.runtime.client(node.account, "cloudformation")).describe(name)
+        if stack is None or stack.get("StackStatus") not in HEALTHY:
+            return None
+        return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs") or []}
 
     def _up_stack(self, node: Node, progress: Progress) -> Outcome:
         from meshlink.engines.cdk.deployer import stack_tags
@@ -166,14 +189,16 @@ class NodeActions:
         template = self.runtime.synthesized().template(name)
         parameters = fill_parameters(template, self.outputs_of, self.resolvers())
         digest = fingerprint(template, parameters)
-        skipped = self._skip(node, digest, lambda: self._stack_healthy(node))
+        skipped = self._skip(node, digest, lambda: self._live_stack_outputs(node))
         if skipped:
             return skipped
         result = self.deployer(node.account, progress).deploy(
             name, template, parameters=parameters, tags=stack_tags(self.topology.name, node.id)
         )
         detail = ""
-        if node.kind == "service" and result.outcome != "unchanged":
+        if node.kind == "service":
+            # Also when unchanged: a run cut short while waiting left an updated stack
+            # whose tasks were never seen healthy (on a healthy service this returns at once).
             detail = ", " + self._wait_stable(node, result.outputs, progress)
         self.journal.update(node.id, fingerprint=digest, parameters=parameters)
         changes = f"{len(result.changes)} changes" if result.changes else "no changes"

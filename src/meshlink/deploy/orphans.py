@@ -1,11 +1,15 @@
-"""Stacks of the mesh that the topology no longer has (a removed service): `up` deletes them."""
+"""Stacks of the mesh that the topology no longer has: `up` and `down` delete them.
+
+A removed service leaves its stacks in an account that is still in the topology; a
+removed account (or a changed account id) leaves stacks only the journal remembers.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from meshlink.deploy.live import mesh_stacks
+from meshlink.deploy.live import mesh_stack_nodes
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.executor import Event, EventSink, Outcome
 from meshlink.graph.planner import KIND_ORDER, plan_graph
@@ -15,28 +19,31 @@ GONE = {"DELETE_COMPLETE"}
 
 @dataclass(frozen=True)
 class Orphan:
-    account: str  # topology account key
+    account_id: str
     stack: str
     node: str  # the graph node the stack was deployed for, e.g. service:old-service
 
 
-def _node_of(mesh: str, stack: str) -> str | None:
-    rest = stack.removeprefix(f"meshlink-{mesh}-")
-    kind, _, subject = rest.partition("-")
-    return f"{kind}:{subject}" if kind in KIND_ORDER and subject else None
+def _accounts_to_search(runtime: MeshRuntime) -> set[str]:
+    ids = {account.id for account in runtime.topology.accounts.values()}
+    with runtime.journal.lock:
+        remembered = {r.account_id for r in runtime.journal.records.values() if r.account_id}
+    return ids | remembered
 
 
 def find_orphans(runtime: MeshRuntime) -> list[Orphan]:
-    """Stacks named for this mesh, in its accounts, that no node of the graph deploys."""
+    """Stacks tagged for this mesh, in its accounts past and present, that no node deploys."""
     topology = runtime.topology
-    expected = {n.stack_name(topology.name) for n in plan_graph(topology)}
+    expected = {
+        (runtime.account_id(n.account), n.stack_name(topology.name)) for n in plan_graph(topology)
+    }
     orphans: list[Orphan] = []
-    for account in topology.accounts:
-        live = mesh_stacks(runtime.client(account, "cloudformation"), topology.name)
-        for name, status in live.items():
-            node = _node_of(topology.name, name)
-            if name not in expected and status not in GONE and node is not None:
-                orphans.append(Orphan(account, name, node))
+    for account_id in sorted(_accounts_to_search(runtime)):
+        client = runtime.sessions.client(account_id, "cloudformation")
+        for name, (status, node) in mesh_stack_nodes(client, topology.name).items():
+            kind = node.partition(":")[0]
+            if (account_id, name) not in expected and status not in GONE and kind in KIND_ORDER:
+                orphans.append(Orphan(account_id, name, node))
     # Dependants first: service, then endpoints, then edge, ...
     rank: dict[str, int] = {kind: index for index, kind in enumerate(KIND_ORDER)}
     orphans.sort(key=lambda o: -rank[o.node.split(":")[0]])
@@ -50,17 +57,20 @@ def delete_orphans(runtime: MeshRuntime, on_event: EventSink | None = None) -> d
     sink = on_event or (lambda event: None)
     outcomes: dict[str, Outcome] = {}
     for orphan in find_orphans(runtime):
+        label = orphan.node if orphan.node not in outcomes else orphan.stack
         started = time.monotonic()
-        sink(Event(orphan.node, "started"))
-        deployer = Deployer(runtime.client(orphan.account, "cloudformation"))
+        sink(Event(label, "started"))
+        deployer = Deployer(runtime.sessions.client(orphan.account_id, "cloudformation"))
         try:
             deployer.delete(orphan.stack)
             outcome = Outcome("done", "deleted: no longer in the topology")
-            runtime.journal.forget(orphan.node)
+            record = runtime.journal.get(orphan.node)
+            if record.stack_name in (None, orphan.stack):
+                runtime.journal.forget(orphan.node)
         except Exception as error:  # one stuck stack must not hide the others
             message = getattr(error, "message", None) or str(error)
             outcome = Outcome("failed", f"could not delete {orphan.stack}: {message}")
         outcome.seconds = time.monotonic() - started
-        outcomes[orphan.node] = outcome
-        sink(Event(orphan.node, "finished", outcome.detail or "", outcome))
+        outcomes[label] = outcome
+        sink(Event(label, "finished", outcome.detail or "", outcome))
     return outcomes

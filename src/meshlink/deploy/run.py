@@ -67,6 +67,8 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
     """Delete every node of the mesh, dependants first; idempotent."""
     started = time.monotonic()
     with mesh_lock(runtime.state_dir, "meshlink down"):
+        if runtime.options.only == "network":
+            _refuse_network_under_live_stacks(runtime)
         graph = selected_graph(runtime)
         actions = NodeActions(runtime)
         outcomes = {}
@@ -83,6 +85,26 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
         )
     order = list(reversed(graph.topological_order()))
     return RunReport("down", outcomes, time.monotonic() - started, order)
+
+
+def _refuse_network_under_live_stacks(runtime: MeshRuntime) -> None:
+    from meshlink.deploy.live import mesh_stacks
+    from meshlink.errors import UsageError
+
+    live = [
+        name
+        for account in runtime.topology.accounts
+        for name, status in mesh_stacks(
+            runtime.client(account, "cloudformation"), runtime.topology.name
+        ).items()
+        if "-network-" not in name and status != "DELETE_COMPLETE"
+    ]
+    if live:
+        raise UsageError(
+            f"cannot delete only the networks: {len(live)} stacks still use them "
+            f"({', '.join(sorted(live)[:3])}{', ...' if len(live) > 3 else ''})",
+            hint="run `meshlink down --only services` first, or `meshlink down` for everything",
+        )
 
 
 __all__ = ["Event", "RunReport", "down", "up"]

@@ -142,7 +142,9 @@ class MeshRuntime:
 
     def deployed_engine(self) -> str | None:
         """The network engine that deployed this mesh's networks, per the journal."""
-        for nid, record in self.journal.records.items():
+        with self.journal.lock:
+            records = list(self.journal.records.items())
+        for nid, record in records:
             if nid.startswith("network:") and record.parameters.get("engine"):
                 return record.parameters["engine"]
         return None

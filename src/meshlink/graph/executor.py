@@ -70,13 +70,21 @@ def execute(
     running: dict[Future[Outcome], str] = {}
 
     def report(nid: str) -> Callable[[str], None]:
-        return lambda message: sink(Event(nid, "progress", message))
+        def progress(message: str) -> None:
+            # Every wait reports progress: after Ctrl-C, that is where a node stops.
+            if stop.is_set():
+                raise Cancelled(f"{nid}: stopped by an interrupt before it finished")
+            sink(Event(nid, "progress", message))
+
+        return progress
 
     def guarded(node: Node) -> Outcome:
         started = time.monotonic()
         sink(Event(node.id, "started"))
         try:
             outcome = run_node(node, report(node.id))
+        except Cancelled as error:
+            outcome = Outcome("cancelled", error.message)
         except MeshlinkError as error:
             outcome = Outcome("failed", error.message)
         except Exception as error:  # a bug in one node must not take the others down

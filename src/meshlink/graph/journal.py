@@ -41,7 +41,7 @@ class Journal:
     def __init__(self, directory: Path):
         self.directory = directory
         self.path = directory / "journal.json"
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()
         self.records: dict[str, NodeRecord] = {}
         self.existed = self.path.exists()
         if self.existed:
@@ -54,17 +54,22 @@ class Journal:
             # A journal that cannot be read is rebuilt from the deployed stacks.
             self.existed = False
             return
+        nodes = raw.get("nodes") if isinstance(raw, dict) else None
+        if not isinstance(nodes, dict):
+            self.existed = False  # not a journal: rebuilt from the deployed stacks
+            return
         known = NodeRecord.__dataclass_fields__
-        for nid, data in raw.get("nodes", {}).items():
-            self.records[nid] = NodeRecord(**{k: v for k, v in data.items() if k in known})
+        for nid, data in nodes.items():
+            if isinstance(data, dict):
+                self.records[nid] = NodeRecord(**{k: v for k, v in data.items() if k in known})
 
     def get(self, nid: str) -> NodeRecord:
-        with self._lock:
+        with self.lock:
             return self.records.setdefault(nid, NodeRecord())
 
     def update(self, nid: str, **changes: Any) -> NodeRecord:
         """Change one node's record and write the whole journal atomically."""
-        with self._lock:
+        with self.lock:
             record = self.records.setdefault(nid, NodeRecord())
             for key, value in changes.items():
                 setattr(record, key, value)
@@ -72,7 +77,7 @@ class Journal:
             return record
 
     def forget(self, nid: str) -> None:
-        with self._lock:
+        with self.lock:
             self.records.pop(nid, None)
             self._write()
 

@@ -1,8 +1,13 @@
-"""One run at a time per mesh: a lock file naming its holder, stale locks taken over."""
+"""One run at a time per mesh: an advisory lock (flock) whose file names its holder.
+
+The kernel releases a flock when its process dies, however it dies, so a crashed run
+never leaves a lock behind and two runs cannot both take over a stale one.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -11,16 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from meshlink.errors import LockHeld
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _holder(path: Path) -> dict[str, object] | None:
@@ -36,41 +31,26 @@ def mesh_lock(directory: Path, command: str) -> Iterator[Path]:
     """Hold the lock of the mesh whose state lives in `directory` while the block runs."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "lock"
-    me = {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "command": command,
-        "since": time.time(),
-    }
-    for _ in range(3):
+    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
         try:
-            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            holder = _holder(path)
-            pid = holder.get("pid") if holder else None
-            same_host = holder is not None and holder.get("host") == me["host"]
-            if isinstance(pid, int) and same_host and not _alive(pid):
-                path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            if holder is None:
-                # Being written this very moment, or garbage: give it a moment.
-                time.sleep(0.05)
-                if _holder(path) is None:
-                    path.unlink(missing_ok=True)
-                continue
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(path) or {}
             raise LockHeld(
                 f"another meshlink run holds the lock on this mesh: "
-                f"'{holder.get('command')}' (pid {pid} on {holder.get('host')})",
-                hint=f"wait for it to finish; if it is gone, delete {path}",
+                f"'{holder.get('command', '?')}' (pid {holder.get('pid', '?')} on "
+                f"{holder.get('host', '?')})",
+                hint="wait for it to finish (or stop it); the lock goes with its process",
             ) from None
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(me, stream)
-        break
-    else:
-        raise LockHeld(f"could not take the lock {path}", hint=f"delete {path} and retry")
-    try:
-        yield path
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
+              "since": time.time()}  # fmt: skip
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, json.dumps(me).encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(handle, 0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
-        holder = _holder(path)
-        if holder and holder.get("pid") == me["pid"]:
-            path.unlink(missing_ok=True)
+        os.close(handle)

@@ -128,3 +128,21 @@ def test_stop_flag_cancels_nodes_not_yet_started() -> None:
     outcomes = execute(chain(), run, concurrency=1, stop=stop)
     assert sum(o.status == "done" for o in outcomes.values()) == 1
     assert sum(o.status == "cancelled" for o in outcomes.values()) == 3
+
+
+def test_after_an_interrupt_running_nodes_stop_at_their_next_progress_report() -> None:
+    stop = threading.Event()
+    reached: list[str] = []
+
+    def run(node: Node, progress: Callable[[str], None]) -> Outcome:
+        if node.id == "network:a":
+            stop.set()  # as Ctrl-C in the main thread would
+            progress("still waiting")
+            reached.append("after progress")
+        return Outcome("done")
+
+    outcomes = execute(chain(), run, concurrency=1, stop=stop)
+    assert outcomes["network:a"].status == "cancelled"
+    assert outcomes["network:a"].detail == "network:a: stopped by an interrupt before it finished"
+    assert reached == []
+    assert {o.status for n, o in outcomes.items() if n != "network:a"} <= {"skipped", "cancelled"}
