@@ -65,13 +65,18 @@ def load_topology_text(text: str, path: Path | str = "<string>") -> Topology:
                 )
             ],
         )
+    topology: Topology | None = None
     try:
         topology = Topology.model_validate(data)
     except ValidationError as exc:
-        problems += [_problem_from(error, locations) for error in exc.errors()]
-        raise TopologyError(path=path, problems=problems) from None
-    problems += check(topology, locations)
-    if problems:
+        found = [_problem_from(error, locations) for error in exc.errors()]
+    else:
+        found = check(topology, locations)
+    # A value the parser or the seed import already rejected comes back as a consequence
+    # (None where a port should be, an unknown account ''): report it once.
+    rejected = {(p.line, p.col) for p in problems}
+    problems += [p for p in found if (p.line, p.col) not in rejected]
+    if problems or topology is None:
         raise TopologyError(path=path, problems=problems)
     return topology
 

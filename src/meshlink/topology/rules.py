@@ -22,6 +22,13 @@ from meshlink.topology.regions import az_count
 
 Rule = Callable[[Topology, Locations], Iterator[Problem]]
 LONGEST_NODE_KIND = "endpoints"
+# Fargate task sizes: cpu units -> memory MiB from..to in 1024 steps (256 is listed apart).
+FARGATE_MEMORY_RANGES = {
+    512: (1024, 4096),
+    1024: (2048, 8192),
+    2048: (4096, 16384),
+    4096: (8192, 30720),
+}
 
 
 def _at(locations: Locations, path: PathKey, message: str, hint: str | None) -> Problem:
@@ -239,8 +246,70 @@ def principals_belong_to_their_account(
             )
 
 
+def roles_belong_to_their_account(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    for key, account in topology.accounts.items():
+        role = account.role or ""
+        # The model has checked the shape: arn:<partition>:iam::<12 digits>:role/<name>.
+        if role.startswith("arn:") and role.split(":")[4] != account.id:
+            yield _at(
+                locations,
+                ("accounts", key, "role"),
+                f"role of account '{key}' is in another account ({role.split(':')[4]})",
+                f"use a role ARN of account {account.id}, or just the role name",
+            )
+
+
+def account_ids_are_unique(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    # meshlink creates one ECS cluster and log group per mesh in each account: a second
+    # key with the same id would create them again, and its deploy would always fail.
+    first_key: dict[str, str] = {}
+    for key, account in topology.accounts.items():
+        if account.id in first_key:
+            yield _at(
+                locations,
+                ("accounts", key, "id"),
+                f"account id {account.id} of '{key}' is already used by '{first_key[account.id]}'",
+                "an AWS account may appear under one key only; give each key its own account",
+            )
+        else:
+            first_key[account.id] = key
+
+
+def _fargate_memory(cpu: int) -> list[int]:
+    """Memory sizes (MiB) Fargate accepts with `cpu` units (AWS's task size table)."""
+    if cpu == 256:
+        return [512, 1024, 2048]
+    low, high = FARGATE_MEMORY_RANGES[cpu]
+    return list(range(low, high + 1, 1024))
+
+
+def _choices(values: list[int]) -> str:
+    if len(values) <= 8:
+        return ", ".join(map(str, values[:-1])) + f" or {values[-1]}"
+    return f"{values[0]}, {values[1]}, … {values[-1]} (every 1024 from {values[0]})"
+
+
+def fargate_sizes_are_valid(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    for name, service in topology.services.items():
+        valid = _fargate_memory(service.cpu)
+        if service.memory in valid:
+            continue
+        path: PathKey = ("services", name, "memory")
+        written = path in locations.values
+        yield _at(
+            locations,
+            path if written else ("services", name, "cpu"),
+            f"service '{name}' has memory {service.memory}{'' if written else ' (the default)'}, "
+            f"which Fargate does not offer with cpu {service.cpu}",
+            f"with cpu {service.cpu}, memory is {_choices(valid)}",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     principals_belong_to_their_account,
+    roles_belong_to_their_account,
+    account_ids_are_unique,
+    fargate_sizes_are_valid,
     service_accounts_exist,
     consumes_are_valid,
     names_are_unique,

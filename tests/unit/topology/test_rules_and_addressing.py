@@ -92,3 +92,119 @@ def test_names_that_collide_as_cloudformation_ids_are_rejected() -> None:
     assert problem.message == (
         "'user-service2' and 'user-service-2' give the same CloudFormation id 'UserService2'"
     )
+
+
+def problems_of(text: str) -> list[tuple[int, int, str, str | None]]:
+    with pytest.raises(TopologyError) as caught:
+        load_topology_text(text, "m.yaml")
+    return [(p.line, p.col, p.message, p.hint) for p in caught.value.problems]
+
+
+def test_an_account_id_may_appear_under_one_key_only() -> None:
+    text = VALID_YAML.replace('"222222222222"', '"111111111111"').replace(
+        "services:", '  billing: { id: "111111111111", vpc_cidr: 10.3.0.0/16 }\nservices:'
+    )
+    assert [problem[:3] for problem in problems_of(text)] == [
+        (5, 17, "account id 111111111111 of 'notify' is already used by 'users'"),
+        (6, 18, "account id 111111111111 of 'billing' is already used by 'users'"),
+    ]
+
+
+def test_overlapping_vpcs_of_one_account_still_report_the_overlap_too() -> None:
+    text = VALID_YAML.replace(
+        '"222222222222", vpc_cidr: 10.2.0.0/16', '"111111111111", vpc_cidr: 10.1.0.0/17'
+    )
+    messages = [problem[2] for problem in problems_of(text)]
+    assert messages == [
+        "account id 111111111111 of 'notify' is already used by 'users'",
+        "vpc_cidr of 'notify' overlaps 'users' in the same AWS account 111111111111",
+    ]
+
+
+@pytest.mark.parametrize(
+    "role", ["arn:aws:iam::999999999999:role/X", "arn:aws-cn:iam::999999999999:role/X"]
+)
+def test_a_role_arn_of_another_account_is_rejected_at_the_role(role: str) -> None:
+    text = VALID_YAML.replace(
+        "vpc_cidr: 10.1.0.0/16 }", f'vpc_cidr: 10.1.0.0/16, role: "{role}" }}'
+    )
+    assert problems_of(text) == [
+        (
+            4,
+            61,
+            "role of account 'users' is in another account (999999999999)",
+            "use a role ARN of account 111111111111, or just the role name",
+        )
+    ]
+
+
+def test_a_role_arn_of_its_own_account_is_valid() -> None:
+    role = "arn:aws:iam::111111111111:role/Deploy"
+    text = VALID_YAML.replace(
+        "vpc_cidr: 10.1.0.0/16 }", f'vpc_cidr: 10.1.0.0/16, role: "{role}" }}'
+    )
+    assert load_topology_text(text).accounts["users"].role == role
+
+
+def test_a_principal_arn_of_another_account_is_still_rejected() -> None:
+    principal = "arn:aws:iam::333333333333:user/ci"
+    text = VALID_YAML.replace(
+        "vpc_cidr: 10.2.0.0/16 }", f'vpc_cidr: 10.2.0.0/16, principal: "{principal}" }}'
+    )
+    assert [problem[2] for problem in problems_of(text)] == [
+        "principal of account 'notify' is in another account"
+    ]
+
+
+FARGATE = {  # AWS's Fargate task sizes: cpu units -> memory MiB
+    256: [512, 1024, 2048],
+    512: [1024, 2048, 3072, 4096],
+    1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+}
+
+
+def sized(cpu: int, memory: int | None) -> str:
+    extra = f"    cpu: {cpu}\n" + (f"    memory: {memory}\n" if memory is not None else "")
+    return VALID_YAML.replace("    port: 8081\n", "    port: 8081\n" + extra)
+
+
+@pytest.mark.parametrize(("cpu", "memory"), [(c, m) for c, ms in FARGATE.items() for m in ms])
+def test_every_fargate_size_is_valid(cpu: int, memory: int) -> None:
+    service = load_topology_text(sized(cpu, memory)).services["notification-service"]
+    assert (service.cpu, service.memory) == (cpu, memory)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "hint"),
+    [
+        (256, 4096, "with cpu 256, memory is 512, 1024 or 2048"),
+        (256, 1000, "with cpu 256, memory is 512, 1024 or 2048"),
+        (512, 512, "with cpu 512, memory is 1024, 2048, 3072 or 4096"),
+        (1024, 9216, "with cpu 1024, memory is 2048, 3072, 4096, 5120, 6144, 7168 or 8192"),
+        (2048, 4500, "with cpu 2048, memory is 4096, 5120, … 16384 (every 1024 from 4096)"),
+        (4096, 7168, "with cpu 4096, memory is 8192, 9216, … 30720 (every 1024 from 8192)"),
+    ],
+)
+def test_an_invalid_fargate_size_is_reported_at_memory(cpu: int, memory: int, hint: str) -> None:
+    assert problems_of(sized(cpu, memory)) == [
+        (
+            15,
+            13,
+            f"service 'notification-service' has memory {memory}, which Fargate does not "
+            f"offer with cpu {cpu}",
+            hint,
+        )
+    ]
+
+
+def test_default_memory_too_small_for_cpu_is_reported_at_cpu() -> None:
+    assert [problem[:3] for problem in problems_of(sized(1024, None))] == [
+        (
+            14,
+            10,
+            "service 'notification-service' has memory 512 (the default), which Fargate "
+            "does not offer with cpu 1024",
+        )
+    ]
