@@ -74,9 +74,10 @@ def _from_aws(error: BaseException) -> BaseException:
     module = type(error).__module__
     if not module.startswith(("botocore", "boto3")):
         return error
+    from meshlink.engines.cdk.waiting import error_code
     from meshlink.errors import DeployError, EnvironmentProblem
 
-    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    code = error_code(error)
     name = type(error).__name__
     if code in CREDENTIAL_CODES or name in (
         "NoCredentialsError",

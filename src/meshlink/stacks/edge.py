@@ -24,11 +24,6 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 DEREGISTRATION_DELAY_SECONDS = 30
 
 
-def allowed_principals(topology: Topology, service: str) -> list[str]:
-    """Account roots of every consumer of `service`: sorted, deduplicated, never "*"."""
-    return topology.allowed_principals(service)
-
-
 class EdgeStack(MeshStack):
     """The provider side of a service: reachable only through its endpoint service."""
 
@@ -162,7 +157,7 @@ class EdgeStack(MeshStack):
         )
         # A service whose NLB has no listener yet would accept connections to nothing.
         endpoint_service.node.add_dependency(listener)
-        principals = allowed_principals(topology, service)
+        principals = topology.allowed_principals(service)
         if principals:
             ec2.CfnVPCEndpointServicePermissions(
                 self,

@@ -22,11 +22,6 @@ def subnets_parameter_name(peer: str) -> str:
     return logical_id("EndpointSubnets", peer)
 
 
-def peer_port(topology: Topology, peer: str) -> int:
-    """Port of a consumed service, meshlink-owned or external."""
-    return topology.port_of(peer)
-
-
 class EndpointsStack(MeshStack):
     """Interface endpoints of one consumer; each admits only the consumer's tasks."""
 
@@ -53,7 +48,7 @@ class EndpointsStack(MeshStack):
         self, topology: Topology, service: str, peer: str, *, vpc_id: str, task_sg_id: str
     ) -> None:
         name = logical_id(peer)
-        port = peer_port(topology, peer)
+        port = topology.port_of(peer)
         if peer in topology.services:
             service_name = self.upstream(f"edge:{peer}", EdgeOutputs.SERVICE_NAME).value_as_string
         else:

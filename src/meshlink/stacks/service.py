@@ -10,7 +10,6 @@ from constructs import Construct
 
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import acknowledge, network_list
-from meshlink.stacks.endpoints import peer_port
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import env_var_for_peer
@@ -136,7 +135,7 @@ class ServiceStack(MeshStack):
             dns = self.upstream(
                 f"endpoints:{service}", EndpointsOutputs.endpoint_dns(peer)
             ).value_as_string
-            url = cdk.Fn.join("", ["http://", dns, f":{peer_port(topology, peer)}"])
+            url = cdk.Fn.join("", ["http://", dns, f":{topology.port_of(peer)}"])
             env[env_var_for_peer(peer)] = url
         return [
             ecs.CfnTaskDefinition.KeyValuePairProperty(name=name, value=value)

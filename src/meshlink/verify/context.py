@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from meshlink.engines.cdk.waiting import error_code
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 from meshlink.topology.model import Topology
 
@@ -39,14 +40,6 @@ class VerifyOptions:
         if self.task_timeout is not None:
             return self.task_timeout
         return self.probe_timeout + (45.0 if target == "local" else 240.0)
-
-
-def error_code(error: BaseException) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
 
 
 def is_not_found(error: BaseException) -> bool:

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from meshlink.engines.cdk.waiting import error_code
 from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
-from meshlink.verify.context import VerifyContext, error_code
+from meshlink.verify.context import VerifyContext
 
 ProbeKind = Literal["positive", "negative"]
 STARTED_BY = "meshlink-verify"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshlink.engines.cdk.waiting import error_code
 from meshlink.stacks.outputs import EdgeOutputs
-from meshlink.verify.context import VerifyContext, error_code, expected_principals
+from meshlink.verify.context import VerifyContext, expected_principals
 from meshlink.verify.control_privatelink import providers, service_zone_ids
 from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
 from meshlink.verify.probes import UNREACHABLE_CODES, ProbeSpec, run_probe

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from meshlink.stacks.edge import allowed_principals
 from meshlink.stacks.outputs import EdgeOutputs
 from tests.unit.stacks.stacks_helpers import Mesh, parameter_sources, resources
 
@@ -42,7 +41,7 @@ def test_principals_are_deduplicated_and_never_a_wildcard(full_mesh: Mesh) -> No
 
 def test_a_service_nobody_consumes_allows_nobody(one_way: Mesh) -> None:
     assert _permissions(one_way, "web") == []
-    assert allowed_principals(one_way.topology, "web") == []
+    assert one_way.topology.allowed_principals("web") == []
     (permissions,) = _permissions(one_way, "api")
     assert permissions["Properties"]["AllowedPrincipals"] == ["arn:aws:iam::400000000001:root"]
 
