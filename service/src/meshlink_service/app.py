@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,28 @@ class Runtime:
 def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """Build the app for ``settings``; ``transport`` replaces the network in unit tests."""
     runtime = Runtime(settings)
+    app = FastAPI(
+        title=f"meshlink-service ({settings.service_name})",
+        version=__version__,
+        lifespan=_lifespan(runtime, transport),
+        # Not part of the service's contract; also saves building the schema.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(RequestMiddleware, metrics=runtime.metrics)
+    _add_greeting_routes(app, settings.service_name)
+    _add_state_routes(app, runtime)
+    _add_peer_routes(app, runtime)
+    return app
+
+
+def _lifespan(
+    runtime: Runtime, transport: httpx.AsyncBaseTransport | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the peer client for the app's lifetime."""
+    settings = runtime.settings
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -62,18 +84,11 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
             finally:
                 runtime.peers = None
 
-    app = FastAPI(
-        title=f"meshlink-service ({settings.service_name})",
-        version=__version__,
-        lifespan=lifespan,
-        # Not part of the service's contract; also saves building the schema.
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
-    app.state.runtime = runtime
-    app.add_middleware(RequestMiddleware, metrics=runtime.metrics)
-    name = settings.service_name
+    return lifespan
+
+
+def _add_greeting_routes(app: FastAPI, name: str) -> None:
+    """The blog post's routes and liveness."""
 
     @app.get("/")
     async def root() -> dict[str, str]:
@@ -89,6 +104,12 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
     async def health() -> dict[str, str]:
         """Liveness, and the name ``probe --expect-service`` compares."""
         return {"status": "healthy", "service": name}
+
+
+def _add_state_routes(app: FastAPI, runtime: Runtime) -> None:
+    """Readiness, status and metrics."""
+    settings = runtime.settings
+    name = settings.service_name
 
     @app.get("/ready")
     async def ready(request: Request) -> JSONResponse:
@@ -137,6 +158,12 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
         )
         return PlainTextResponse(text, media_type=CONTENT_TYPE)
 
+
+def _add_peer_routes(app: FastAPI, runtime: Runtime) -> None:
+    """Checking and calling the consumed peers."""
+    settings = runtime.settings
+    name = settings.service_name
+
     @app.get("/peers")
     async def peers(request: Request) -> dict[str, Any]:
         """Check every consumed peer's /health concurrently and report each."""
@@ -167,8 +194,6 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
             body=raw or None,
         )
         return JSONResponse(_call_answer(result), status_code=_call_status(result))
-
-    return app
 
 
 async def _json_body(request: Request) -> bytes:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -62,52 +62,71 @@ def probe(
         return ProbeResult(outcome, url, detail, (time.monotonic() - started) * 1000)
 
     parts = urlsplit(url)
+    conn = _connection(parts, timeout, bind_address)
+    if conn is None:
+        return done(ProbeOutcome.USAGE, "is not an http(s) URL with a host")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        status, body = _exchange(conn, path, started, timeout)
+    except (OSError, http.client.HTTPException) as exc:
+        return done(*_failure(exc, str(parts.hostname), timeout))
+    finally:
+        conn.close()
+    return _classify(done, status, body, expect_service)
+
+
+def _connection(
+    parts: SplitResult, timeout: float, bind_address: str | None
+) -> http.client.HTTPConnection | None:
+    """An unopened connection to the URL's host, or None when it is not an http(s) URL."""
     try:
         port = parts.port
     except ValueError:
-        port = -1
-    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
-        return done(ProbeOutcome.USAGE, "is not an http(s) URL with a host")
-    host = parts.hostname
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
     source = (bind_address, 0) if bind_address else None
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(host, port, timeout=timeout, source_address=source)
-    else:
-        conn = http.client.HTTPConnection(host, port, timeout=timeout, source_address=source)
-    try:
-        conn.connect()
-        # One deadline for the whole probe, not a fresh timeout per socket operation.
-        _set_remaining(conn, started, timeout)
-        conn.request(
-            "GET",
-            path,
-            headers={
-                "User-Agent": "meshlink-probe",
-                "Accept": "application/json",
-                "X-Request-ID": f"probe-{uuid.uuid4().hex[:16]}",
-            },
-        )
-        _set_remaining(conn, started, timeout)
-        response = conn.getresponse()
-        _set_remaining(conn, started, timeout)
-        body = response.read(MAX_BODY_BYTES)
-    except TimeoutError:
-        return done(ProbeOutcome.TIMEOUT, f"did not answer within {timeout:g} s")
-    except ConnectionRefusedError:
-        return done(ProbeOutcome.UNREACHABLE, "refused the connection")
-    except socket.gaierror as exc:
-        return done(ProbeOutcome.UNREACHABLE, f"host {host!r} does not resolve ({exc.strerror})")
-    except (ConnectionError, http.client.RemoteDisconnected):
-        return done(ProbeOutcome.UNREACHABLE, "closed the connection without answering")
-    except http.client.HTTPException as exc:
-        return done(ProbeOutcome.BAD_RESPONSE, f"answered something that is not HTTP ({exc!r})")
-    except OSError as exc:
-        return done(ProbeOutcome.UNREACHABLE, f"is unreachable ({exc.strerror or exc})")
-    finally:
-        conn.close()
-    return _classify(done, response.status, body, expect_service)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    return kind(parts.hostname, port, timeout=timeout, source_address=source)
+
+
+def _exchange(
+    conn: http.client.HTTPConnection, path: str, started: float, timeout: float
+) -> tuple[int, bytes]:
+    """Send the GET and read (at most MAX_BODY_BYTES of) the answer: status and body."""
+    conn.connect()
+    # One deadline for the whole probe, not a fresh timeout per socket operation.
+    _set_remaining(conn, started, timeout)
+    conn.request(
+        "GET",
+        path,
+        headers={
+            "User-Agent": "meshlink-probe",
+            "Accept": "application/json",
+            "X-Request-ID": f"probe-{uuid.uuid4().hex[:16]}",
+        },
+    )
+    _set_remaining(conn, started, timeout)
+    response = conn.getresponse()
+    _set_remaining(conn, started, timeout)
+    return response.status, response.read(MAX_BODY_BYTES)
+
+
+def _failure(
+    exc: OSError | http.client.HTTPException, host: str, timeout: float
+) -> tuple[ProbeOutcome, str]:
+    """The outcome of a probe that got no HTTP answer (most specific error first)."""
+    if isinstance(exc, TimeoutError):
+        return ProbeOutcome.TIMEOUT, f"did not answer within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return ProbeOutcome.UNREACHABLE, "refused the connection"
+    if isinstance(exc, socket.gaierror):
+        return ProbeOutcome.UNREACHABLE, f"host {host!r} does not resolve ({exc.strerror})"
+    if isinstance(exc, ConnectionError | http.client.RemoteDisconnected):
+        return ProbeOutcome.UNREACHABLE, "closed the connection without answering"
+    if isinstance(exc, http.client.HTTPException):
+        return ProbeOutcome.BAD_RESPONSE, f"answered something that is not HTTP ({exc!r})"
+    return ProbeOutcome.UNREACHABLE, f"is unreachable ({exc.strerror or exc})"
 
 
 def _set_remaining(conn: http.client.HTTPConnection, started: float, timeout: float) -> None:
