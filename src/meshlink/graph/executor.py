@@ -61,28 +61,79 @@ def execute(
     at once. A failed node's dependants are skipped; independent branches go on.
     Ctrl-C (KeyboardInterrupt) stops starting nodes, lets running ones finish, re-raises.
     """
-    sink = on_event or (lambda event: None)
-    stop = stop or threading.Event()
-    waits_for: dict[str, set[str]] = {
-        node.id: set(graph.dependants(node.id) if reverse else node.depends_on) for node in graph
-    }
-    outcomes: dict[str, Outcome] = {}
-    running: dict[Future[Outcome], str] = {}
+    run = _Run(
+        graph=graph,
+        run_node=run_node,
+        concurrency=concurrency,
+        sink=on_event or (lambda event: None),
+        stop=stop or threading.Event(),
+        waits_for={
+            node.id: set(graph.dependants(node.id) if reverse else node.depends_on)
+            for node in graph
+        },
+    )
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="meshlink")
+    try:
+        run.drive(pool)
+    except KeyboardInterrupt:
+        run.stop.set()
+        for future in list(run.running):
+            run.finish(future)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        run.cancel_unstarted()
+    return run.outcomes
 
-    def report(nid: str) -> Callable[[str], None]:
+
+@dataclass
+class _Run:
+    """The state of one execute() call: who waits for whom, what runs, how each ended."""
+
+    graph: DeploymentGraph
+    run_node: NodeRunner
+    concurrency: int
+    sink: EventSink
+    stop: threading.Event
+    waits_for: dict[str, set[str]]
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    running: dict[Future[Outcome], str] = field(default_factory=dict)
+
+    def drive(self, pool: ThreadPoolExecutor) -> None:
+        """Start ready nodes and collect finished ones until nothing runs."""
+        while True:
+            if not self.stop.is_set():
+                for nid in self.ready()[: max(0, self.concurrency - len(self.running))]:
+                    self.running[pool.submit(self.guarded, self.graph.nodes[nid])] = nid
+            if not self.running:
+                return
+            finished, _ = wait(list(self.running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                nid = self.finish(future)
+                if not self.outcomes[nid].ok:
+                    self.skip_dependants(nid, f"not started: {nid} {self.outcomes[nid].status}")
+
+    def finish(self, future: Future[Outcome]) -> str:
+        """Record (and report) how a node ended (waiting for it if needed); its id."""
+        nid = self.running.pop(future)
+        self.outcomes[nid] = outcome = future.result()
+        self.sink(Event(nid, "finished", outcome.detail or "", outcome))
+        return nid
+
+    def report(self, nid: str) -> Callable[[str], None]:
         def progress(message: str) -> None:
             # Every wait reports progress: after Ctrl-C, that is where a node stops.
-            if stop.is_set():
+            if self.stop.is_set():
                 raise Cancelled(f"{nid}: stopped by an interrupt before it finished")
-            sink(Event(nid, "progress", message))
+            self.sink(Event(nid, "progress", message))
 
         return progress
 
-    def guarded(node: Node) -> Outcome:
+    def guarded(self, node: Node) -> Outcome:
         started = time.monotonic()
-        sink(Event(node.id, "started"))
+        self.sink(Event(node.id, "started"))
         try:
-            outcome = run_node(node, report(node.id))
+            outcome = self.run_node(node, self.report(node.id))
         except Cancelled as error:
             outcome = Outcome("cancelled", error.message)
         except MeshlinkError as error:
@@ -92,48 +143,24 @@ def execute(
         outcome.seconds = time.monotonic() - started
         return outcome
 
-    def skip_dependants(nid: str, reason: str) -> None:
-        for other, deps in waits_for.items():
-            if nid in deps and other not in outcomes:
-                outcomes[other] = Outcome("skipped", reason)
-                sink(Event(other, "finished", reason, outcomes[other]))
-                skip_dependants(other, reason)
+    def skip_dependants(self, nid: str, reason: str) -> None:
+        for other, deps in self.waits_for.items():
+            if nid in deps and other not in self.outcomes:
+                self.outcomes[other] = Outcome("skipped", reason)
+                self.sink(Event(other, "finished", reason, self.outcomes[other]))
+                self.skip_dependants(other, reason)
 
-    def ready() -> list[str]:
-        busy = set(running.values())
+    def ready(self) -> list[str]:
+        busy = set(self.running.values())
         return [
             nid
-            for nid, deps in waits_for.items()
-            if nid not in outcomes
+            for nid, deps in self.waits_for.items()
+            if nid not in self.outcomes
             and nid not in busy
-            and all(outcomes.get(d) is not None and outcomes[d].ok for d in deps)
+            and all(self.outcomes.get(d) is not None and self.outcomes[d].ok for d in deps)
         ]
 
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="meshlink")
-    try:
-        while True:
-            if not stop.is_set():
-                for nid in ready()[: max(0, concurrency - len(running))]:
-                    running[pool.submit(guarded, graph.nodes[nid])] = nid
-            if not running:
-                break
-            finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in finished:
-                nid = running.pop(future)
-                outcomes[nid] = future.result()
-                sink(Event(nid, "finished", outcomes[nid].detail or "", outcomes[nid]))
-                if not outcomes[nid].ok:
-                    skip_dependants(nid, f"not started: {nid} {outcomes[nid].status}")
-    except KeyboardInterrupt:
-        stop.set()
-        for future in list(running):
-            nid = running.pop(future)
-            outcomes[nid] = future.result()
-            sink(Event(nid, "finished", outcomes[nid].detail or "", outcomes[nid]))
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        for nid in waits_for:
-            if nid not in outcomes:
-                outcomes[nid] = Outcome("cancelled", "run stopped before this node started")
-    return outcomes
+    def cancel_unstarted(self) -> None:
+        for nid in self.waits_for:
+            if nid not in self.outcomes:
+                self.outcomes[nid] = Outcome("cancelled", "run stopped before this node started")
