@@ -17,6 +17,8 @@ from meshlink.engines.cdk.synth import Synthesized, synth
 from meshlink.engines.cdk.waiting import Pacing
 from meshlink.engines.network_contract import NetworkOutputs
 from meshlink.errors import DeployError, UsageError
+from meshlink.fingerprint import fingerprint
+from meshlink.graph.planner import node_id
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import stack_name
 
@@ -64,6 +66,7 @@ class CdkNetworkEngine:
     """
 
     name = "cdk"
+    stack_backed = True  # each account's network is one CloudFormation stack
 
     def __init__(
         self,
@@ -101,6 +104,15 @@ class CdkNetworkEngine:
                     cache_dir=self.cache_dir,
                 )
             return self._synthesized
+
+    def available(self, account: str | None = None) -> tuple[bool, str]:
+        """Always: the CDK engine needs only CloudFormation (and Node.js to synthesize)."""
+        del account
+        return True, "needs only CloudFormation"
+
+    def code_fingerprint(self, account: str) -> str:
+        """Hash of the account's network template (what this meshlink would deploy)."""
+        return fingerprint(self.template(account))
 
     def template(self, account: str) -> dict[str, Any]:
         self._account_id(account)
@@ -199,7 +211,7 @@ class CdkNetworkEngine:
         return Deployer(client, on_event=self.on_event, pacing=self.pacing)
 
     def _tags(self, account: str) -> dict[str, str]:
-        return stack_tags(self.topology.name, f"{KIND}:{account}")
+        return stack_tags(self.topology.name, node_id(KIND, account))
 
 
 def strip_default_security_group(ec2: Any, vpc_id: str) -> None:

@@ -22,6 +22,7 @@ from meshlink.engines.terraform.root import (
 )
 from meshlink.engines.terraform.runner import TerraformExecutable, TerraformRunner
 from meshlink.errors import DeployError, MeshlinkError
+from meshlink.fingerprint import fingerprint
 from meshlink.topology.model import Topology
 
 T = TypeVar("T")
@@ -92,6 +93,7 @@ class TerraformNetworkEngine:
     """
 
     name = "terraform"
+    stack_backed = False  # each account's network lives in Terraform state
 
     def __init__(
         self,
@@ -197,6 +199,13 @@ class TerraformNetworkEngine:
         """Whether the aws provider can be had (see provider_available)."""
         first = account or next(iter(self.topology.accounts))
         return provider_available(self.workdir(first), executable=self.executable)
+
+    def code_fingerprint(self, account: str) -> str:
+        """Hash of the network module's HCL (the same for every account)."""
+        del account
+        module = module_dir()
+        files = sorted(p for p in module.rglob("*.tf") if p.is_file())
+        return fingerprint([(str(p.relative_to(module)), p.read_text()) for p in files])
 
     @staticmethod
     def _outputs(runner: TerraformRunner) -> NetworkOutputs:
