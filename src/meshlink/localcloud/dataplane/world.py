@@ -197,53 +197,64 @@ def endpoints(world: dict[str, Any], pool: AddressPool) -> set[str]:
                 continue
             config = _service_of(endpoint, region)
             nlbs = tuple(config.network_load_balancer_arns) if config is not None else ()
-            ports = sorted(
-                {
-                    p
-                    for a in nlbs
-                    if a in world["load_balancers"]
-                    for p in world["load_balancers"][a].listeners
-                }
-            )
-            enis = []
-            zones: dict[str, str] = {}
-            for eni_id in endpoint.network_interface_ids or []:
-                moto_eni = ec2.enis.get(eni_id)
-                if moto_eni is None:
-                    continue
-                live.add(eni_id)
-                address = pool.allocate(eni_id)
-                if moto_eni.private_ip_address != address:
-                    moto_eni.private_ip_address = address
-                    moto_eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
-                subnet = moto_eni.subnet
-                zones.setdefault(str(subnet.availability_zone), address)
-                enis.append(
-                    Eni(
-                        id=eni_id,
-                        kind="endpoint",
-                        address=address,
-                        account=account,
-                        region=region,
-                        vpc_id=str(endpoint.vpc_id),
-                        groups=tuple(endpoint.security_group_ids or ()),
-                        networks=network_of(subnet.cidr_block),
-                        owner=endpoint.id,
-                    )
-                )
+            enis, zones = _endpoint_enis(endpoint, ec2, pool, account, region)
+            live.update(eni.id for eni in enis)
             if not enis:
                 continue
-            value = Endpoint(endpoint.id, tuple(enis), nlbs, tuple(ports))
+            value = Endpoint(endpoint.id, tuple(enis), nlbs, _listener_ports(world, nlbs))
             for eni in enis:
                 world["enis"][eni.address] = eni
                 world["endpoints"][eni.address] = value
-            for entry in endpoint.dns_entries or []:
-                name = str(entry.get("dns_name") or entry.get("DnsName") or "").lower()
-                if not name:
-                    continue
-                zonal = [a for zone, a in zones.items() if f"-{zone}." in name]
-                world["dns"][name] = zonal[0] if zonal else enis[0].address
+            _endpoint_dns(world, endpoint, zones, enis[0].address)
     return live
+
+
+def _listener_ports(world: dict[str, Any], nlbs: tuple[str, ...]) -> tuple[int, ...]:
+    """Every listener port of the endpoint service's known load balancers, sorted."""
+    balancers = world["load_balancers"]
+    return tuple(sorted({p for a in nlbs if a in balancers for p in balancers[a].listeners}))
+
+
+def _endpoint_enis(
+    endpoint: Any, ec2: Any, pool: AddressPool, account: str, region: str
+) -> tuple[list[Eni], dict[str, str]]:
+    """The endpoint's ENIs (each given its loopback address) and AZ name -> first address."""
+    enis = []
+    zones: dict[str, str] = {}
+    for eni_id in endpoint.network_interface_ids or []:
+        moto_eni = ec2.enis.get(eni_id)
+        if moto_eni is None:
+            continue
+        address = pool.allocate(eni_id)
+        if moto_eni.private_ip_address != address:
+            moto_eni.private_ip_address = address
+            moto_eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
+        subnet = moto_eni.subnet
+        zones.setdefault(str(subnet.availability_zone), address)
+        enis.append(
+            Eni(
+                id=eni_id,
+                kind="endpoint",
+                address=address,
+                account=account,
+                region=region,
+                vpc_id=str(endpoint.vpc_id),
+                groups=tuple(endpoint.security_group_ids or ()),
+                networks=network_of(subnet.cidr_block),
+                owner=endpoint.id,
+            )
+        )
+    return enis, zones
+
+
+def _endpoint_dns(world: dict[str, Any], endpoint: Any, zones: dict[str, str], first: str) -> None:
+    """Each DNS name of the endpoint resolves to its zone's address (regional: the first)."""
+    for entry in endpoint.dns_entries or []:
+        name = str(entry.get("dns_name") or entry.get("DnsName") or "").lower()
+        if not name:
+            continue
+        zonal = [a for zone, a in zones.items() if f"-{zone}." in name]
+        world["dns"][name] = zonal[0] if zonal else first
 
 
 def assemble(parts: dict[str, Any], tasks: dict[str, TaskNet], host_access: bool) -> World:
