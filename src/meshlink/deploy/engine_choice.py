@@ -2,59 +2,91 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
 
+from meshlink.engines.network_engine import ClientSource, NetworkEngine
 from meshlink.errors import EnvironmentProblem, UsageError
-
-if TYPE_CHECKING:
-    from meshlink.deploy.runtime import MeshRuntime, NetworkEngine
+from meshlink.topology.model import Topology
 
 
-def _terraform(runtime: MeshRuntime) -> NetworkEngine:
+class EngineHost(Protocol):
+    """What building an engine needs of a run (meshlink.deploy.runtime.MeshRuntime)."""
+
+    notice: Callable[[str], None]
+
+    @property
+    def topology(self) -> Topology: ...
+
+    @property
+    def workdir(self) -> Path: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    @property
+    def endpoint_url(self) -> str | None: ...
+
+    def connect(self) -> ClientSource: ...
+
+    def zone_ids(self) -> Sequence[str]: ...
+
+
+def _terraform(host: EngineHost) -> NetworkEngine:
     from meshlink.engines.terraform.engine import TerraformNetworkEngine
 
-    sessions = runtime.sessions  # starts the local cloud first when the target is local
-    del sessions
+    # Terraform reaches AWS on its own: for a local target it needs the local cloud
+    # running (started here, as `up` does) and its URL.
+    host.connect()
     return TerraformNetworkEngine(
-        runtime.topology,
-        project_dir=runtime.options.workdir,
-        local_endpoint=runtime.endpoint_url,
-        zone_ids=runtime.zone_ids,
+        host.topology,
+        project_dir=host.workdir,
+        local_endpoint=host.endpoint_url,
+        zone_ids=host.zone_ids,
     )
 
 
-def _cdk(runtime: MeshRuntime) -> NetworkEngine:
+def _cdk(host: EngineHost) -> NetworkEngine:
     from meshlink.engines.cdk.network import CdkNetworkEngine
 
     return CdkNetworkEngine(
-        runtime.topology,
-        sessions=runtime.sessions,
-        cache_dir=runtime.state_dir / "synth",
-        zone_ids=runtime.zone_ids,
+        host.topology,
+        sessions=host.connect(),
+        cache_dir=host.state_dir / "synth",
+        zone_ids=host.zone_ids,
     )
 
 
-def choose_network_engine(runtime: MeshRuntime, deployed: str | None = None) -> NetworkEngine:
+# network.engine (and the journal's record of it) -> how to build that engine.
+BUILDERS: dict[str, Callable[[EngineHost], NetworkEngine]] = {
+    "cdk": _cdk,
+    "terraform": _terraform,
+}
+FALLBACK = "cdk"  # what `auto` uses when Terraform's provider cannot be had
+
+
+def choose_network_engine(host: EngineHost, deployed: str | None = None) -> NetworkEngine:
     """The engine the topology asks for; `auto` falls back to CDK when Terraform can't.
 
     Networks already deployed keep the engine that deployed them (`deployed`), so that
     status and down read and delete what is really there.
     """
-    wanted = runtime.topology.network.engine
-    if deployed in ("cdk", "terraform") and wanted in (deployed, "auto"):
-        return _cdk(runtime) if deployed == "cdk" else _terraform(runtime)
-    if deployed in ("cdk", "terraform"):
+    wanted = host.topology.network.engine
+    if deployed in BUILDERS and wanted in (deployed, "auto"):
+        return BUILDERS[deployed](host)
+    if deployed in BUILDERS:
         raise UsageError(
             f"the networks were deployed with {deployed}, but network.engine is now {wanted}",
             hint="switching engines would leave the old networks behind: run `meshlink down` "
             "with the old setting first, or set network.engine back",
         )
-    if wanted == "cdk":
-        return _cdk(runtime)
-    terraform = _terraform(runtime)
-    available, reason = terraform.available()  # type: ignore[attr-defined]
+    if wanted == FALLBACK:
+        return BUILDERS[FALLBACK](host)
+    terraform = BUILDERS["terraform"](host)
+    available, reason = terraform.available()
     if available:
-        runtime.notice(f"network engine: terraform ({reason})")
+        host.notice(f"network engine: terraform ({reason})")
         return terraform
     if wanted == "terraform":
         raise EnvironmentProblem(
@@ -63,5 +95,5 @@ def choose_network_engine(runtime: MeshRuntime, deployed: str | None = None) -> 
             "(TF_PLUGIN_CACHE_DIR / provider_installation in ~/.terraformrc), "
             "or set network.engine: cdk",
         )
-    runtime.notice(f"network engine: cdk (Terraform's aws provider is unavailable: {reason})")
-    return _cdk(runtime)
+    host.notice(f"network engine: {FALLBACK} (Terraform's aws provider is unavailable: {reason})")
+    return BUILDERS[FALLBACK](host)

@@ -50,6 +50,7 @@ def selected_graph(runtime: MeshRuntime) -> DeploymentGraph:
 def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
     """Deploy (or update, or resume) the mesh; unchanged nodes are skipped."""
     started = time.monotonic()
+    runtime.connect()
     with mesh_lock(runtime.state_dir, "meshlink up"):
         if not runtime.journal.existed:
             rebuild_journal(runtime)
@@ -66,6 +67,7 @@ def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
 def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
     """Delete every node of the mesh, dependants first; idempotent."""
     started = time.monotonic()
+    runtime.connect()
     with mesh_lock(runtime.state_dir, "meshlink down"):
         if runtime.options.only == "network":
             _refuse_network_under_live_stacks(runtime)

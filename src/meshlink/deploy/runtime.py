@@ -9,34 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import meshlink
+from meshlink.deploy.engine_choice import choose_network_engine
+from meshlink.engines.network_engine import ClientSource, NetworkEngine
 from meshlink.graph.journal import Journal, state_dir
+from meshlink.graph.planner import node_id
 from meshlink.topology.model import Topology
 
 if TYPE_CHECKING:
     from meshlink.engines.cdk.synth import Synthesized
 
-
-class ClientSource(Protocol):
-    """Per-account boto3 clients (meshlink.aws.sessions.SessionFactory)."""
-
-    def client(self, account_id: str, service: str) -> Any: ...
-
-
-class NetworkEngine(Protocol):
-    """The shared engine interface of network nodes (Terraform or CDK)."""
-
-    name: str
-
-    def plan(self, account: str) -> Any: ...
-
-    def apply(self, account: str) -> dict[str, Any]: ...
-
-    def destroy(self, account: str) -> Any: ...
-
-    def outputs(self, account: str) -> dict[str, Any]: ...
+__all__ = ["ClientSource", "MeshRuntime", "NetworkEngine", "RunOptions", "synth_key"]
 
 
 Notice = Callable[[str], None]
@@ -114,15 +99,32 @@ class MeshRuntime:
             return self._journal
 
     @property
+    def workdir(self) -> Path:
+        """Where the user's project (and its .meshlink/ state) lives."""
+        return self.options.workdir
+
+    def connect(self) -> ClientSource:
+        """The target's sessions, starting the local cloud first when the target is local.
+
+        What `up`, `down`, `plan` and `status` call before their first AWS request.
+        """
+        return self._connect(start=True)
+
+    @property
     def sessions(self) -> ClientSource:
+        """The target's sessions; never starts anything (a local target must be running)."""
+        return self._connect(start=False)
+
+    def _connect(self, *, start: bool) -> ClientSource:
         with self._lock:
             if self._sessions is None:
                 from meshlink.aws.sessions import SessionFactory
 
                 if self.topology.target == "local":
-                    from meshlink.localcloud.daemon import ensure_running
+                    from meshlink.localcloud.daemon import ensure_running, require_running
 
-                    self.endpoint_url = ensure_running().endpoint_url
+                    cloud = ensure_running() if start else require_running()
+                    self.endpoint_url = cloud.endpoint_url
                 self._sessions = SessionFactory.for_topology(self.topology, self.endpoint_url)
             return self._sessions
 
@@ -145,7 +147,7 @@ class MeshRuntime:
         with self.journal.lock:
             records = list(self.journal.records.items())
         for nid, record in records:
-            if nid.startswith("network:") and record.parameters.get("engine"):
+            if nid.startswith(node_id("network", "")) and record.parameters.get("engine"):
                 return record.parameters["engine"]
         return None
 
@@ -180,7 +182,5 @@ class MeshRuntime:
                 if self._network_engine_factory is not None:
                     self._network_engine = self._network_engine_factory(self)
                 else:
-                    from meshlink.deploy.engine_choice import choose_network_engine
-
                     self._network_engine = choose_network_engine(self, self.deployed_engine())
             return self._network_engine

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from meshlink.deploy.handlers import NodeContext, handler_for
 from meshlink.deploy.runtime import MeshRuntime
-from meshlink.errors import MeshlinkError
-from meshlink.graph.planner import plan_graph
-from meshlink.topology.naming import stack_name
+from meshlink.graph.planner import node_id, plan_graph
 
 
 @dataclass(frozen=True)
@@ -18,6 +17,7 @@ class NodeStatus:
     stack: str | None
     stack_status: str | None  # live CloudFormation status; None when absent
     journal_status: str
+    drift: list[str] = field(default_factory=list)  # where live and journal disagree
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,15 @@ class MeshStatus:
         return {"nodes": [asdict(n) for n in self.nodes], "edges": [asdict(e) for e in self.edges]}
 
 
-def _live_stacks(runtime: MeshRuntime, account: str) -> dict[str, str]:
-    from meshlink.deploy.live import mesh_stacks
-
-    return mesh_stacks(runtime.client(account, "cloudformation"), runtime.topology.name)
-
-
 def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:
     """Every edge with its interface endpoint and that endpoint's live state."""
     from meshlink.stacks.outputs import EndpointsOutputs
 
+    runtime.connect()
     topology = runtime.topology
     edges: list[EdgeStatus] = []
     for consumer, provider in topology.edges():
-        outputs = runtime.journal.get(f"endpoints:{consumer}").outputs
+        outputs = runtime.journal.get(node_id("endpoints", consumer)).outputs
         endpoint_id = outputs.get(EndpointsOutputs.endpoint_id(provider))
         dns = outputs.get(EndpointsOutputs.endpoint_dns(provider))
         state = "absent"
@@ -66,29 +61,21 @@ def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:
     return edges
 
 
-def mesh_status(runtime: MeshRuntime) -> MeshStatus:
-    """Per node: live stack status and journal status; per edge: endpoint state."""
-    topology = runtime.topology
-    live: dict[str, dict[str, str]] = {}
+def mesh_status(runtime: MeshRuntime, ctx: NodeContext | None = None) -> MeshStatus:
+    """Per node: live state, journal status and their drift; per edge: endpoint state."""
+    runtime.connect()
+    ctx = ctx or NodeContext(runtime)
     nodes: list[NodeStatus] = []
-    for node in plan_graph(topology):
-        name = node.stack_name(topology.name)
-        stack_status: str | None = None
-        if node.kind == "network" and runtime.network_engine.name != "cdk":
-            try:
-                stack_status = "APPLIED" if runtime.network_engine.outputs(node.account) else None
-            except (MeshlinkError, KeyError):
-                stack_status = None
-            name = None
-        elif name is not None:
-            if node.account not in live:
-                live[node.account] = _live_stacks(runtime, node.account)
-            stack_status = live[node.account].get(
-                stack_name(topology.name, node.kind, node.subject)
-            )
+    for node in plan_graph(runtime.topology):
+        drift = handler_for(node).drift(ctx, node)
         nodes.append(
             NodeStatus(
-                node.id, node.account, name, stack_status, runtime.journal.get(node.id).status
+                node.id,
+                node.account,
+                drift.stack,
+                drift.live,
+                drift.journal,
+                list(drift.differences),
             )
         )
     return MeshStatus(nodes, edge_states(runtime))

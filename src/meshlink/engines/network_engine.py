@@ -25,6 +25,12 @@ ENGINE_TYPES: dict[str, str] = {
 }
 
 
+class ClientSource(Protocol):
+    """Per-account boto3 clients (meshlink.aws.sessions.SessionFactory)."""
+
+    def client(self, account_id: str, service: str) -> Any: ...
+
+
 class NetworkEngine(Protocol):
     """plan / apply / destroy / outputs of each account's network, and what callers ask."""
 

@@ -2,49 +2,37 @@
 
 from __future__ import annotations
 
-from meshlink.graph.planner import Node, plan_graph
+from meshlink.deploy.handlers import HEALTHY, handler_for
+from meshlink.graph.planner import Node, node_id, plan_graph
 from meshlink.verify.context import VerifyContext, is_not_found
 from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
 
-HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # The stack works but is not what the last `up` asked for (its update was rolled back).
 DEGRADED = frozenset({"UPDATE_ROLLBACK_COMPLETE"})
 
 
 def node_edges(ctx: VerifyContext, node: Node) -> tuple[Edge, ...]:
     """Edges a node's health decides: what runs in its account, or flows through it."""
-    topology = ctx.topology
-    edges = topology.edges()
-    if node.kind in ("network", "platform"):
-        here = set(topology.services_in(node.account))
-        return tuple(e for e in edges if e[0] in here or e[1] in here)
-    if node.kind == "endpoints":
-        return tuple(e for e in edges if e[0] == node.subject)
-    return tuple(e for e in edges if e[1] == node.subject)
-
-
-def _network_is_stack(ctx: VerifyContext) -> bool:
-    """Networks are CloudFormation stacks when the CDK engine built them (not Terraform)."""
-    engine = ctx.runtime.deployed_engine()
-    return engine is None or engine == "cdk"
+    return handler_for(node).affected_edges(ctx.topology, node)
 
 
 def stack_nodes(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
     """Every graph node deployed as a CloudFormation stack."""
+    mesh = ctx.topology.name
+    # Networks are stacks unless the journal says an engine without stacks built them.
+    engine = ctx.runtime.deployed_engine()
     found = []
     for node in plan_graph(ctx.topology):
-        name = node.stack_name(ctx.topology.name)
-        if name is None or (node.kind == "network" and not _network_is_stack(ctx)):
-            continue
-        found.append((Subject("stack", name, None, None), node_edges(ctx, node)))
+        name = handler_for(node).deployed_stack(node, mesh, engine)
+        if name is not None:
+            found.append((Subject("stack", name, None, None), node_edges(ctx, node)))
     return found
 
 
 def account_networks(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
     found = []
-    for node in plan_graph(ctx.topology):
-        if node.kind == "network":
-            found.append((Subject("account", node.account), node_edges(ctx, node)))
+    for node in plan_graph(ctx.topology).select({"network"}):
+        found.append((Subject("account", node.account), node_edges(ctx, node)))
     return found
 
 
@@ -82,7 +70,7 @@ def check_stack(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
 def check_vpc(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """The account's VPC (from the network outputs, either engine) exists and is available."""
     account = verdict.subject.name
-    vpc_id = ctx.outputs(f"network:{account}").get("vpc_id")
+    vpc_id = ctx.outputs(node_id("network", account)).get("vpc_id")
     if not vpc_id:
         return verdict.failed(f"the network of {account} has no recorded VPC")
     ec2 = ctx.client(account, "ec2")

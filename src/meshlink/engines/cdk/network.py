@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import meshlink
 from meshlink.engines.cdk.deployer import Deployer, stack_tags
@@ -16,6 +16,7 @@ from meshlink.engines.cdk.events import DeleteResult, EventSink, StackPlan
 from meshlink.engines.cdk.synth import Synthesized, synth
 from meshlink.engines.cdk.waiting import Pacing
 from meshlink.engines.network_contract import NetworkOutputs
+from meshlink.engines.network_engine import ClientSource
 from meshlink.errors import DeployError, UsageError
 from meshlink.fingerprint import fingerprint
 from meshlink.graph.planner import node_id
@@ -23,12 +24,6 @@ from meshlink.topology.model import Topology
 from meshlink.topology.naming import stack_name
 
 KIND = "network"
-
-
-class ClientSource(Protocol):
-    """What the engine needs from meshlink.aws.sessions.SessionFactory."""
-
-    def client(self, account_id: str, service: str) -> Any: ...
 
 
 def network_cache_key(topology: Topology) -> str:

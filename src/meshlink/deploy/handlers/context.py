@@ -1,0 +1,130 @@
+"""What every node handler works with: one run's runtime, its journal and its deployers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from meshlink.deploy.handlers.model import HEALTHY, Progress
+from meshlink.deploy.runtime import MeshRuntime
+from meshlink.errors import DeployError
+from meshlink.graph.executor import Outcome
+from meshlink.graph.planner import Node
+
+if TYPE_CHECKING:
+    from meshlink.engines.cdk.events import DeleteResult, DeployResult, EventSink, StackPlan
+    from meshlink.engines.network_engine import NetworkEngine
+
+
+class StackDeployer(Protocol):
+    """Change-set deployments of one account's stacks (engines/cdk/deployer.Deployer)."""
+
+    def describe(self, stack_name: str) -> dict[str, Any] | None: ...
+
+    def diff(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any],
+        *,
+        parameters: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> StackPlan: ...
+
+    def deploy(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any],
+        *,
+        parameters: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> DeployResult: ...
+
+    def delete(self, stack_name: str) -> DeleteResult: ...
+
+
+# (account key, CloudFormation event sink or None) -> that account's deployer.
+DeployerFactory = Callable[[str, "EventSink | None"], StackDeployer]
+
+
+class NodeContext:
+    """One run's view for handlers: runtime, journal, deployers, live stacks (read once).
+
+    `deployers` builds the account's stack deployer; tests swap it for a fake.
+    """
+
+    def __init__(self, runtime: MeshRuntime, *, deployers: DeployerFactory | None = None):
+        self.runtime = runtime
+        self.topology = runtime.topology
+        self.journal = runtime.journal
+        self._deployers = deployers or self._cloudformation_deployer
+        self._lock = threading.Lock()
+        self._live_stacks: dict[str, dict[str, str]] = {}
+
+    @property
+    def network_engine(self) -> NetworkEngine:
+        return self.runtime.network_engine
+
+    def client(self, account: str, service: str) -> Any:
+        return self.runtime.client(account, service)
+
+    def stack_name(self, node: Node) -> str:
+        """The CloudFormation stack of a stack node (whatever the engine)."""
+        name = node.stack_name(self.topology.name)
+        if name is None:
+            raise DeployError(f"{node.id} is not a stack")
+        return name
+
+    def outputs_of(self, nid: str) -> Mapping[str, Any]:
+        """The journal's outputs of an upstream node, which must be deployed."""
+        record = self.journal.get(nid)
+        if record.status != "done":
+            raise DeployError(f"{nid} is not deployed", hint="run `meshlink up`")
+        return record.outputs
+
+    def deployer(self, account: str, progress: Progress | None = None) -> StackDeployer:
+        """The account's deployer; stack events go to `progress` as one line each."""
+        if progress is None:
+            return self._deployers(account, None)
+        report = progress
+
+        def on_event(event: Any) -> None:
+            reason = f" ({event.reason})" if event.reason and event.failed else ""
+            report(f"{event.logical_id} {event.status}{reason}")
+
+        return self._deployers(account, on_event)
+
+    def _cloudformation_deployer(self, account: str, on_event: EventSink | None) -> Any:
+        from meshlink.engines.cdk.deployer import Deployer
+
+        return Deployer(self.client(account, "cloudformation"), on_event=on_event)
+
+    def live_stack_outputs(self, node: Node) -> dict[str, str] | None:
+        """Outputs of the node's stack when it is healthy, else None."""
+        stack = self.deployer(node.account).describe(self.stack_name(node))
+        if stack is None or stack.get("StackStatus") not in HEALTHY:
+            return None
+        return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs") or []}
+
+    def live_stacks(self, account: str) -> dict[str, str]:
+        """Status of every stack of this mesh in `account` (one paginated call per run)."""
+        from meshlink.deploy.live import mesh_stacks
+
+        with self._lock:
+            if account not in self._live_stacks:
+                client = self.client(account, "cloudformation")
+                self._live_stacks[account] = mesh_stacks(client, self.topology.name)
+            return self._live_stacks[account]
+
+    def unchanged(
+        self, node: Node, digest: str, live_outputs: Callable[[], Mapping[str, Any] | None]
+    ) -> Outcome | None:
+        """An `unchanged` outcome when the fingerprint matches and what is deployed still
+        says what the journal says (a journal written by another run must not feed stale
+        outputs on); None when the node must be deployed."""
+        record = self.journal.get(node.id)
+        if record.fingerprint != digest or not record.outputs:
+            return None
+        if live_outputs() != record.outputs:
+            return None
+        return Outcome("unchanged", "fingerprint matches", dict(record.outputs))

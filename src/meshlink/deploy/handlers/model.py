@@ -1,0 +1,82 @@
+"""What node handlers answer: a node's plan, its drift, and the statuses they judge by."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from meshlink.graph.planner import Node
+from meshlink.topology.model import Topology
+
+# CloudFormation statuses of a stack that is what its last operation asked for.
+HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+# What status shows for a network that lives in Terraform state (no stack status).
+APPLIED = "APPLIED"
+
+Progress = Callable[[str], None]
+Action = Literal["create", "update", "unchanged", "reconcile", "delete"]
+Edge = tuple[str, str]  # (consumer, provider)
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str  # Add | Modify | Remove
+    logical_id: str
+    resource_type: str
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    node: str
+    action: Action
+    detail: str = ""
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How a node's live state differs from what the journal says about it."""
+
+    node: str
+    stack: str | None  # the CloudFormation stack; None when the node is not one
+    live: str | None  # stack status, APPLIED for Terraform state; None when absent
+    journal: str  # the journal's status of the node
+    differences: tuple[str, ...] = ()
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.differences)
+
+
+def differences(journal: str, live: str | None, *, what: str) -> tuple[str, ...]:
+    """What disagrees between the journal's status and the live status of `what`."""
+    found: list[str] = []
+    if journal == "done" and live is None:
+        found.append(f"{what} is absent but the journal says done")
+    if live is not None and live != APPLIED and live not in HEALTHY:
+        found.append(f"{what} is {live}")
+    if journal != "done" and (live == APPLIED or live in HEALTHY):
+        found.append(f"{what} is deployed but the journal says {journal}")
+    return tuple(found)
+
+
+# Which edges a node's health decides, by what the node is to them.
+EdgeSelector = Callable[[Topology, Node], tuple[Edge, ...]]
+
+
+def account_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
+    """Edges with a side running in the node's account (network, platform)."""
+    here = set(topology.services_in(node.account))
+    return tuple(e for e in topology.edges() if e[0] in here or e[1] in here)
+
+
+def consumer_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
+    """Edges the node's service consumes (its endpoints)."""
+    return tuple(e for e in topology.edges() if e[0] == node.subject)
+
+
+def provider_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
+    """Edges the node's service provides (edge, accept, service)."""
+    return tuple(e for e in topology.edges() if e[1] == node.subject)

@@ -1,0 +1,100 @@
+"""network nodes: each account's VPC, through whichever network engine the mesh uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from meshlink.deploy.handlers.context import NodeContext
+from meshlink.deploy.handlers.model import (
+    APPLIED,
+    Action,
+    Drift,
+    Edge,
+    NodePlan,
+    Progress,
+    account_edges,
+    differences,
+)
+from meshlink.deploy.handlers.stack import plan_from_stack_plan, stack_drift
+from meshlink.engines.network_engine import NetworkPlan, stack_backed
+from meshlink.errors import DeployError, MeshlinkError
+from meshlink.fingerprint import fingerprint
+from meshlink.graph.executor import Outcome
+from meshlink.graph.planner import Node
+from meshlink.topology.model import Topology
+
+
+class NetworkHandler:
+    """A `network:<account>` node: the engine plans, applies, destroys and reads it."""
+
+    kind = "network"
+
+    def plan(self, ctx: NodeContext, node: Node) -> NodePlan:
+        return _plan_of(node, ctx.network_engine.plan(node.account))
+
+    def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
+        engine = ctx.network_engine
+        topology = ctx.topology
+        digest = fingerprint(
+            engine.name,
+            engine.code_fingerprint(node.account),
+            ctx.runtime.zone_ids(),
+            topology.name,
+            topology.region,
+            topology.network.model_dump(mode="json"),
+            topology.accounts[node.account].model_dump(mode="json"),
+        )
+        skipped = ctx.unchanged(node, digest, lambda: self.live_outputs(ctx, node))
+        if skipped:
+            return skipped
+        progress(f"applying with {engine.name}")
+        outputs = dict(engine.apply(node.account))
+        ctx.journal.update(node.id, fingerprint=digest, parameters={"engine": engine.name})
+        return Outcome("done", f"network via {engine.name}", outputs)
+
+    def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
+        engine = ctx.network_engine
+        progress(f"destroying with {engine.name}")
+        engine.destroy(node.account)
+        return Outcome("done", "network destroyed")
+
+    def live_outputs(self, ctx: NodeContext, node: Node) -> Mapping[str, Any] | None:
+        engine = ctx.network_engine
+        # A stack-backed network counts only while its stack is healthy.
+        if engine.stack_backed and ctx.live_stack_outputs(node) is None:
+            return None
+        try:
+            return dict(engine.outputs(node.account))
+        except (DeployError, KeyError):
+            return None
+
+    def drift(self, ctx: NodeContext, node: Node) -> Drift:
+        if ctx.network_engine.stack_backed:
+            return stack_drift(ctx, node, ctx.stack_name(node))
+        try:
+            live = APPLIED if ctx.network_engine.outputs(node.account) else None
+        except (MeshlinkError, KeyError):
+            live = None
+        journal = ctx.journal.get(node.id).status
+        found = differences(journal, live, what="network state")
+        return Drift(node.id, None, live, journal, found)
+
+    def deployed_stack(self, node: Node, mesh: str, engine: str | None) -> str | None:
+        return node.stack_name(mesh) if stack_backed(engine) else None
+
+    def affected_edges(self, topology: Topology, node: Node) -> tuple[Edge, ...]:
+        return account_edges(topology, node)
+
+
+def _plan_of(node: Node, result: NetworkPlan) -> NodePlan:
+    """Either engine's plan as the node's: a change set, or Terraform's change counts."""
+    from meshlink.engines.cdk.events import StackPlan
+
+    if isinstance(result, StackPlan):
+        return plan_from_stack_plan(node, result)
+    if not result.has_changes:
+        return NodePlan(node.id, "unchanged", "terraform: no changes")
+    counts = f"+{result.add} ~{result.change} -{result.destroy}"
+    action: Action = "create" if not result.change and not result.destroy else "update"
+    return NodePlan(node.id, action, f"terraform: {counts}")

@@ -1,0 +1,203 @@
+"""platform, edge, endpoints and service nodes: one CDK stack each, deployed by change set."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from meshlink.deploy.handlers.context import NodeContext
+from meshlink.deploy.handlers.model import (
+    HEALTHY,
+    Action,
+    Change,
+    Drift,
+    Edge,
+    EdgeSelector,
+    NodePlan,
+    Progress,
+    differences,
+)
+from meshlink.errors import DeployError, MeshlinkError
+from meshlink.fingerprint import fingerprint
+from meshlink.graph.executor import Outcome
+from meshlink.graph.parameters import (
+    MESH_ZONE_IDS,
+    SHARED_ZONE_SUBNETS,
+    Resolver,
+    fill_parameters,
+    shared_zone_subnets,
+)
+from meshlink.graph.planner import Node, node_id
+from meshlink.topology.model import Topology
+
+if TYPE_CHECKING:
+    from meshlink.engines.cdk.events import StackPlan
+
+
+def resolvers(ctx: NodeContext) -> dict[str, Resolver]:
+    """Parameters no single upstream output holds (see docs/CONTRACTS.md)."""
+    return {
+        SHARED_ZONE_SUBNETS: lambda source, outputs_of: _shared_zone_subnets(ctx, source),
+        MESH_ZONE_IDS: lambda source, outputs_of: ",".join(ctx.runtime.zone_ids()),
+    }
+
+
+def _shared_zone_subnets(ctx: NodeContext, source: Mapping[str, str]) -> str:
+    consumer, provider = source["consumer"], source["provider"]
+    consumer_account = ctx.topology.services[consumer].account
+    network = ctx.outputs_of(node_id("network", consumer_account))
+    if provider in ctx.topology.services:
+        from meshlink.stacks.outputs import EdgeOutputs
+
+        edge = ctx.outputs_of(node_id("edge", provider))
+        zones = set(str(edge[EdgeOutputs.ZONE_IDS]).split(","))
+    else:
+        zones = _external_zone_ids(ctx, consumer_account, provider, network)
+    chosen = shared_zone_subnets(network, zones, label=f"{consumer} -> {provider}")
+    return ",".join(chosen)
+
+
+def _external_zone_ids(
+    ctx: NodeContext, account: str, provider: str, network: Mapping[str, Any]
+) -> set[str]:
+    name = ctx.topology.external[provider].service_name
+    ec2 = ctx.client(account, "ec2")
+    try:
+        details = ec2.describe_vpc_endpoint_services(ServiceNames=[name])["ServiceDetails"]
+    except Exception as error:  # botocore ClientError: the service is not visible to us
+        raise DeployError(
+            f"external service {provider} ({name}) is not available to account {account}: {error}",
+            hint="ask its owner to allow this account as a principal",
+        ) from error
+    by_name = dict(zip(network["azs"], network["az_ids"], strict=False))
+    zones = {z for d in details for z in d.get("AvailabilityZoneIds", [])}
+    return zones or {
+        by_name[n] for d in details for n in d.get("AvailabilityZones", []) if n in by_name
+    }
+
+
+def plan_from_stack_plan(node: Node, result: StackPlan) -> NodePlan:
+    """A change set's answer (engines/cdk/events.StackPlan) as the node's plan."""
+    changes = [
+        Change(c.action, c.logical_id, c.resource_type, c.replacement) for c in result.changes
+    ]
+    if result.unchanged:
+        return NodePlan(node.id, "unchanged", "no changes")
+    action: Action = "create" if result.change_type == "CREATE" else "update"
+    detail = "recreate (stack is in ROLLBACK_COMPLETE)" if result.recreate else ""
+    return NodePlan(node.id, action, detail, changes)
+
+
+def stack_drift(ctx: NodeContext, node: Node, stack: str) -> Drift:
+    """The node's live stack status (this mesh's stacks, read once per account) vs the journal."""
+    live = ctx.live_stacks(node.account).get(stack)
+    journal = ctx.journal.get(node.id).status
+    return Drift(node.id, stack, live, journal, differences(journal, live, what=f"stack {stack}"))
+
+
+def _additions(template: Mapping[str, Any]) -> list[Change]:
+    resources = template.get("Resources", {})
+    return [Change("Add", lid, str(spec.get("Type", ""))) for lid, spec in resources.items()]
+
+
+class StackHandler:
+    """A node deployed as one synthesized CloudFormation stack, parameters from upstream."""
+
+    def __init__(self, kind: str, edges: EdgeSelector):
+        self.kind = kind
+        self._edges = edges
+
+    def _template(self, ctx: NodeContext, node: Node) -> tuple[str, dict[str, Any]]:
+        name = ctx.stack_name(node)
+        return name, ctx.runtime.synthesized().template(name)
+
+    def plan(self, ctx: NodeContext, node: Node) -> NodePlan:
+        from meshlink.engines.cdk.deployer import stack_tags
+
+        name, template = self._template(ctx, node)
+        deployer = ctx.deployer(node.account, lambda message: None)
+        stack = deployer.describe(name)
+        if stack is None:
+            return NodePlan(node.id, "create", "", _additions(template))
+        try:
+            parameters = fill_parameters(template, ctx.outputs_of, resolvers(ctx))
+        except MeshlinkError as error:
+            return NodePlan(node.id, "update", f"after upstream changes ({error.message})")
+        record = ctx.journal.get(node.id)
+        healthy = stack.get("StackStatus") in HEALTHY
+        if record.fingerprint == fingerprint(template, parameters) and healthy:
+            return NodePlan(node.id, "unchanged", "fingerprint matches")
+        result = deployer.diff(
+            name, template, parameters=parameters, tags=stack_tags(ctx.topology.name, node.id)
+        )
+        return plan_from_stack_plan(node, result)
+
+    def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
+        from meshlink.engines.cdk.deployer import stack_tags
+
+        name, template = self._template(ctx, node)
+        parameters = fill_parameters(template, ctx.outputs_of, resolvers(ctx))
+        digest = fingerprint(template, parameters)
+        skipped = ctx.unchanged(node, digest, lambda: ctx.live_stack_outputs(node))
+        if skipped:
+            return skipped
+        result = ctx.deployer(node.account, progress).deploy(
+            name, template, parameters=parameters, tags=stack_tags(ctx.topology.name, node.id)
+        )
+        detail = self.settle(ctx, node, result.outputs, progress)
+        ctx.journal.update(node.id, fingerprint=digest, parameters=parameters)
+        changes = f"{len(result.changes)} changes" if result.changes else "no changes"
+        return Outcome(
+            "unchanged" if result.outcome == "unchanged" else "done",
+            f"{result.outcome} ({changes}){detail}",
+            dict(result.outputs),
+        )
+
+    def settle(
+        self, ctx: NodeContext, node: Node, outputs: Mapping[str, str], progress: Progress
+    ) -> str:
+        """After the stack is deployed: wait for what it runs; a detail for the outcome."""
+        return ""
+
+    def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
+        result = ctx.deployer(node.account, progress).delete(ctx.stack_name(node))
+        if result.deleted:
+            return Outcome("done", "deleted")
+        return Outcome("unchanged", "was not there")
+
+    def live_outputs(self, ctx: NodeContext, node: Node) -> Mapping[str, Any] | None:
+        return ctx.live_stack_outputs(node)
+
+    def drift(self, ctx: NodeContext, node: Node) -> Drift:
+        return stack_drift(ctx, node, ctx.stack_name(node))
+
+    def deployed_stack(self, node: Node, mesh: str, engine: str | None) -> str | None:
+        return node.stack_name(mesh)
+
+    def affected_edges(self, topology: Topology, node: Node) -> tuple[Edge, ...]:
+        return self._edges(topology, node)
+
+
+class ServiceHandler(StackHandler):
+    """The service stack, which `up` also waits for: its tasks run behind healthy targets."""
+
+    def settle(
+        self, ctx: NodeContext, node: Node, outputs: Mapping[str, str], progress: Progress
+    ) -> str:
+        # Also when unchanged: a run cut short while waiting left an updated stack
+        # whose tasks were never seen healthy (on a healthy service this returns at once).
+        from meshlink.deploy.stability import wait_until_stable
+        from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
+
+        service = node.subject
+        platform = ctx.outputs_of(node_id("platform", node.account))
+        edge = ctx.outputs_of(node_id("edge", service))
+        return ", " + wait_until_stable(
+            ctx.client(node.account, "ecs"),
+            ctx.client(node.account, "elbv2"),
+            cluster=str(platform[PlatformOutputs.CLUSTER_NAME]),
+            service=outputs[ServiceOutputs.ECS_SERVICE_ARN],
+            target_group=str(edge[EdgeOutputs.TARGET_GROUP_ARN]),
+            desired=ctx.topology.services[service].desired_count,
+            progress=progress,
+        )
