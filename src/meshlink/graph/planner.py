@@ -1,4 +1,4 @@
-"""Topology -> deployment graph (DESIGN §2): nodes whose dependencies point one way."""
+"""Topology -> deployment graph (docs/ARCHITECTURE.md): nodes whose dependencies point one way."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ class DeploymentGraph:
 
 
 def plan_graph(topology: Topology) -> DeploymentGraph:
-    """The deployment graph of `topology` (see DESIGN §2)."""
+    """The deployment graph of `topology` (see docs/ARCHITECTURE.md)."""
     graph = DeploymentGraph()
     for account in topology.accounts:
         graph.add(Node("network", account, account))

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import IConstruct
 
+from meshlink.graph.planner import node_id
 from meshlink.stacks.base import MeshStack
 
 # CloudFormation creates a security group with an allow-all egress rule unless the
@@ -24,12 +25,12 @@ NO_EGRESS = ec2.CfnSecurityGroup.EgressProperty(
 
 def network_value(stack: MeshStack, account: str, output: str) -> str:
     """A scalar network output (network_contract names, e.g. vpc_id) of `account`."""
-    return stack.upstream(f"network:{account}", output).value_as_string
+    return stack.upstream(node_id("network", account), output).value_as_string
 
 
 def network_list(stack: MeshStack, account: str, output: str) -> list[str]:
     """A list network output (e.g. private_subnet_ids), passed comma-joined."""
-    param = stack.upstream(f"network:{account}", output, type="CommaDelimitedList")
+    param = stack.upstream(node_id("network", account), output, type="CommaDelimitedList")
     return param.value_as_list
 
 

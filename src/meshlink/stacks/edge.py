@@ -98,9 +98,10 @@ class EdgeStack(MeshStack):
             # An NLB can only get security groups when it is created.
             security_groups=[nlb_sg.attr_group_id],
             # "off": consumer access is decided by each interface endpoint's security
-            # group in the consumer's VPC (DESIGN.md §3a). Rules here could only name
-            # consumer addresses, which overlap across accounts and mean nothing to this
-            # VPC; with "on" and no ingress rule every PrivateLink connection would drop.
+            # group in the consumer's VPC (docs/ARCHITECTURE.md, PrivateLink rules). Rules
+            # here could only name consumer addresses, which overlap across accounts and
+            # mean nothing to this VPC; with "on" and no ingress rule every PrivateLink
+            # connection would drop.
             enforce_security_group_inbound_rules_on_private_link_traffic="off",
             load_balancer_attributes=[
                 # Endpoints sit in the zones the consumer shares with us; cross-zone

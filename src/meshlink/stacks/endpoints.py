@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from meshlink.graph.planner import node_id
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import NO_EGRESS, network_value, tcp_ingress_from_group
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
@@ -13,7 +14,7 @@ from meshlink.topology.model import Topology
 from meshlink.topology.naming import logical_id
 
 # Resolver of graph.parameters that yields the consumer's private subnets whose zone id
-# the provider's endpoint service supports (DESIGN.md §3a: compare zone ids, not names).
+# the provider's endpoint service supports (docs/ARCHITECTURE.md: compare zone ids, not names).
 SHARED_ZONE_SUBNETS = "shared_zone_subnets"
 
 
@@ -39,7 +40,7 @@ class EndpointsStack(MeshStack):
         )
         vpc_id = network_value(self, spec.account, "vpc_id")
         task_sg_id = self.upstream(
-            f"edge:{service}", EdgeOutputs.TASK_SECURITY_GROUP_ID
+            node_id("edge", service), EdgeOutputs.TASK_SECURITY_GROUP_ID
         ).value_as_string
         for peer in spec.consumes:
             self._endpoint(topology, service, peer, vpc_id=vpc_id, task_sg_id=task_sg_id)
@@ -50,7 +51,8 @@ class EndpointsStack(MeshStack):
         name = logical_id(peer)
         port = topology.port_of(peer)
         if peer in topology.services:
-            service_name = self.upstream(f"edge:{peer}", EdgeOutputs.SERVICE_NAME).value_as_string
+            edge = node_id("edge", peer)
+            service_name = self.upstream(edge, EdgeOutputs.SERVICE_NAME).value_as_string
         else:
             # Not ours: its name is known up front and no stack of the mesh provides it.
             service_name = topology.external[peer].service_name

@@ -12,6 +12,7 @@ from typing import Any
 
 from constructs import Construct
 
+from meshlink.graph.planner import node_id
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.edge import EdgeStack
 from meshlink.stacks.endpoints import EndpointsStack
@@ -30,11 +31,11 @@ def stack_nodes(topology: Topology) -> list[str]:
     accounts = list(topology.accounts)
     services = list(topology.services)
     return (
-        [f"network:{a}" for a in accounts]
-        + [f"platform:{a}" for a in accounts]
-        + [f"edge:{s}" for s in services]
-        + [f"endpoints:{s}" for s in services if topology.services[s].consumes]
-        + [f"service:{s}" for s in services]
+        [node_id("network", a) for a in accounts]
+        + [node_id("platform", a) for a in accounts]
+        + [node_id("edge", s) for s in services]
+        + [node_id("endpoints", s) for s in services if topology.services[s].consumes]
+        + [node_id("service", s) for s in services]
     )
 
 

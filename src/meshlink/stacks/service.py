@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
+from meshlink.graph.planner import node_id
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import acknowledge, network_list
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
@@ -38,8 +39,8 @@ class ServiceStack(MeshStack):
             account_id=topology.accounts[account].id,
             region=topology.region,
         )
-        platform = f"platform:{account}"
-        edge = f"edge:{service}"
+        platform = node_id("platform", account)
+        edge = node_id("edge", service)
         cluster = self.upstream(platform, PlatformOutputs.CLUSTER_NAME).value_as_string
         log_group = self.upstream(platform, PlatformOutputs.LOG_GROUP_NAME).value_as_string
         execution_role = self.upstream(platform, PlatformOutputs.EXECUTION_ROLE_ARN)
@@ -133,7 +134,7 @@ class ServiceStack(MeshStack):
         env["PORT"] = str(spec.port)
         for peer in spec.consumes:
             dns = self.upstream(
-                f"endpoints:{service}", EndpointsOutputs.endpoint_dns(peer)
+                node_id("endpoints", service), EndpointsOutputs.endpoint_dns(peer)
             ).value_as_string
             url = cdk.Fn.join("", ["http://", dns, f":{topology.port_of(peer)}"])
             env[env_var_for_peer(peer)] = url

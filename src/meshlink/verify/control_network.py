@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext, is_not_found
 from meshlink.verify.control_privatelink import (
@@ -94,7 +95,7 @@ def check_endpoint_security_group(ctx: VerifyContext, verdict: Verdict) -> Check
         return verdict.skipped("no endpoint to inspect (see endpoint.available)")
     account = ctx.account_of(consumer)
     group_ids = [str(g["GroupId"]) for g in endpoint.get("Groups") or []]
-    recorded = ctx.outputs(f"endpoints:{consumer}").get(
+    recorded = ctx.outputs(node_id("endpoints", consumer)).get(
         EndpointsOutputs.security_group_id(provider)
     )
     task_group = ctx.edge_output(consumer, EdgeOutputs.TASK_SECURITY_GROUP_ID)
@@ -187,8 +188,9 @@ def check_targets(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
 def check_ecs_service(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """The ECS service runs the topology's desired count, with one completed deployment."""
     service = verdict.subject.name
-    arn = ctx.outputs(f"service:{service}").get(ServiceOutputs.ECS_SERVICE_ARN)
-    cluster = ctx.outputs(f"platform:{ctx.account_of(service)}").get(PlatformOutputs.CLUSTER_NAME)
+    arn = ctx.outputs(node_id("service", service)).get(ServiceOutputs.ECS_SERVICE_ARN)
+    platform = node_id("platform", ctx.account_of(service))
+    cluster = ctx.outputs(platform).get(PlatformOutputs.CLUSTER_NAME)
     if not arn or not cluster:
         return verdict.failed(f"{service} has no recorded ECS service")
     ecs = ctx.client(ctx.account_of(service), "ecs")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext
 
@@ -23,8 +24,8 @@ TRANSIENT_TARGET_STATES = frozenset({"initial"})
 
 def _deploying(ctx: VerifyContext, service: str) -> str | None:
     account = ctx.account_of(service)
-    arn = ctx.outputs(f"service:{service}").get(ServiceOutputs.ECS_SERVICE_ARN)
-    cluster = ctx.outputs(f"platform:{account}").get(PlatformOutputs.CLUSTER_NAME)
+    arn = ctx.outputs(node_id("service", service)).get(ServiceOutputs.ECS_SERVICE_ARN)
+    cluster = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.CLUSTER_NAME)
     if not arn or not cluster:
         return None
     found = ctx.client(account, "ecs").describe_services(cluster=cluster, services=[arn])
