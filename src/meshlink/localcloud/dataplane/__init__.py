@@ -3,7 +3,8 @@
 Loaded by the local-cloud server (:mod:`meshlink.localcloud.server`), which calls
 :func:`start` with its :class:`~meshlink.localcloud.server.ServerContext` once the
 HTTP server is bound; the callable returned is called on shutdown and stops every
-process the data plane started. See DESIGN.md §4 item 2 and :mod:`.reconciler`.
+process the data plane started. See docs/ARCHITECTURE.md ("The local cloud") and
+:mod:`.reconciler`.
 
 Light to import: moto is only touched by the reconciler thread.
 """

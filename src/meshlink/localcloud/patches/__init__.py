@@ -1,35 +1,34 @@
-"""meshlink's corrections and additions to moto 5.2.5 (DESIGN.md §4), installed once.
+"""meshlink's corrections and additions to moto 5.2.5, installed once per process.
 
-Each submodule patches one area and has an ``install()``; :func:`install` runs them all.
-Only the server process (and tests that exercise moto in-process) call this.
+See docs/ARCHITECTURE.md ("The local cloud"). Each module in :data:`MODULES` declares
+its changes with :mod:`meshlink.localcloud.patches.registry`; :func:`install` applies
+them all, in this order. Only the server process (and tests that exercise moto
+in-process) call it.
 """
 
 from __future__ import annotations
 
-import importlib
+from meshlink.localcloud.patches import registry
 
-_MODULES = (
-    "identity",
-    "zones",
-    "subnet_zone_id",
-    "elbv2",
-    "endpoint_services",
-    "privatelink",
-    "connections",
-    "ecs",
-    "ec2_rules",
-    "ec2_network",
-    "changesets",
-    "cloudformation",
+# The one list: control-plane fixes, then what the data plane needs of moto.
+MODULES = (
+    "meshlink.localcloud.patches.identity",
+    "meshlink.localcloud.patches.zones",
+    "meshlink.localcloud.patches.subnet_zone_id",
+    "meshlink.localcloud.patches.elbv2",
+    "meshlink.localcloud.patches.endpoint_services",
+    "meshlink.localcloud.patches.privatelink",
+    "meshlink.localcloud.patches.endpoints",
+    "meshlink.localcloud.patches.connections",
+    "meshlink.localcloud.patches.ecs",
+    "meshlink.localcloud.patches.ec2_rules",
+    "meshlink.localcloud.patches.ec2_network",
+    "meshlink.localcloud.patches.changesets",
+    "meshlink.localcloud.patches.cloudformation",
+    "meshlink.localcloud.dataplane.patches",
 )
-_installed = False
 
 
 def install() -> None:
-    """Apply every patch (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    for name in _MODULES:
-        importlib.import_module(f"meshlink.localcloud.patches.{name}").install()
-    _installed = True
+    """Apply every patch of :data:`MODULES` (idempotent)."""
+    registry.install_modules(MODULES)

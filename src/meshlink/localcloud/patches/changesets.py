@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.localcloud.patches._util import patch
+from meshlink.localcloud.patches.registry import replace, wrap
 
 
 def references(node: Any) -> set[str]:
@@ -76,44 +76,40 @@ def _claim_name(backend: Any, stack_name: str, change_set_name: str) -> None:
                 del backend.change_sets[key]
 
 
-def install() -> None:
-    from moto.cloudformation import parsing
-    from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend
+@wrap("moto.cloudformation.parsing:ResourceMap", "build_resource_diff")
+def _build_resource_diff(
+    original: Any,
+    self: Any,
+    other_template: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    actions: dict[str, Any] = original(self, other_template, parameters)
+    actions["Modify"] = cascade(
+        self._resource_json_map, other_template.get("Resources", {}), actions["Modify"]
+    )
+    return actions
 
-    original_diff = parsing.ResourceMap.build_resource_diff
 
-    def build_resource_diff(
-        self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        actions: dict[str, Any] = original_diff(self, other_template, parameters)
-        actions["Modify"] = cascade(
-            self._resource_json_map, other_template.get("Resources", {}), actions["Modify"]
-        )
-        return actions
+@replace("moto.cloudformation.models:ChangeSet", "diff")
+def _diff(self: Any) -> list[Any]:
+    from moto.cloudformation.models import Change
 
-    patch(parsing.ResourceMap, "build_resource_diff", build_resource_diff)
+    resource_map = self.stack.resource_map
+    actions = resource_map.build_resource_diff(self.template_dict, self.parameters)
+    new = self.template_dict.get("Resources", {})
+    old = resource_map._resource_json_map
+    changes = []
+    for action, names in actions.items():
+        for name in names:
+            body = new.get(name) or old.get(name) or {}
+            changes.append(Change(action, name, body.get("Type", "")))
+    return changes
 
-    def diff(self: Any) -> list[Any]:
-        resource_map = self.stack.resource_map
-        actions = resource_map.build_resource_diff(self.template_dict, self.parameters)
-        new = self.template_dict.get("Resources", {})
-        old = resource_map._resource_json_map
-        changes = []
-        for action, names in actions.items():
-            for name in names:
-                body = new.get(name) or old.get(name) or {}
-                changes.append(Change(action, name, body.get("Type", "")))
-        return changes
 
-    patch(ChangeSet, "diff", diff)
-
-    original_create = CloudFormationBackend.create_change_set
-
-    def create_change_set(self: Any, **kwargs: Any) -> Any:
-        # moto's response handler passes everything by keyword.
-        kwargs["parameters"] = _stringify(kwargs.get("parameters") or {})
-        if kwargs.get("change_set_type", "CREATE") == "CREATE":
-            _claim_name(self, kwargs["stack_name"], kwargs["change_set_name"])
-        return original_create(self, **kwargs)
-
-    patch(CloudFormationBackend, "create_change_set", create_change_set)
+@wrap("moto.cloudformation.models:CloudFormationBackend", "create_change_set")
+def _create_change_set(original: Any, self: Any, **kwargs: Any) -> Any:
+    # moto's response handler passes everything by keyword.
+    kwargs["parameters"] = _stringify(kwargs.get("parameters") or {})
+    if kwargs.get("change_set_type", "CREATE") == "CREATE":
+        _claim_name(self, kwargs["stack_name"], kwargs["change_set_name"])
+    return original(self, **kwargs)

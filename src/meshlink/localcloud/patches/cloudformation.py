@@ -18,7 +18,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from meshlink.localcloud.patches._util import patch
+from meshlink.localcloud.patches.registry import (
+    backend,
+    replace,
+    resolve,
+    step,
+    unwrapped,
+    wrap,
+)
 
 _local = threading.local()
 
@@ -82,7 +89,6 @@ def _physical_id(resource: Any) -> str:
 
 def _tag_ec2(resources_map: Any, logical_id: str, resource: Any) -> None:
     resource_any: Any = resource
-    from moto.ec2.models import ec2_backends
     from moto.ec2.models.core import TaggedEC2Resource
 
     if not isinstance(resource, TaggedEC2Resource):
@@ -95,83 +101,101 @@ def _tag_ec2(resources_map: Any, logical_id: str, resource: Any) -> None:
             "aws:cloudformation:logical-id": logical_id,
         }
     )
-    backend = ec2_backends[resources_map._account_id][resources_map._region_name]
+    ec2 = backend("ec2", resources_map._account_id, resources_map._region_name)
     with contextlib.suppress(Exception):
-        backend.create_tags([resource_any.physical_resource_id], tags)
+        ec2.create_tags([resource_any.physical_resource_id], tags)
 
 
-def _install_resource_hooks() -> None:
+_PARSING = "moto.cloudformation.parsing"
+_MODELS = "moto.cloudformation.models"
+
+
+@wrap(_PARSING, "parse_and_create_resource")
+def _parse_and_create_resource(
+    original: Any,
+    logical_id: str,
+    resource_json: Any,
+    resources_map: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    resource_type = resource_json.get("Type", "")
+    condition = resource_json.get("Condition")
+    if condition and not resources_map.lazy_condition_map[condition]:
+        return None
+    _resource_event(logical_id, resource_type, "CREATE_IN_PROGRESS")
+    try:
+        resource = original(logical_id, resource_json, resources_map, account_id, region_name)
+    except Exception as error:
+        _resource_event(logical_id, resource_type, "CREATE_FAILED", reason=reason_of(error))
+        raise
+    if resource is not None:
+        _tag_ec2(resources_map, logical_id, resource)
+    _resource_event(logical_id, resource_type, "CREATE_COMPLETE", _physical_id(resource))
+    return resource
+
+
+@wrap(_PARSING, "parse_and_update_resource")
+def _parse_and_update_resource(
+    original: Any,
+    logical_id: str,
+    resource_json: Any,
+    resources_map: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
     from moto.cloudformation import parsing
 
-    original_create = parsing.parse_and_create_resource
-    original_update = parsing.parse_and_update_resource
-
-    def parse_and_create_resource(
-        logical_id: str, resource_json: Any, resources_map: Any, account_id: str, region_name: str
-    ) -> Any:
-        resource_type = resource_json.get("Type", "")
-        condition = resource_json.get("Condition")
-        if condition and not resources_map.lazy_condition_map[condition]:
-            return None
-        _resource_event(logical_id, resource_type, "CREATE_IN_PROGRESS")
-        try:
-            resource = original_create(
-                logical_id, resource_json, resources_map, account_id, region_name
+    resource_type = resource_json.get("Type", "")
+    resource_class = parsing.resource_class_from_type(resource_type)
+    if resource_class is None:
+        return None
+    current = resources_map._parsed_resources.get(logical_id)
+    _resource_event(logical_id, resource_type, "UPDATE_IN_PROGRESS", _physical_id(current))
+    try:
+        if hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
+            # No update in moto: replace, as CloudFormation does for immutable properties.
+            resource = _replace_resource(
+                logical_id, resource_json, resources_map, account_id, region_name, current
             )
-        except Exception as error:
-            _resource_event(logical_id, resource_type, "CREATE_FAILED", reason=reason_of(error))
-            raise
-        if resource is not None:
-            _tag_ec2(resources_map, logical_id, resource)
-        _resource_event(logical_id, resource_type, "CREATE_COMPLETE", _physical_id(resource))
-        return resource
+        else:
+            resource = original(logical_id, resource_json, resources_map, account_id, region_name)
+    except Exception as error:
+        _resource_event(logical_id, resource_type, "UPDATE_FAILED", reason=reason_of(error))
+        raise
+    _resource_event(logical_id, resource_type, "UPDATE_COMPLETE", _physical_id(resource))
+    return resource
 
-    def parse_and_update_resource(
-        logical_id: str, resource_json: Any, resources_map: Any, account_id: str, region_name: str
-    ) -> Any:
-        resource_type = resource_json.get("Type", "")
-        resource_class = parsing.resource_class_from_type(resource_type)
-        if resource_class is None:
-            return None
-        original = resources_map._parsed_resources.get(logical_id)
-        _resource_event(logical_id, resource_type, "UPDATE_IN_PROGRESS", _physical_id(original))
-        try:
-            if hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
-                # No update in moto: replace, as CloudFormation does for immutable properties.
-                if original is not None:
-                    resources_map._delete_resource(original, resource_json)
-                resources_map._parsed_resources.pop(logical_id, None)
-                resource = original_create(
-                    logical_id, resource_json, resources_map, account_id, region_name
-                )
-            else:
-                resource = original_update(
-                    logical_id, resource_json, resources_map, account_id, region_name
-                )
-        except Exception as error:
-            _resource_event(logical_id, resource_type, "UPDATE_FAILED", reason=reason_of(error))
-            raise
-        _resource_event(logical_id, resource_type, "UPDATE_COMPLETE", _physical_id(resource))
-        return resource
 
-    patch(parsing, "parse_and_create_resource", parse_and_create_resource)
-    patch(parsing, "parse_and_update_resource", parse_and_update_resource)
+def _replace_resource(
+    logical_id: str,
+    resource_json: Any,
+    resources_map: Any,
+    account_id: str,
+    region_name: str,
+    current: Any,
+) -> Any:
 
-    original_delete_resource = parsing.ResourceMap._delete_resource
+    if current is not None:
+        resources_map._delete_resource(current, resource_json)
+    resources_map._parsed_resources.pop(logical_id, None)
+    # moto's own create: a replacement reports as the update it is, not as a creation.
+    create = unwrapped(_PARSING, "parse_and_create_resource")
+    return create(logical_id, resource_json, resources_map, account_id, region_name)
 
-    def _delete_resource(self: Any, parsed_resource: Any, resource_json: Any) -> None:
-        logical_id = getattr(parsed_resource, "logical_resource_id", "")
-        resource_type = resource_json.get("Type", "")
-        physical = _physical_id(parsed_resource)
-        _resource_event(logical_id, resource_type, "DELETE_IN_PROGRESS", physical)
-        try:
-            original_delete_resource(self, parsed_resource, resource_json)
-        except Exception as error:
-            _resource_event(logical_id, resource_type, "DELETE_FAILED", physical, reason_of(error))
-            raise
-        _resource_event(logical_id, resource_type, "DELETE_COMPLETE", physical)
 
-    patch(parsing.ResourceMap, "_delete_resource", _delete_resource)
+@wrap(f"{_PARSING}:ResourceMap", "_delete_resource")
+def _delete_resource(original: Any, self: Any, parsed_resource: Any, resource_json: Any) -> None:
+    logical_id = getattr(parsed_resource, "logical_resource_id", "")
+    resource_type = resource_json.get("Type", "")
+    physical = _physical_id(parsed_resource)
+    _resource_event(logical_id, resource_type, "DELETE_IN_PROGRESS", physical)
+    try:
+        original(self, parsed_resource, resource_json)
+    except Exception as error:
+        _resource_event(logical_id, resource_type, "DELETE_FAILED", physical, reason_of(error))
+        raise
+    _resource_event(logical_id, resource_type, "DELETE_COMPLETE", physical)
 
 
 def _finish_outputs(backend: Any, stack: Any, template_dict: dict[str, Any]) -> None:
@@ -200,6 +224,7 @@ def _rollback_update(stack: Any, error: BaseException) -> None:
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
 
 
+@replace(f"{_MODELS}:Stack", "parameter_list", as_=property)
 def _parameter_list(stack: Any) -> list[dict[str, Any]]:
     """Stack parameters as DescribeStacks shows them."""
     resource_map = stack.resource_map
@@ -217,102 +242,100 @@ def _parameter_list(stack: Any) -> list[dict[str, Any]]:
     ]
 
 
-def install() -> None:
+@step
+def _stacks_have_a_status_reason() -> None:
+    # Stacks start without one; moto has no such attribute.
+    resolve(f"{_MODELS}:Stack").status_reason = None
+
+
+def _find_change_set(backend: Any, change_set_name: str, stack_name: str | None) -> Any:
     from moto.cloudformation.exceptions import ValidationError
-    from moto.cloudformation.models import CloudFormationBackend, Stack
 
-    _install_resource_hooks()
-    patch(Stack, "status_reason", None)
-    patch(Stack, "parameter_list", property(_parameter_list))
-
-    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = self.change_sets.get(change_set_name)
-        if change_set is None:
-            matches = [c for c in self.change_sets.values() if c.change_set_name == change_set_name]
-            if stack_name:
-                matches = [c for c in matches if stack_name in (c.stack_name, c.stack_id)]
-            change_set = matches[-1] if matches else None
-        if change_set is None:
-            raise ValidationError(
-                change_set_name, message=f"ChangeSet [{change_set_name}] does not exist"
-            )
-        if change_set.execution_status != "AVAILABLE":
-            raise ValidationError(
-                change_set_name,
-                message=f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current "
-                f"execution status of [{change_set.execution_status}]",
-            )
-        stack = self.stacks[change_set.stack_id]
-        kind = change_set.change_set_type
-        stack.status = f"{kind}_IN_PROGRESS"
-        stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
-        change_set.execution_status = "EXECUTE_IN_PROGRESS"
-        with _operating_on(stack):
-            try:
-                change_set.apply()
-            except Exception as error:
-                change_set.execution_status = "EXECUTE_FAILED"
-                (_rollback_create if kind == "CREATE" else _rollback_update)(stack, error)
-                return
-        stack.template = change_set.template
-        stack.parameters = change_set.parameters
-        if change_set.tags is not None:
-            stack.tags = change_set.tags
-        _finish_outputs(self, stack, change_set.template_dict)
-        change_set.execution_status = "EXECUTE_COMPLETE"
-        stack.status = f"{kind}_COMPLETE"
-        stack._add_stack_event(f"{kind}_COMPLETE")
-
-    patch(CloudFormationBackend, "execute_change_set", execute_change_set)
-
-    original_create_resources = Stack.create_resources
-
-    def create_resources(self: Any) -> None:
-        with _operating_on(self):
-            try:
-                original_create_resources(self)
-            except Exception as error:
-                _rollback_create(self, error)
-
-    patch(Stack, "create_resources", create_resources)
-
-    original_update = Stack.update
-
-    def update(self: Any, *args: Any, **kwargs: Any) -> None:
-        with _operating_on(self):
-            try:
-                original_update(self, *args, **kwargs)
-            except Exception as error:
-                _rollback_update(self, error)
-
-    patch(Stack, "update", update)
-
-    def delete(self: Any) -> None:
-        self.status = "DELETE_IN_PROGRESS"
-        self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
-        with _operating_on(self):
-            self.resource_map.delete()
-        self._add_stack_event("DELETE_COMPLETE")
-        self.status = "DELETE_COMPLETE"
-
-    patch(Stack, "delete", delete)
-
-    original_delete_stack = CloudFormationBackend.delete_stack
-
-    def delete_stack(self: Any, name_or_stack_id: str) -> None:
-        stack = next(
-            (s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)), None
+    change_set = backend.change_sets.get(change_set_name)
+    if change_set is None:
+        matches = [c for c in backend.change_sets.values() if c.change_set_name == change_set_name]
+        if stack_name:
+            matches = [c for c in matches if stack_name in (c.stack_name, c.stack_id)]
+        change_set = matches[-1] if matches else None
+    if change_set is None:
+        raise ValidationError(
+            change_set_name, message=f"ChangeSet [{change_set_name}] does not exist"
         )
-        try:
-            original_delete_stack(self, name_or_stack_id)
-        except Exception as error:
-            if stack is None:
-                raise
-            # Keep the stack, as AWS does: DELETE_FAILED, retryable.
-            self.stacks[stack.stack_id] = stack
-            self.deleted_stacks.pop(stack.stack_id, None)
-            stack.status = "DELETE_FAILED"
-            stack.status_reason = f"The following resource(s) failed to delete: {reason_of(error)}"
-            stack._add_stack_event("DELETE_FAILED", resource_status_reason=stack.status_reason)
+    if change_set.execution_status != "AVAILABLE":
+        raise ValidationError(
+            change_set_name,
+            message=f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current "
+            f"execution status of [{change_set.execution_status}]",
+        )
+    return change_set
 
-    patch(CloudFormationBackend, "delete_stack", delete_stack)
+
+@replace(f"{_MODELS}:CloudFormationBackend", "execute_change_set")
+def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+    change_set = _find_change_set(self, change_set_name, stack_name)
+    stack = self.stacks[change_set.stack_id]
+    kind = change_set.change_set_type
+    stack.status = f"{kind}_IN_PROGRESS"
+    stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
+    change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    with _operating_on(stack):
+        try:
+            change_set.apply()
+        except Exception as error:
+            change_set.execution_status = "EXECUTE_FAILED"
+            (_rollback_create if kind == "CREATE" else _rollback_update)(stack, error)
+            return
+    stack.template = change_set.template
+    stack.parameters = change_set.parameters
+    if change_set.tags is not None:
+        stack.tags = change_set.tags
+    _finish_outputs(self, stack, change_set.template_dict)
+    change_set.execution_status = "EXECUTE_COMPLETE"
+    stack.status = f"{kind}_COMPLETE"
+    stack._add_stack_event(f"{kind}_COMPLETE")
+
+
+@wrap(f"{_MODELS}:Stack", "create_resources")
+def _create_resources(original: Any, self: Any) -> None:
+    with _operating_on(self):
+        try:
+            original(self)
+        except Exception as error:
+            _rollback_create(self, error)
+
+
+@wrap(f"{_MODELS}:Stack", "update")
+def _update(original: Any, self: Any, *args: Any, **kwargs: Any) -> None:
+    with _operating_on(self):
+        try:
+            original(self, *args, **kwargs)
+        except Exception as error:
+            _rollback_update(self, error)
+
+
+@replace(f"{_MODELS}:Stack", "delete")
+def _delete(self: Any) -> None:
+    self.status = "DELETE_IN_PROGRESS"
+    self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+    with _operating_on(self):
+        self.resource_map.delete()
+    self._add_stack_event("DELETE_COMPLETE")
+    self.status = "DELETE_COMPLETE"
+
+
+@wrap(f"{_MODELS}:CloudFormationBackend", "delete_stack")
+def _delete_stack(original: Any, self: Any, name_or_stack_id: str) -> None:
+    stack = next(
+        (s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)), None
+    )
+    try:
+        original(self, name_or_stack_id)
+    except Exception as error:
+        if stack is None:
+            raise
+        # Keep the stack, as AWS does: DELETE_FAILED, retryable.
+        self.stacks[stack.stack_id] = stack
+        self.deleted_stacks.pop(stack.stack_id, None)
+        stack.status = "DELETE_FAILED"
+        stack.status_reason = f"The following resource(s) failed to delete: {reason_of(error)}"
+        stack._add_stack_event("DELETE_FAILED", resource_status_reason=stack.status_reason)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshlink.localcloud.patches import privatelink
-from meshlink.localcloud.patches._util import patch
+from meshlink.localcloud.patches.registry import replace
 
 
 def _connection(config: Any, endpoint: Any) -> dict[str, Any]:
@@ -111,38 +111,37 @@ def _failure(resource_id: str, code: str, message: str) -> dict[str, Any]:
     return {"ResourceId": resource_id, "Error": {"Code": code, "Message": message}}
 
 
-def install() -> None:
+_RESPONSES = "moto.ec2.responses.vpc_service_configuration:VPCEndpointServiceConfiguration"
+
+
+@replace(_RESPONSES, "describe_vpc_endpoint_connections")
+def _describe_vpc_endpoint_connections(self: Any) -> Any:  # -> ActionResult
     from moto.core.responses import ActionResult
-    from moto.ec2.responses.vpc_service_configuration import VPCEndpointServiceConfiguration
 
-    def describe_vpc_endpoint_connections(self: Any) -> ActionResult:
-        filters = self._filters_from_querystring()
-        found = connections_for(self.current_account, self.region, filters)
-        return ActionResult({"VpcEndpointConnections": found})
+    filters = self._filters_from_querystring()
+    found = connections_for(self.current_account, self.region, filters)
+    return ActionResult({"VpcEndpointConnections": found})
 
-    def accept_vpc_endpoint_connections(self: Any) -> Any:
-        return _transition(self, "available")
 
-    def reject_vpc_endpoint_connections(self: Any) -> Any:
-        return _transition(self, "rejected")
+@replace(_RESPONSES, "accept_vpc_endpoint_connections")
+def _accept_vpc_endpoint_connections(self: Any) -> Any:
+    return _transition(self, "available")
 
-    def delete_vpc_endpoint_service_configurations(self: Any) -> ActionResult:
-        from moto.ec2.exceptions import EC2ClientError
 
-        unsuccessful = []
-        for service_id in self._get_param("ServiceIds", []):
-            try:
-                privatelink.delete_service(self.current_account, self.region, service_id)
-            except EC2ClientError as error:
-                unsuccessful.append(_failure(service_id, error.code, error.message))
-        return ActionResult({"Unsuccessful": unsuccessful})
+@replace(_RESPONSES, "reject_vpc_endpoint_connections")
+def _reject_vpc_endpoint_connections(self: Any) -> Any:
+    return _transition(self, "rejected")
 
-    cls = VPCEndpointServiceConfiguration
-    patch(cls, "describe_vpc_endpoint_connections", describe_vpc_endpoint_connections)
-    patch(cls, "accept_vpc_endpoint_connections", accept_vpc_endpoint_connections)
-    patch(cls, "reject_vpc_endpoint_connections", reject_vpc_endpoint_connections)
-    patch(
-        cls,
-        "delete_vpc_endpoint_service_configurations",
-        delete_vpc_endpoint_service_configurations,
-    )
+
+@replace(_RESPONSES, "delete_vpc_endpoint_service_configurations")
+def _delete_vpc_endpoint_service_configurations(self: Any) -> Any:  # -> ActionResult
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import EC2ClientError
+
+    unsuccessful = []
+    for service_id in self._get_param("ServiceIds", []):
+        try:
+            privatelink.delete_service(self.current_account, self.region, service_id)
+        except EC2ClientError as error:
+            unsuccessful.append(_failure(service_id, error.code, error.message))
+    return ActionResult({"Unsuccessful": unsuccessful})

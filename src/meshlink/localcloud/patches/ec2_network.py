@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from meshlink.localcloud.patches._util import as_classmethod, patch
+from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete
 
 
 def _gone(error: Exception) -> bool:
@@ -46,129 +46,97 @@ def _apply_vpc_properties(vpc: Any, properties: dict[str, Any]) -> None:
     vpc.enable_dns_hostnames = _flag(properties.get("EnableDnsHostnames"), False)
 
 
-def _install_vpc() -> None:
-    from moto.ec2.models import ec2_backends
-    from moto.ec2.models.vpcs import VPC
+_VPC = "moto.ec2.models.vpcs:VPC"
 
-    original_create = VPC.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        vpc = original_create(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+@cfn(_VPC, "create", backend="ec2")
+def _create_vpc(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    vpc = call.moto(call.template)
+    _apply_vpc_properties(vpc, properties)
+    return vpc
+
+
+@cfn(_VPC, "update", backend="ec2")
+def _update_vpc(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    vpc = call.current
+    if properties.get("CidrBlock") != vpc.cidr_block:
+        # Replacement, as before this patch (CidrBlock cannot change in place).
+        ec2.delete_vpc(vpc.id)
+        return call.model.create_from_cloudformation_json(
+            call.name, call.template, ec2.account_id, ec2.region_name
         )
-        _apply_vpc_properties(vpc, cloudformation_json.get("Properties") or {})
-        return vpc
-
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        ec2 = ec2_backends[account_id][region_name]
-        properties = cloudformation_json.get("Properties") or {}
-        if properties.get("CidrBlock") != original_resource.cidr_block:
-            # Replacement, as before this patch (CidrBlock cannot change in place).
-            ec2.delete_vpc(original_resource.id)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-        tenancy = properties.get("InstanceTenancy", "default")
-        if tenancy != original_resource.instance_tenancy:
-            ec2.modify_vpc_tenancy(original_resource.id, tenancy)
-        _apply_vpc_properties(original_resource, properties)
-        stale = {
-            tag["key"]: tag["value"]
-            for tag in original_resource.get_tags()
-            if not str(tag["key"]).startswith("aws:")
-        }
-        if stale:
-            ec2.delete_tags([original_resource.id], stale)
-        wanted = {tag["Key"]: tag["Value"] for tag in properties.get("Tags", [])}
-        if wanted:
-            ec2.create_tags([original_resource.id], wanted)
-        return original_resource
-
-    patch(VPC, "create_from_cloudformation_json", as_classmethod(create_from_cloudformation_json))
-    patch(VPC, "update_from_cloudformation_json", as_classmethod(update_from_cloudformation_json))
+    tenancy = properties.get("InstanceTenancy", "default")
+    if tenancy != vpc.instance_tenancy:
+        ec2.modify_vpc_tenancy(vpc.id, tenancy)
+    _apply_vpc_properties(vpc, properties)
+    _replace_tags(ec2, vpc, properties)
+    return vpc
 
 
-def install() -> None:
-    _install_vpc()
-    from moto.ec2.models import ec2_backends
-    from moto.ec2.models.elastic_ip_addresses import ElasticAddress
-    from moto.ec2.models.flow_logs import FlowLogs
-    from moto.ec2.models.internet_gateways import InternetGateway
-    from moto.ec2.models.nat_gateways import NatGateway
-    from moto.ec2.models.route_tables import Route, RouteTable
-    from moto.ec2.models.subnets import SubnetRouteTableAssociation
-    from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
+def _replace_tags(ec2: Any, vpc: Any, properties: Properties) -> None:
+    stale = {
+        tag["key"]: tag["value"] for tag in vpc.get_tags() if not str(tag["key"]).startswith("aws:")
+    }
+    if stale:
+        ec2.delete_tags([vpc.id], stale)
+    wanted = {tag["Key"]: tag["Value"] for tag in properties.get("Tags", [])}
+    if wanted:
+        ec2.create_tags([vpc.id], wanted)
 
-    def backend(account_id: str, region: str) -> Any:
-        return ec2_backends[account_id][region]
 
-    def association_delete(self: Any, account_id: str, region: str) -> None:
-        ec2 = backend(account_id, region)
-        table = ec2.route_tables.get(self.route_table_id)
-        if table is None:
-            return
-        for association_id, target in list(table._associations.items()):
-            if target == self.subnet_id:
-                table._associations.pop(association_id, None)
+@on_delete("moto.ec2.models.subnets:SubnetRouteTableAssociation", backend="ec2")
+def _delete_association(association: Any, ec2: Any) -> None:
+    table = ec2.route_tables.get(association.route_table_id)
+    if table is None:
+        return
+    for association_id, target in list(table._associations.items()):
+        if target == association.subnet_id:
+            table._associations.pop(association_id, None)
 
-    def route_table_delete(self: Any, account_id: str, region: str) -> None:
-        _tolerant(lambda: backend(account_id, region).delete_route_table(self.id))
 
-    def route_delete(self: Any, account_id: str, region: str) -> None:
-        cidr = self.destination_cidr_block or self.destination_ipv6_cidr_block
-        prefix = getattr(self.destination_prefix_list, "id", None)
-        _tolerant(
-            lambda: backend(account_id, region).delete_route(
-                self.route_table.id, cidr, destination_prefix_list_id=prefix
-            )
-        )
+@on_delete("moto.ec2.models.route_tables:RouteTable", backend="ec2")
+def _delete_route_table(table: Any, ec2: Any) -> None:
+    _tolerant(lambda: ec2.delete_route_table(table.id))
 
-    def attachment_delete(self: Any, account_id: str, region: str) -> None:
-        ec2 = backend(account_id, region)
-        if self.gateway_id and str(self.gateway_id).startswith("igw-"):
-            _tolerant(lambda: ec2.detach_internet_gateway(self.gateway_id, self.vpc_id))
 
-    def igw_delete(self: Any, account_id: str, region: str) -> None:
-        _tolerant(lambda: backend(account_id, region).delete_internet_gateway(self.id))
+@on_delete("moto.ec2.models.route_tables:Route", backend="ec2")
+def _delete_route(route: Any, ec2: Any) -> None:
+    cidr = route.destination_cidr_block or route.destination_ipv6_cidr_block
+    prefix = getattr(route.destination_prefix_list, "id", None)
+    _tolerant(
+        lambda: ec2.delete_route(route.route_table.id, cidr, destination_prefix_list_id=prefix)
+    )
 
-    def nat_delete(self: Any, account_id: str, region: str) -> None:
-        ec2 = backend(account_id, region)
-        _tolerant(lambda: ec2.delete_nat_gateway(self.id))
-        eni_id = getattr(self, "_eni", None)
-        eni_id = getattr(eni_id, "id", eni_id)
-        if eni_id:
-            ec2.enis.pop(eni_id, None)
 
-    def eip_delete(self: Any, account_id: str, region: str) -> None:
-        ec2 = backend(account_id, region)
-        if self in ec2.addresses:
-            self.eni = None
-            self.instance = None
-            self.association_id = None
-            ec2.addresses.remove(self)
+@on_delete("moto.ec2.models.vpn_gateway:VPCGatewayAttachment", backend="ec2")
+def _delete_attachment(attachment: Any, ec2: Any) -> None:
+    if attachment.gateway_id and str(attachment.gateway_id).startswith("igw-"):
+        _tolerant(lambda: ec2.detach_internet_gateway(attachment.gateway_id, attachment.vpc_id))
 
-    def flow_logs_delete(self: Any, account_id: str, region: str) -> None:
-        _tolerant(lambda: backend(account_id, region).delete_flow_logs([self.id]))
 
-    patch(SubnetRouteTableAssociation, "delete", association_delete)
-    patch(RouteTable, "delete", route_table_delete)
-    patch(Route, "delete", route_delete)
-    patch(VPCGatewayAttachment, "delete", attachment_delete)
-    patch(InternetGateway, "delete", igw_delete)
-    patch(NatGateway, "delete", nat_delete)
-    patch(ElasticAddress, "delete", eip_delete)
-    patch(FlowLogs, "delete", flow_logs_delete)
+@on_delete("moto.ec2.models.internet_gateways:InternetGateway", backend="ec2")
+def _delete_internet_gateway(gateway: Any, ec2: Any) -> None:
+    _tolerant(lambda: ec2.delete_internet_gateway(gateway.id))
+
+
+@on_delete("moto.ec2.models.nat_gateways:NatGateway", backend="ec2")
+def _delete_nat_gateway(gateway: Any, ec2: Any) -> None:
+    _tolerant(lambda: ec2.delete_nat_gateway(gateway.id))
+    eni_id = getattr(gateway, "_eni", None)
+    eni_id = getattr(eni_id, "id", eni_id)
+    if eni_id:
+        ec2.enis.pop(eni_id, None)
+
+
+@on_delete("moto.ec2.models.elastic_ip_addresses:ElasticAddress", backend="ec2")
+def _delete_elastic_ip(address: Any, ec2: Any) -> None:
+    if address in ec2.addresses:
+        address.eni = None
+        address.instance = None
+        address.association_id = None
+        ec2.addresses.remove(address)
+
+
+@on_delete("moto.ec2.models.flow_logs:FlowLogs", backend="ec2")
+def _delete_flow_logs(flow_logs: Any, ec2: Any) -> None:
+    _tolerant(lambda: ec2.delete_flow_logs([flow_logs.id]))

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.localcloud.patches._util import patch
-
-# __subclasses__() holds weak references: keep the new model classes alive.
-_MODELS: list[type] = []
+from meshlink.localcloud.patches.registry import (
+    CfnCall,
+    NewModel,
+    Properties,
+    cfn,
+    cfn_model,
+    on_delete,
+    replace,
+)
 
 
 def rule_arguments(properties: dict[str, Any], peer_key: str) -> dict[str, Any]:
@@ -35,91 +40,58 @@ def rule_arguments(properties: dict[str, Any], peer_key: str) -> dict[str, Any]:
     }
 
 
-def _define_egress(ec2_backends: Any) -> type:
-    from moto.core.common_models import CloudFormationModel
-    from moto.moto_api._internal import mock_random
-
-    class SecurityGroupEgress(CloudFormationModel):
-        __module__ = "moto.ec2.models.meshlink_egress"
-
-        def __init__(self, group_id: str, properties: dict[str, Any]):
-            self.id = f"sgr-{mock_random.get_random_hex(length=17)}"
-            self.group_id = group_id
-            self.properties = properties
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.id
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::EC2::SecurityGroupEgress"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Id"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self.id
-
-        def is_created(self) -> bool:
-            return True
-
-        @classmethod
-        def create_from_cloudformation_json(
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> SecurityGroupEgress:
-            properties = cloudformation_json.get("Properties") or {}
-            group_id = str(properties["GroupId"])
-            ec2_backends[account_id][region_name].authorize_security_group_egress(
-                group_name_or_id=group_id, **rule_arguments(properties, "Destination")
-            )
-            return cls(group_id, properties)
-
-        def delete(self, account_id: str, region_name: str) -> None:
-            backend = ec2_backends[account_id][region_name]
-            if backend.get_security_group_by_name_or_id(self.group_id) is None:
-                return
-            backend.revoke_security_group_egress(
-                group_name_or_id=self.group_id, **rule_arguments(self.properties, "Destination")
-            )
-
-    return SecurityGroupEgress
+_INGRESS = "moto.ec2.models.security_groups:SecurityGroupIngress"
 
 
-def install() -> None:
-    from moto.ec2.models import ec2_backends
-    from moto.ec2.models.security_groups import SecurityGroupIngress
+@on_delete(_INGRESS, backend="ec2")
+def _delete_ingress(rule: Any, ec2: Any) -> None:
+    if ec2.get_security_group_by_name_or_id(rule.security_group.id) is None:
+        return
+    try:
+        ec2.revoke_security_group_ingress(
+            group_name_or_id=rule.security_group.id,
+            **rule_arguments(rule.properties, "Source"),
+        )
+    except Exception as error:  # already gone (e.g. the group was emptied)
+        if "NotFound" not in type(error).__name__ and "NotFound" not in str(error):
+            raise
 
-    def ingress_delete(self: Any, account_id: str, region_name: str) -> None:
-        backend = ec2_backends[account_id][region_name]
-        if backend.get_security_group_by_name_or_id(self.security_group.id) is None:
-            return
-        try:
-            backend.revoke_security_group_ingress(
-                group_name_or_id=self.security_group.id,
-                **rule_arguments(self.properties, "Source"),
-            )
-        except Exception as error:  # already gone (e.g. the group was emptied)
-            if "NotFound" not in type(error).__name__ and "NotFound" not in str(error):
-                raise
 
-    patch(SecurityGroupIngress, "delete", ingress_delete)
-    patch(
-        SecurityGroupIngress,
-        "physical_resource_id",
-        property(lambda self: f"{self.security_group.id}-ingress"),
+@replace(_INGRESS, "physical_resource_id", as_=property)
+def _ingress_physical_id(self: Any) -> str:
+    return f"{self.security_group.id}-ingress"
+
+
+@cfn_model("AWS::EC2::SecurityGroupEgress", module="moto.ec2.models.meshlink_egress")
+class SecurityGroupEgress(NewModel):
+    ID_PREFIX = "sgr"
+
+    def __init__(self, group_id: str, properties: dict[str, Any]):
+        super().__init__()
+        self.group_id = group_id
+        self.properties = properties
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.id
+
+
+@cfn(SecurityGroupEgress, "create", backend="ec2")
+def _create_egress(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    group_id = str(properties["GroupId"])
+    ec2.authorize_security_group_egress(
+        group_name_or_id=group_id, **rule_arguments(properties, "Destination")
     )
-    _MODELS.append(_define_egress(ec2_backends))
-    from meshlink.localcloud.patches.endpoint_services import refresh_model_cache
+    return call.model(group_id, properties)
 
-    refresh_model_cache()
+
+@on_delete(SecurityGroupEgress, backend="ec2")
+def _delete_egress(rule: Any, ec2: Any) -> None:
+    if ec2.get_security_group_by_name_or_id(rule.group_id) is None:
+        return
+    ec2.revoke_security_group_egress(
+        group_name_or_id=rule.group_id, **rule_arguments(rule.properties, "Destination")
+    )

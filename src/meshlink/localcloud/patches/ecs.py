@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.localcloud.patches._util import as_classmethod, patch
+from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete, replace
 
 
 def _camel(value: Any) -> Any:
@@ -57,132 +57,97 @@ def _service_kwargs(properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def install() -> None:
-    from moto.ecs.models import Cluster, Service, TaskDefinition, ecs_backends
+_CLUSTER = "moto.ecs.models:Cluster"
+_TASK_DEFINITION = "moto.ecs.models:TaskDefinition"
+_SERVICE = "moto.ecs.models:Service"
 
-    # -- cluster ----------------------------------------------------------------------
-    def cluster_create(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        backend = ecs_backends[account_id][region_name]
-        return backend.create_cluster(
-            cluster_name=resource_name,
-            tags=_tags(properties) or None,
-            cluster_settings=_camel(properties.get("ClusterSettings")) or None,
-            configuration=_camel(properties.get("Configuration")),
-            capacity_providers=properties.get("CapacityProviders"),
-        )
 
-    def cluster_delete(self: Any, account_id: str, region_name: str) -> None:
-        ecs_backends[account_id][region_name].delete_cluster(self.arn)
-
-    patch(Cluster, "create_from_cloudformation_json", as_classmethod(cluster_create))
-    patch(Cluster, "delete", cluster_delete)
-
-    # -- task definition ------------------------------------------------------------------
-    def task_create(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        return _register(ecs_backends[account_id][region_name], properties)
-
-    def task_update(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        # Task definitions are immutable: a change registers a new revision.
-        backend = ecs_backends[account_id][region_name]
-        replacement = _register(backend, cloudformation_json.get("Properties") or {})
-        backend.deregister_task_definition(original_resource.arn)
-        return replacement
-
-    def task_delete(self: Any, account_id: str, region_name: str) -> None:
-        backend = ecs_backends[account_id][region_name]
-        if self.status == "ACTIVE":
-            backend.deregister_task_definition(self.arn)
-
-    patch(TaskDefinition, "create_from_cloudformation_json", as_classmethod(task_create))
-    patch(TaskDefinition, "update_from_cloudformation_json", as_classmethod(task_update))
-    patch(TaskDefinition, "delete", task_delete)
-    patch(
-        TaskDefinition,
-        "has_cfn_attr",
-        as_classmethod(lambda cls, attr: attr == "TaskDefinitionArn"),
+# -- cluster --------------------------------------------------------------------------------
+@cfn(_CLUSTER, "create", backend="ecs")
+def _create_cluster(properties: Properties, ecs: Any, call: CfnCall) -> Any:
+    return ecs.create_cluster(
+        cluster_name=call.name,
+        tags=_tags(properties) or None,
+        cluster_settings=_camel(properties.get("ClusterSettings")) or None,
+        configuration=_camel(properties.get("Configuration")),
+        capacity_providers=properties.get("CapacityProviders"),
     )
-    patch(TaskDefinition, "get_cfn_attribute", lambda self, attr: self.arn)
 
-    # -- service ------------------------------------------------------------------------
-    def service_create(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        backend = ecs_backends[account_id][region_name]
-        service: Any = backend.create_service(
-            _name(properties.get("Cluster", "default")),
-            resource_name,
-            int(properties.get("DesiredCount", 1)),
-            task_definition_str=_name(properties["TaskDefinition"]),
-            **_service_kwargs(properties),
-        )
-        service.deployment_configuration = _camel(properties.get("DeploymentConfiguration"))
-        service.health_check_grace_period_seconds = properties.get("HealthCheckGracePeriodSeconds")
-        return service
 
-    def service_update(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        backend = ecs_backends[account_id][region_name]
-        cluster = _name(properties.get("Cluster", "default")).split("/")[-1]
-        if cluster != original_resource.cluster_name or (
-            "ServiceName" in properties and properties["ServiceName"] != original_resource.name
-        ):
-            backend.delete_service(original_resource.cluster_name, original_resource.name, True)
-            return service_create(
-                cls, new_resource_name, cloudformation_json, account_id, region_name
-            )
-        service: Any = backend.update_service(
-            {
-                "cluster": cluster,
-                "service": original_resource.name,
-                "task_definition": _name(properties["TaskDefinition"]),
-                "desired_count": int(properties.get("DesiredCount", 1)),
-                "force_new_deployment": True,
-            }
-        )
-        service.load_balancers = _camel(properties.get("LoadBalancers") or [])
-        service.network_configuration = _camel(properties.get("NetworkConfiguration"))
-        service.deployment_configuration = _camel(properties.get("DeploymentConfiguration"))
-        return service
+@on_delete(_CLUSTER, backend="ecs")
+def _delete_cluster(cluster: Any, ecs: Any) -> None:
+    ecs.delete_cluster(cluster.arn)
 
-    def service_delete(self: Any, account_id: str, region_name: str) -> None:
-        ecs_backends[account_id][region_name].delete_service(self.cluster_name, self.name, True)
 
-    patch(Service, "create_from_cloudformation_json", as_classmethod(service_create))
-    patch(Service, "update_from_cloudformation_json", as_classmethod(service_update))
-    patch(Service, "delete", service_delete)
+# -- task definition ------------------------------------------------------------------------
+@cfn(_TASK_DEFINITION, "create", backend="ecs")
+def _create_task_definition(properties: Properties, ecs: Any, call: CfnCall) -> Any:
+    return _register(ecs, properties)
+
+
+@cfn(_TASK_DEFINITION, "update", backend="ecs")
+def _update_task_definition(properties: Properties, ecs: Any, call: CfnCall) -> Any:
+    # Task definitions are immutable: a change registers a new revision.
+    replacement = _register(ecs, properties)
+    ecs.deregister_task_definition(call.current.arn)
+    return replacement
+
+
+@on_delete(_TASK_DEFINITION, backend="ecs")
+def _delete_task_definition(task_definition: Any, ecs: Any) -> None:
+    if task_definition.status == "ACTIVE":
+        ecs.deregister_task_definition(task_definition.arn)
+
+
+@replace(_TASK_DEFINITION, "has_cfn_attr", as_=classmethod)
+def _task_definition_has_cfn_attr(cls: Any, attr: str) -> bool:
+    return attr == "TaskDefinitionArn"
+
+
+@replace(_TASK_DEFINITION, "get_cfn_attribute")
+def _task_definition_cfn_attribute(self: Any, attr: str) -> Any:
+    return self.arn
+
+
+# -- service --------------------------------------------------------------------------------
+@cfn(_SERVICE, "create", backend="ecs")
+def _create_service(properties: Properties, ecs: Any, call: CfnCall) -> Any:
+    service: Any = ecs.create_service(
+        _name(properties.get("Cluster", "default")),
+        call.name,
+        int(properties.get("DesiredCount", 1)),
+        task_definition_str=_name(properties["TaskDefinition"]),
+        **_service_kwargs(properties),
+    )
+    service.deployment_configuration = _camel(properties.get("DeploymentConfiguration"))
+    service.health_check_grace_period_seconds = properties.get("HealthCheckGracePeriodSeconds")
+    return service
+
+
+@cfn(_SERVICE, "update", backend="ecs")
+def _update_service(properties: Properties, ecs: Any, call: CfnCall) -> Any:
+    current = call.current
+    cluster = _name(properties.get("Cluster", "default")).split("/")[-1]
+    if cluster != current.cluster_name or (
+        "ServiceName" in properties and properties["ServiceName"] != current.name
+    ):
+        ecs.delete_service(current.cluster_name, current.name, True)
+        return _create_service(properties, ecs, call)
+    service: Any = ecs.update_service(
+        {
+            "cluster": cluster,
+            "service": current.name,
+            "task_definition": _name(properties["TaskDefinition"]),
+            "desired_count": int(properties.get("DesiredCount", 1)),
+            "force_new_deployment": True,
+        }
+    )
+    service.load_balancers = _camel(properties.get("LoadBalancers") or [])
+    service.network_configuration = _camel(properties.get("NetworkConfiguration"))
+    service.deployment_configuration = _camel(properties.get("DeploymentConfiguration"))
+    return service
+
+
+@on_delete(_SERVICE, backend="ecs")
+def _delete_service(service: Any, ecs: Any) -> None:
+    ecs.delete_service(service.cluster_name, service.name, True)

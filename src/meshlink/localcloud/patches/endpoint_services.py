@@ -11,10 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from meshlink.localcloud.patches import privatelink
-from meshlink.localcloud.patches._util import as_classmethod, patch
-
-# __subclasses__() holds weak references: keep the new model classes alive.
-_MODELS: list[type] = []
+from meshlink.localcloud.patches.registry import (
+    CfnCall,
+    NewModel,
+    Properties,
+    cfn,
+    cfn_model,
+    on_delete,
+    replace,
+)
 
 
 def _bool(value: Any, default: bool) -> bool:
@@ -29,203 +34,140 @@ def _lb_arns(properties: dict[str, Any]) -> list[str]:
     )
 
 
-def _define_permissions_model() -> type:
-    from moto.core.common_models import CloudFormationModel
-    from moto.moto_api._internal import mock_random
-
-    class VPCEndpointServicePermissions(CloudFormationModel):
-        """The allowed principals of one endpoint service, owned by a stack."""
-
-        __module__ = "moto.ec2.models.meshlink_permissions"
-
-        def __init__(self, service_id: str, principals: list[str], account_id: str, region: str):
-            self.id = f"vpcesp-{mock_random.get_random_hex(length=17)}"
-            self.service_id = service_id
-            self.principals = principals
-            self.account_id = account_id
-            self.region = region
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.id
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::EC2::VPCEndpointServicePermissions"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return False
-
-        def is_created(self) -> bool:
-            return True
-
-        def apply(self) -> None:
-            config = privatelink.ec2(self.account_id, self.region).get_vpc_endpoint_service(
-                self.service_id
-            )
-            if config is None:
-                from moto.ec2.exceptions import UnknownVpcEndpointService
-
-                raise UnknownVpcEndpointService(self.service_id)
-            config.principals = list(dict.fromkeys(self.principals))
-
-        def clear(self) -> None:
-            backend = privatelink.ec2(self.account_id, self.region)
-            config = backend.get_vpc_endpoint_service(self.service_id)
-            if config is not None:
-                config.principals = []
-
-        @classmethod
-        def create_from_cloudformation_json(
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> VPCEndpointServicePermissions:
-            properties = cloudformation_json.get("Properties") or {}
-            resource = cls(
-                str(properties["ServiceId"]),
-                [str(p) for p in properties.get("AllowedPrincipals") or []],
-                account_id,
-                region_name,
-            )
-            resource.apply()
-            return resource
-
-        @classmethod
-        def update_from_cloudformation_json(
-            cls,
-            original_resource: Any,
-            new_resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-        ) -> VPCEndpointServicePermissions:
-            properties = cloudformation_json.get("Properties") or {}
-            if str(properties["ServiceId"]) != original_resource.service_id:
-                original_resource.clear()
-                original_resource.service_id = str(properties["ServiceId"])
-            original_resource.principals = [
-                str(p) for p in properties.get("AllowedPrincipals") or []
-            ]
-            original_resource.apply()
-            updated: VPCEndpointServicePermissions = original_resource
-            return updated
-
-        def delete(self, account_id: str, region_name: str) -> None:
-            self.clear()
-
-    return VPCEndpointServicePermissions
+_SERVICE = "moto.ec2.models.vpc_service_configuration:VPCServiceConfiguration"
 
 
-def install() -> None:
-    from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
+@replace(_SERVICE, "cloudformation_type", as_=staticmethod)
+def _service_type() -> str:
+    return "AWS::EC2::VPCEndpointService"
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        from moto.ec2.exceptions import NoLoadBalancersProvided
 
-        properties = cloudformation_json.get("Properties") or {}
-        arns = _lb_arns(properties)
-        if not arns:
-            raise NoLoadBalancersProvided()
-        backend = privatelink.ec2(account_id, region_name)
-        config = backend.create_vpc_endpoint_service_configuration(
-            arns,
-            acceptance_required=_bool(properties.get("AcceptanceRequired"), False),
-            private_dns_name=None,
-            tags=properties.get("Tags") or [],
-            supported_regions=[],
+@replace(_SERVICE, "cloudformation_name_type", as_=staticmethod)
+def _service_name_type() -> str:
+    return ""
+
+
+@replace(_SERVICE, "physical_resource_id", as_=property)
+def _service_physical_id(self: Any) -> Any:
+    return self.id
+
+
+@replace(_SERVICE, "is_created")
+def _service_is_created(self: Any) -> bool:
+    return True
+
+
+@cfn(_SERVICE, "create", backend="ec2")
+def _create_service(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    from moto.ec2.exceptions import NoLoadBalancersProvided
+
+    arns = _lb_arns(properties)
+    if not arns:
+        raise NoLoadBalancersProvided()
+    config = ec2.create_vpc_endpoint_service_configuration(
+        arns,
+        acceptance_required=_bool(properties.get("AcceptanceRequired"), False),
+        private_dns_name=None,
+        tags=properties.get("Tags") or [],
+        supported_regions=[],
+    )
+    config.contributor_insights = properties.get("ContributorInsightsEnabled")
+    return config
+
+
+@cfn(_SERVICE, "update", backend="ec2")
+def _update_service(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    config = call.current
+    wanted = properties.get("NetworkLoadBalancerArns") or []
+    current = list(config.network_load_balancer_arns)
+    config.network_load_balancer_arns = [a for a in current if a in wanted] + [
+        a for a in wanted if a not in current
+    ]
+    wanted_gw = properties.get("GatewayLoadBalancerArns") or []
+    config.gateway_load_balancer_arns = list(wanted_gw)
+    config.acceptance_required = _bool(properties.get("AcceptanceRequired"), False)
+    return config
+
+
+@cfn(_SERVICE, "delete", backend="ec2")
+def _delete_service(properties: Properties, ec2: Any, call: CfnCall) -> None:
+    privatelink.delete_service(ec2.account_id, ec2.region_name, call.name)
+
+
+@replace(_SERVICE, "has_cfn_attr", as_=classmethod)
+def _service_has_cfn_attr(cls: Any, attr: str) -> bool:
+    return attr in ("ServiceId", "ServiceName")
+
+
+@replace(_SERVICE, "get_cfn_attribute")
+def _service_cfn_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    if attribute_name == "ServiceId":
+        return self.id
+    if attribute_name == "ServiceName":
+        return self.service_name
+    raise UnformattedGetAttTemplateException()
+
+
+@cfn_model("AWS::EC2::VPCEndpointServicePermissions", module="moto.ec2.models.meshlink_permissions")
+class VPCEndpointServicePermissions(NewModel):
+    """The allowed principals of one endpoint service, owned by a stack."""
+
+    ID_PREFIX = "vpcesp"
+
+    def __init__(self, service_id: str, principals: list[str], account_id: str, region: str):
+        super().__init__()
+        self.service_id = service_id
+        self.principals = principals
+        self.account_id = account_id
+        self.region = region
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    def apply(self) -> None:
+        config = privatelink.ec2(self.account_id, self.region).get_vpc_endpoint_service(
+            self.service_id
         )
-        config.contributor_insights = properties.get("ContributorInsightsEnabled")
-        return config
+        if config is None:
+            from moto.ec2.exceptions import UnknownVpcEndpointService
 
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        config = original_resource
-        wanted = properties.get("NetworkLoadBalancerArns") or []
-        current = list(config.network_load_balancer_arns)
-        config.network_load_balancer_arns = [a for a in current if a in wanted] + [
-            a for a in wanted if a not in current
-        ]
-        wanted_gw = properties.get("GatewayLoadBalancerArns") or []
-        config.gateway_load_balancer_arns = list(wanted_gw)
-        config.acceptance_required = _bool(properties.get("AcceptanceRequired"), False)
-        return config
+            raise UnknownVpcEndpointService(self.service_id)
+        config.principals = list(dict.fromkeys(self.principals))
 
-    def delete_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> None:
-        privatelink.delete_service(account_id, region_name, resource_name)
+    def clear(self) -> None:
+        backend = privatelink.ec2(self.account_id, self.region)
+        config = backend.get_vpc_endpoint_service(self.service_id)
+        if config is not None:
+            config.principals = []
 
-    def has_cfn_attr(cls: Any, attr: str) -> bool:
-        return attr in ("ServiceId", "ServiceName")
 
-    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+def _principals(properties: Properties) -> list[str]:
+    return [str(p) for p in properties.get("AllowedPrincipals") or []]
 
-        if attribute_name == "ServiceId":
-            return self.id
-        if attribute_name == "ServiceName":
-            return self.service_name
-        raise UnformattedGetAttTemplateException()
 
-    patch(
-        VPCServiceConfiguration,
-        "cloudformation_type",
-        staticmethod(lambda: "AWS::EC2::VPCEndpointService"),
+@cfn(VPCEndpointServicePermissions, "create", backend="ec2")
+def _create_permissions(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    resource = call.model(
+        str(properties["ServiceId"]), _principals(properties), ec2.account_id, ec2.region_name
     )
-    patch(VPCServiceConfiguration, "cloudformation_name_type", staticmethod(lambda: ""))
-    patch(VPCServiceConfiguration, "physical_resource_id", property(lambda self: self.id))
-    patch(
-        VPCServiceConfiguration,
-        "create_from_cloudformation_json",
-        as_classmethod(create_from_cloudformation_json),
-    )
-    patch(
-        VPCServiceConfiguration,
-        "update_from_cloudformation_json",
-        as_classmethod(update_from_cloudformation_json),
-    )
-    patch(
-        VPCServiceConfiguration,
-        "delete_from_cloudformation_json",
-        as_classmethod(delete_from_cloudformation_json),
-    )
-    patch(VPCServiceConfiguration, "has_cfn_attr", as_classmethod(has_cfn_attr))
-    patch(VPCServiceConfiguration, "get_cfn_attribute", get_cfn_attribute)
-    patch(VPCServiceConfiguration, "is_created", lambda self: True)
-    _MODELS.append(_define_permissions_model())
-    refresh_model_cache()
+    resource.apply()
+    return resource
 
 
-def refresh_model_cache() -> None:
-    from moto.cloudformation import parsing
+@cfn(VPCEndpointServicePermissions, "update", backend="ec2")
+def _update_permissions(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    resource = call.current
+    if str(properties["ServiceId"]) != resource.service_id:
+        resource.clear()
+        resource.service_id = str(properties["ServiceId"])
+    resource.principals = _principals(properties)
+    resource.apply()
+    return resource
 
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
+
+@on_delete(VPCEndpointServicePermissions, backend="ec2")
+def _delete_permissions(resource: Any, ec2: Any) -> None:
+    resource.clear()

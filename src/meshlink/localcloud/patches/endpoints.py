@@ -7,9 +7,11 @@ no delete (the endpoint outlives its stack).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from meshlink.localcloud.patches._util import as_classmethod, patch
+from meshlink.localcloud.patches import privatelink
+from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete, replace
 
 REPLACING_PROPERTIES = ("ServiceName", "VpcId", "VpcEndpointType")
 
@@ -31,8 +33,6 @@ def _check_private_dns(region: str, properties: dict[str, Any]) -> None:
     """AWS refuses private DNS on a service that has no (verified) private DNS name."""
     from moto.ec2.exceptions import InvalidParameter
 
-    from meshlink.localcloud.patches import privatelink
-
     if str(properties.get("PrivateDnsEnabled", "false")).lower() != "true":
         return
     name = str(properties.get("ServiceName") or "")
@@ -46,108 +46,84 @@ def _check_private_dns(region: str, properties: dict[str, Any]) -> None:
         )
 
 
-def install() -> None:
-    import json
+_ENDPOINT = "moto.ec2.models.vpcs:VPCEndPoint"
+CFN_ATTRS = ("Id", "DnsEntries", "NetworkInterfaceIds", "CreationTimestamp")
 
-    from moto.ec2.models import ec2_backends
-    from moto.ec2.models.vpcs import VPCEndPoint
 
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = dict(cloudformation_json.get("Properties") or {})
-        if isinstance(properties.get("PolicyDocument"), dict):
-            properties["PolicyDocument"] = json.dumps(properties["PolicyDocument"])
-        backend = ec2_backends[account_id][region_name]
-        _check_private_dns(region_name, properties)
-        endpoint = backend.create_vpc_endpoint(**_create_kwargs(properties))
-        for tag in properties.get("Tags") or []:
-            endpoint.add_tag(tag["Key"], tag["Value"])
-        return endpoint
+@cfn(_ENDPOINT, "create", backend="ec2")
+def _create_endpoint(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    properties = dict(properties)
+    if isinstance(properties.get("PolicyDocument"), dict):
+        properties["PolicyDocument"] = json.dumps(properties["PolicyDocument"])
+    _check_private_dns(ec2.region_name, properties)
+    endpoint = ec2.create_vpc_endpoint(**_create_kwargs(properties))
+    for tag in properties.get("Tags") or []:
+        endpoint.add_tag(tag["Key"], tag["Value"])
+    return endpoint
 
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        properties = cloudformation_json.get("Properties") or {}
-        backend = ec2_backends[account_id][region_name]
-        current = {
-            "ServiceName": original_resource.service_name,
-            "VpcId": original_resource.vpc_id,
-            "VpcEndpointType": original_resource.vpc_endpoint_type,
-        }
-        if any(properties.get(k) != current[k] for k in REPLACING_PROPERTIES):
-            replacement = create_from_cloudformation_json(
-                cls, new_resource_name, cloudformation_json, account_id, region_name
-            )
-            backend.delete_vpc_endpoints([original_resource.id])
-            return replacement
-        wanted_subnets = list(properties.get("SubnetIds") or [])
-        wanted_groups = list(properties.get("SecurityGroupIds") or [])
-        have_subnets = list(original_resource.subnet_ids or [])
-        have_groups = list(original_resource.security_group_ids or [])
-        original_resource.modify(
-            None,
-            [s for s in wanted_subnets if s not in have_subnets],
-            [s for s in have_subnets if s not in wanted_subnets],
-            None,
-            None,
-            [g for g in wanted_groups if g not in have_groups],
-            [g for g in have_groups if g not in wanted_groups],
-        )
-        return original_resource
 
-    def delete_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
-        ec2_backends[account_id][region_name].delete_vpc_endpoints([resource_name])
+def _replaced(properties: Properties, endpoint: Any) -> bool:
+    current = {
+        "ServiceName": endpoint.service_name,
+        "VpcId": endpoint.vpc_id,
+        "VpcEndpointType": endpoint.vpc_endpoint_type,
+    }
+    return any(properties.get(k) != current[k] for k in REPLACING_PROPERTIES)
 
-    def delete(self: Any, account_id: str, region_name: str) -> None:
-        ec2_backends[account_id][region_name].delete_vpc_endpoints([self.id])
 
-    attrs = ("Id", "DnsEntries", "NetworkInterfaceIds", "CreationTimestamp")
+def _added(wanted: list[str], have: list[str]) -> list[str]:
+    return [item for item in wanted if item not in have]
 
-    def has_cfn_attr(cls: Any, attr: str) -> bool:
-        return attr in attrs
 
-    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name == "Id":
-            return self.id
-        if attribute_name == "DnsEntries":
-            # CloudFormation's format: "<hosted zone id>:<dns name>"
-            return [f"{e['hosted_zone_id']}:{e['dns_name']}" for e in self.dns_entries or []]
-        if attribute_name == "NetworkInterfaceIds":
-            return list(self.network_interface_ids)
-        if attribute_name == "CreationTimestamp":
-            return str(self.creation_timestamp)
-        raise UnformattedGetAttTemplateException()
-
-    patch(
-        VPCEndPoint,
-        "create_from_cloudformation_json",
-        as_classmethod(create_from_cloudformation_json),
+@cfn(_ENDPOINT, "update", backend="ec2")
+def _update_endpoint(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    endpoint = call.current
+    if _replaced(properties, endpoint):
+        replacement = _create_endpoint(properties, ec2, call)
+        ec2.delete_vpc_endpoints([endpoint.id])
+        return replacement
+    wanted_subnets = list(properties.get("SubnetIds") or [])
+    wanted_groups = list(properties.get("SecurityGroupIds") or [])
+    have_subnets = list(endpoint.subnet_ids or [])
+    have_groups = list(endpoint.security_group_ids or [])
+    endpoint.modify(
+        None,
+        _added(wanted_subnets, have_subnets),
+        _added(have_subnets, wanted_subnets),
+        None,
+        None,
+        _added(wanted_groups, have_groups),
+        _added(have_groups, wanted_groups),
     )
-    patch(
-        VPCEndPoint,
-        "update_from_cloudformation_json",
-        as_classmethod(update_from_cloudformation_json),
-    )
-    patch(
-        VPCEndPoint,
-        "delete_from_cloudformation_json",
-        as_classmethod(delete_from_cloudformation_json),
-    )
-    patch(VPCEndPoint, "delete", delete)
-    patch(VPCEndPoint, "has_cfn_attr", as_classmethod(has_cfn_attr))
-    patch(VPCEndPoint, "get_cfn_attribute", get_cfn_attribute)
+    return endpoint
+
+
+@cfn(_ENDPOINT, "delete", backend="ec2")
+def _delete_endpoint_by_name(properties: Properties, ec2: Any, call: CfnCall) -> None:
+    ec2.delete_vpc_endpoints([call.name])
+
+
+@on_delete(_ENDPOINT, backend="ec2")
+def _delete_endpoint(endpoint: Any, ec2: Any) -> None:
+    ec2.delete_vpc_endpoints([endpoint.id])
+
+
+@replace(_ENDPOINT, "has_cfn_attr", as_=classmethod)
+def _endpoint_has_cfn_attr(cls: Any, attr: str) -> bool:
+    return attr in CFN_ATTRS
+
+
+@replace(_ENDPOINT, "get_cfn_attribute")
+def _endpoint_cfn_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    if attribute_name == "Id":
+        return self.id
+    if attribute_name == "DnsEntries":
+        # CloudFormation's format: "<hosted zone id>:<dns name>"
+        return [f"{e['hosted_zone_id']}:{e['dns_name']}" for e in self.dns_entries or []]
+    if attribute_name == "NetworkInterfaceIds":
+        return list(self.network_interface_ids)
+    if attribute_name == "CreationTimestamp":
+        return str(self.creation_timestamp)
+    raise UnformattedGetAttTemplateException()

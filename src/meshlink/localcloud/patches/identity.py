@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from meshlink.localcloud.patches._util import patch
+from meshlink.localcloud.patches.registry import backend, wrap
 
 _local = threading.local()
 
@@ -49,12 +49,10 @@ def set_caller(caller: Caller | None) -> None:
 
 
 def _resolve(response: Any) -> Caller:
-    from moto.sts.models import sts_backends
-
     account_id = str(response.current_account)
     role_arn = None
     try:
-        assumed = sts_backends[account_id]["aws"].get_assumed_role_from_access_key(
+        assumed = backend("sts", account_id, "aws").get_assumed_role_from_access_key(
             response.access_key
         )
     except Exception:
@@ -64,17 +62,11 @@ def _resolve(response: Any) -> Caller:
     return Caller(account_id, role_arn)
 
 
-def install() -> None:
-    from moto.core.responses import BaseResponse
-
-    original = BaseResponse.setup_class
-
-    def setup_class(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
-        try:
-            set_caller(_resolve(self))
-        except Exception:
-            set_caller(None)
-        return result
-
-    patch(BaseResponse, "setup_class", setup_class)
+@wrap("moto.core.responses:BaseResponse", "setup_class")
+def _setup_class(original: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
+    result = original(self, *args, **kwargs)
+    try:
+        set_caller(_resolve(self))
+    except Exception:
+        set_caller(None)
+    return result

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from meshlink.localcloud.patches import zones
-from meshlink.localcloud.patches._util import patch
 from meshlink.localcloud.patches.identity import Caller, current_caller
+from meshlink.localcloud.patches.registry import backend, replace, wrap
 
 CUSTOM_PREFIX = "com.amazonaws.vpce."
 HOSTED_ZONE_ID = "Z7HUB22UULQXV"
@@ -26,9 +26,7 @@ ACTIVE_STATES = ("available", "pendingAcceptance")
 
 
 def ec2(account_id: str, region: str) -> Any:
-    from moto.ec2.models import ec2_backends
-
-    return ec2_backends[account_id][region]
+    return backend("ec2", account_id, region)
 
 
 def ec2_backends_in(region: str) -> Iterator[Any]:
@@ -41,16 +39,16 @@ def ec2_backends_in(region: str) -> Iterator[Any]:
 
 
 def find_service(region: str, service_name: str) -> Any | None:
-    for backend in ec2_backends_in(region):
-        for config in list(backend.configurations.values()):
+    for regional in ec2_backends_in(region):
+        for config in list(regional.configurations.values()):
             if config.service_name == service_name:
                 return config
     return None
 
 
 def find_service_by_id(region: str, service_id: str) -> Any | None:
-    for backend in ec2_backends_in(region):
-        config = backend.configurations.get(service_id)
+    for regional in ec2_backends_in(region):
+        config = regional.configurations.get(service_id)
         if config is not None:
             return config
     return None
@@ -68,11 +66,9 @@ def is_allowed(config: Any, caller: Caller) -> bool:
 
 
 def _load_balancers(config: Any) -> list[Any]:
-    from moto.elbv2.models import elbv2_backends
-
-    backend = elbv2_backends[owner_of(config)][config.ec2_backend.region_name]
+    elbv2 = backend("elbv2", owner_of(config), config.ec2_backend.region_name)
     arns = list(config.network_load_balancer_arns) + list(config.gateway_load_balancer_arns)
-    return [backend.load_balancers[a] for a in arns if a in backend.load_balancers]
+    return [elbv2.load_balancers[a] for a in arns if a in elbv2.load_balancers]
 
 
 def service_zone_ids(config: Any) -> list[str]:
@@ -95,8 +91,8 @@ def endpoints_of(config: Any) -> list[Any]:
     """Every interface endpoint, in any account, created for this service."""
     return [
         endpoint
-        for backend in ec2_backends_in(config.ec2_backend.region_name)
-        for endpoint in list(backend.vpc_end_points.values())
+        for regional in ec2_backends_in(config.ec2_backend.region_name)
+        for endpoint in list(regional.vpc_end_points.values())
         if getattr(endpoint, "meshlink_service_id", None) == config.id
     ]
 
@@ -113,15 +109,15 @@ def delete_service(account_id: str, region: str, service_id: str) -> None:
     """Delete one service configuration the AWS way (refused while connections are active)."""
     from moto.ec2.exceptions import UnknownVpcEndpointService
 
-    backend = ec2(account_id, region)
-    config = backend.configurations.get(service_id)
+    configurations = ec2(account_id, region).configurations
+    config = configurations.get(service_id)
     if config is None:
         raise UnknownVpcEndpointService(service_id)
     if any(e.state in ACTIVE_STATES for e in endpoints_of(config)):
         raise _existing_connections_error()
     for endpoint in endpoints_of(config):
         endpoint.meshlink_service_deleted = True
-    del backend.configurations[service_id]
+    del configurations[service_id]
 
 
 def tags_of(resource: Any) -> list[dict[str, str]]:
@@ -153,11 +149,11 @@ def _dns_entries(config: Any, endpoint_id: str, zone_names: list[str]) -> list[d
     return entries
 
 
-def check_endpoint_request(backend: Any, service_name: str, subnet_ids: list[str]) -> Any | None:
+def check_endpoint_request(ec2: Any, service_name: str, subnet_ids: list[str]) -> Any | None:
     """Raise AWS's error when this account may not create an endpoint; the service or None."""
     from moto.ec2.exceptions import InvalidServiceName
 
-    region = backend.region_name
+    region = ec2.region_name
     if not service_name.startswith("com.amazonaws."):
         raise InvalidServiceName(service_name)
     if not service_name.startswith(CUSTOM_PREFIX):
@@ -165,121 +161,119 @@ def check_endpoint_request(backend: Any, service_name: str, subnet_ids: list[str
             raise InvalidServiceName(service_name)
         return None
     config = find_service(region, service_name)
-    caller = current_caller(backend.account_id) or Caller(backend.account_id)
+    caller = current_caller(ec2.account_id) or Caller(ec2.account_id)
     if config is None or not is_allowed(config, caller):
         # AWS answers the same for "does not exist" and "not allowed to see it".
         raise InvalidServiceName(service_name)
-    check_zones(backend, config, subnet_ids)
+    check_zones(ec2, config, subnet_ids)
     return config
 
 
-def check_zones(backend: Any, config: Any, subnet_ids: list[str]) -> None:
+def check_zones(ec2: Any, config: Any, subnet_ids: list[str]) -> None:
     """InvalidParameter unless every subnet is in a zone (by id) the service covers."""
     from moto.ec2.exceptions import InvalidParameter
 
     service_name = config.service_name
     supported = set(service_zone_ids(config))
     for subnet_id in subnet_ids:
-        subnet = backend.get_subnet(subnet_id)
-        if zones.zone_id(backend.account_id, subnet.availability_zone) not in supported:
+        subnet = ec2.get_subnet(subnet_id)
+        if zones.zone_id(ec2.account_id, subnet.availability_zone) not in supported:
             raise InvalidParameter(
                 f"The VPC endpoint service {service_name} does not support the availability "
                 f"zone of the subnet: {subnet_id}."
             )
 
 
-def install() -> None:
-    from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
-    from moto.ec2.models.vpcs import VPCBackend
+_VPCS = "moto.ec2.models.vpcs:VPCBackend"
+_SERVICE = "moto.ec2.models.vpc_service_configuration:VPCServiceConfiguration"
 
-    from meshlink.localcloud.patches import endpoints
 
-    original_create = VPCBackend.create_vpc_endpoint
+@wrap(_VPCS, "create_vpc_endpoint")
+def _create_vpc_endpoint(
+    original: Any, self: Any, vpc_id: str, service_name: str, *args: Any, **kwargs: Any
+) -> Any:
+    endpoint_type = kwargs.get("endpoint_type", args[0] if args else None)
+    config = None
+    if (endpoint_type or "").lower() in ("interface", "gatewayloadbalancer"):
+        subnet_ids = kwargs.get("subnet_ids") or []
+        config = check_endpoint_request(self, service_name, list(subnet_ids))
+    endpoint: Any = original(self, vpc_id, service_name, *args, **kwargs)
+    if config is not None:
+        endpoint.meshlink_service_id = config.id
+        endpoint.meshlink_service_owner = owner_of(config)
+        endpoint.state = "pendingAcceptance" if config.acceptance_required else "available"
+        subnets = [self.get_subnet(s) for s in endpoint.subnet_ids or []]
+        names = sorted({s.availability_zone for s in subnets})
+        endpoint.dns_entries = _dns_entries(config, endpoint.id, names)
+    return endpoint
 
-    def create_vpc_endpoint(
-        self: Any, vpc_id: str, service_name: str, *args: Any, **kwargs: Any
-    ) -> Any:
-        endpoint_type = kwargs.get("endpoint_type", args[0] if args else None)
-        config = None
-        if (endpoint_type or "").lower() in ("interface", "gatewayloadbalancer"):
-            subnet_ids = kwargs.get("subnet_ids") or []
-            config = check_endpoint_request(self, service_name, list(subnet_ids))
-        endpoint: Any = original_create(self, vpc_id, service_name, *args, **kwargs)
-        if config is not None:
-            endpoint.meshlink_service_id = config.id
-            endpoint.meshlink_service_owner = owner_of(config)
-            endpoint.state = "pendingAcceptance" if config.acceptance_required else "available"
-            subnets = [self.get_subnet(s) for s in endpoint.subnet_ids or []]
-            names = sorted({s.availability_zone for s in subnets})
-            endpoint.dns_entries = _dns_entries(config, endpoint.id, names)
-        return endpoint
 
-    patch(VPCBackend, "create_vpc_endpoint", create_vpc_endpoint)
+@wrap(_VPCS, "modify_vpc_endpoint")
+def _modify_vpc_endpoint(
+    original: Any,
+    self: Any,
+    vpc_id: str,
+    policy_doc: str,
+    add_subnets: Any,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    # vpc_id is moto's name for the endpoint id here.
+    endpoint = self.vpc_end_points.get(vpc_id)
+    service_id = getattr(endpoint, "meshlink_service_id", None)
+    config = find_service_by_id(self.region_name, service_id) if service_id else None
+    if config is not None and add_subnets:
+        check_zones(self, config, list(add_subnets))
+    return original(self, vpc_id, policy_doc, add_subnets, *args, **kwargs)
 
-    original_modify = VPCBackend.modify_vpc_endpoint
 
-    def modify_vpc_endpoint(
-        self: Any, vpc_id: str, policy_doc: str, add_subnets: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        # vpc_id is moto's name for the endpoint id here.
-        endpoint = self.vpc_end_points.get(vpc_id)
-        service_id = getattr(endpoint, "meshlink_service_id", None)
-        config = find_service_by_id(self.region_name, service_id) if service_id else None
-        if config is not None and add_subnets:
-            check_zones(self, config, list(add_subnets))
-        return original_modify(self, vpc_id, policy_doc, add_subnets, *args, **kwargs)
+@replace(_VPCS, "describe_vpc_endpoint_services")
+def _describe_vpc_endpoint_services(
+    self: Any,
+    service_names: list[str],
+    filters: Any,
+    max_results: int,
+    next_token: str | None,
+    region: str,
+) -> dict[str, Any]:
+    from moto.ec2.exceptions import InvalidServiceName
 
-    patch(VPCBackend, "modify_vpc_endpoint", modify_vpc_endpoint)
-
-    def describe_vpc_endpoint_services(
-        self: Any,
-        service_names: list[str],
-        filters: Any,
-        max_results: int,
-        next_token: str | None,
-        region: str,
-    ) -> dict[str, Any]:
-        from moto.ec2.exceptions import InvalidServiceName
-
-        caller = current_caller(self.account_id) or Caller(self.account_id)
-        defaults = self._collect_default_endpoint_services(self.account_id, region)
-        custom = [
-            service_detail(config, self.account_id)
-            for backend in ec2_backends_in(region)
-            for config in list(backend.configurations.values())
-            if is_allowed(config, caller)
-        ]
-        everything = list(defaults) + custom
-        known = {s["ServiceName"] for s in everything}
-        for name in service_names or []:
-            if name not in known:
-                raise InvalidServiceName(name)
-        selected = sorted(
-            self._filter_endpoint_services(service_names, filters, everything),
-            key=lambda s: s["ServiceName"],
-        )
-        return {
-            "servicesDetails": selected,
-            "serviceNames": [s["ServiceName"] for s in selected],
-            "nextToken": None,
-        }
-
-    patch(VPCBackend, "describe_vpc_endpoint_services", describe_vpc_endpoint_services)
-
-    # The service's zones follow its load balancers (moto froze them at creation).
-    def _zone_names(self: Any) -> list[str]:
-        if "ec2_backend" not in self.__dict__:  # still inside moto's __init__
-            return []
-        return names_for(owner_of(self), self.ec2_backend.region_name, service_zone_ids(self))
-
-    patch(
-        VPCServiceConfiguration,
-        "availability_zones",
-        property(_zone_names, lambda self, value: None),
+    caller = current_caller(self.account_id) or Caller(self.account_id)
+    defaults = self._collect_default_endpoint_services(self.account_id, region)
+    custom = [
+        service_detail(config, self.account_id)
+        for regional in ec2_backends_in(region)
+        for config in list(regional.configurations.values())
+        if is_allowed(config, caller)
+    ]
+    everything = list(defaults) + custom
+    known = {s["ServiceName"] for s in everything}
+    for name in service_names or []:
+        if name not in known:
+            raise InvalidServiceName(name)
+    selected = sorted(
+        self._filter_endpoint_services(service_names, filters, everything),
+        key=lambda s: s["ServiceName"],
     )
-    patch(
-        VPCServiceConfiguration,
-        "availability_zone_ids",
-        property(lambda self: service_zone_ids(self) if "ec2_backend" in self.__dict__ else []),
-    )
-    endpoints.install()
+    return {
+        "servicesDetails": selected,
+        "serviceNames": [s["ServiceName"] for s in selected],
+        "nextToken": None,
+    }
+
+
+# The service's zones follow its load balancers (moto froze them at creation).
+def _read_only(getter: Any) -> property:
+    return property(getter, lambda self, value: None)
+
+
+@replace(_SERVICE, "availability_zones", as_=_read_only)
+def _service_zone_names(self: Any) -> list[str]:
+    if "ec2_backend" not in self.__dict__:  # still inside moto's __init__
+        return []
+    return names_for(owner_of(self), self.ec2_backend.region_name, service_zone_ids(self))
+
+
+@replace(_SERVICE, "availability_zone_ids", as_=property)
+def _service_zone_ids(self: Any) -> list[str]:
+    return service_zone_ids(self) if "ec2_backend" in self.__dict__ else []

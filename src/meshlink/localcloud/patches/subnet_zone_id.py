@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.localcloud.patches._util import as_classmethod, patch
+from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn
 from meshlink.localcloud.patches.zones import zone_map, zone_name
 
 
@@ -32,23 +32,7 @@ def zone_properties(properties: dict[str, Any], account_id: str, region: str) ->
     return {**properties, "AvailabilityZone": name}
 
 
-def install() -> None:
-    from moto.ec2.models.subnets import Subnet
-
-    original = Subnet.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        properties = zone_properties(cloudformation_json["Properties"], account_id, region_name)
-        resource = {**cloudformation_json, "Properties": properties}
-        return original(cls, resource_name, resource, account_id, region_name, **kwargs)
-
-    patch(
-        Subnet, "create_from_cloudformation_json", as_classmethod(create_from_cloudformation_json)
-    )
+@cfn("moto.ec2.models.subnets:Subnet", "create", backend="ec2")
+def _create_subnet(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    resolved = zone_properties(properties, ec2.account_id, ec2.region_name)
+    return call.moto({**call.template, "Properties": resolved})

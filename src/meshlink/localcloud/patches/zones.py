@@ -14,7 +14,7 @@ import random
 from functools import lru_cache
 from typing import Any
 
-from meshlink.localcloud.patches._util import as_classmethod, patch
+from meshlink.localcloud.patches.registry import replace, wrap
 
 
 @lru_cache(maxsize=4096)
@@ -78,118 +78,112 @@ def availability_zone_names(account_id: str, region: str) -> list[str]:
     ]
 
 
-def _install_get_azs() -> None:
+@wrap("moto.cloudformation.parsing", "clean_json")
+def _clean_json(original: Any, resource_json: Any, resources_map: Any) -> Any:
+    # moto's own recursion looks the name up in the module, so it reaches this one too.
+    # Conditions are parsed with a plain dict for resources_map: no account there.
     from moto.cloudformation import parsing
 
-    original_clean_json = parsing.clean_json
-
-    def clean_json(resource_json: Any, resources_map: Any) -> Any:
-        # Conditions are parsed with a plain dict for resources_map: no account there.
-        account_id = getattr(resources_map, "_account_id", None)
-        if isinstance(resource_json, dict) and "Fn::GetAZs" in resource_json and account_id:
-            region = clean_json(resource_json["Fn::GetAZs"], resources_map)
-            return availability_zone_names(account_id, region or resources_map._region_name)
-        return original_clean_json(resource_json, resources_map)
-
-    # moto's own recursion looks the name up in the module, so it reaches this one too.
-    patch(parsing, "clean_json", clean_json)
+    account_id = getattr(resources_map, "_account_id", None)
+    if isinstance(resource_json, dict) and "Fn::GetAZs" in resource_json and account_id:
+        region = parsing.clean_json(resource_json["Fn::GetAZs"], resources_map)
+        return availability_zone_names(account_id, region or resources_map._region_name)
+    return original(resource_json, resources_map)
 
 
-def install() -> None:
-    _install_get_azs()
-    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
-    from moto.ec2.models.subnets import Subnet, SubnetBackend
+_ZONE_FILTERS = (
+    ("zone-id", "zone_id"),
+    ("zone-type", "zone_type"),
+    ("zone-name", "name"),
+    ("region-name", "region_name"),
+    ("state", "state"),
+)
+
+
+@replace(
+    "moto.ec2.models.availability_zones_and_regions:RegionsAndZonesBackend",
+    "describe_availability_zones",
+)
+def _describe_availability_zones(
+    self: Any,
+    filters: list[dict[str, Any]] | None = None,
+    zone_names: list[str] | None = None,
+    zone_ids: list[str] | None = None,
+) -> list[Any]:
     from moto.utilities.utils import filter_resources
 
-    def describe_availability_zones(
-        self: Any,
-        filters: list[dict[str, Any]] | None = None,
-        zone_names: list[str] | None = None,
-        zone_ids: list[str] | None = None,
-    ) -> list[Any]:
-        zones = _account_zones(self.account_id, self.region_name)
-        attr_pairs = (
-            ("zone-id", "zone_id"),
-            ("zone-type", "zone_type"),
-            ("zone-name", "name"),
-            ("region-name", "region_name"),
-            ("state", "state"),
-        )
-        result = filter_resources(zones, filters, attr_pairs) if filters else zones
-        result = [r for r in result if not zone_ids or r.zone_id in zone_ids]
-        return [r for r in result if not zone_names or r.name in zone_names]
+    zones = _account_zones(self.account_id, self.region_name)
+    result = filter_resources(zones, filters, _ZONE_FILTERS) if filters else zones
+    result = [r for r in result if not zone_ids or r.zone_id in zone_ids]
+    return [r for r in result if not zone_names or r.name in zone_names]
 
-    patch(RegionsAndZonesBackend, "describe_availability_zones", describe_availability_zones)
 
-    def availability_zone_id(self: Any) -> str:
-        return zone_id(self.ec2_backend.account_id, self._availability_zone.name)
+@replace("moto.ec2.models.subnets:Subnet", "availability_zone_id", as_=property)
+def _subnet_zone_id(self: Any) -> str:
+    return zone_id(self.ec2_backend.account_id, self._availability_zone.name)
 
-    patch(Subnet, "availability_zone_id", property(availability_zone_id))
 
-    original_filter = Subnet.get_filter_value
+@wrap("moto.ec2.models.subnets:Subnet", "get_filter_value")
+def _subnet_filter_value(
+    original: Any, self: Any, filter_name: str, method_name: str | None = None
+) -> Any:
+    if filter_name in ("availability-zone-id", "availabilityZoneId"):
+        return self.availability_zone_id
+    return original(self, filter_name, method_name)
 
-    def get_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
-        if filter_name in ("availability-zone-id", "availabilityZoneId"):
-            return self.availability_zone_id
-        return original_filter(self, filter_name, method_name)
 
-    patch(Subnet, "get_filter_value", get_filter_value)
+def _subnet_attributes(subnet: Any) -> dict[str, Any]:
+    return {
+        "AvailabilityZone": subnet.availability_zone,
+        "AvailabilityZoneId": subnet.availability_zone_id,
+        "VpcId": subnet.vpc_id,
+        "CidrBlock": subnet.cidr_block,
+        "SubnetId": subnet.id,
+    }
 
-    original_has_attr = Subnet.has_cfn_attr.__func__  # type: ignore[attr-defined]
 
-    def has_cfn_attr(cls: Any, attr: str) -> bool:
-        return attr in (
-            "AvailabilityZone",
-            "AvailabilityZoneId",
-            "VpcId",
-            "CidrBlock",
-            "SubnetId",
-        ) or bool(original_has_attr(cls, attr))
+_SUBNET_ATTRIBUTES = ("AvailabilityZone", "AvailabilityZoneId", "VpcId", "CidrBlock", "SubnetId")
 
-    patch(Subnet, "has_cfn_attr", as_classmethod(has_cfn_attr))
 
-    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+@wrap("moto.ec2.models.subnets:Subnet", "has_cfn_attr")
+def _subnet_has_cfn_attr(original: Any, cls: Any, attr: str) -> bool:
+    return attr in _SUBNET_ATTRIBUTES or bool(original(cls, attr))
 
-        values = {
-            "AvailabilityZone": self.availability_zone,
-            "AvailabilityZoneId": self.availability_zone_id,
-            "VpcId": self.vpc_id,
-            "CidrBlock": self.cidr_block,
-            "SubnetId": self.id,
-        }
-        if attribute_name in values:
-            return values[attribute_name]
-        raise UnformattedGetAttTemplateException()
 
-    patch(Subnet, "get_cfn_attribute", get_cfn_attribute)
+@replace("moto.ec2.models.subnets:Subnet", "get_cfn_attribute")
+def _subnet_cfn_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
-    original_create = SubnetBackend.create_subnet
+    values = _subnet_attributes(self)
+    if attribute_name in values:
+        return values[attribute_name]
+    raise UnformattedGetAttTemplateException()
 
-    def create_subnet(
-        self: Any,
-        vpc_id: str,
-        cidr_block: str,
-        ipv6_cidr_block: str | None = None,
-        availability_zone: str | None = None,
-        availability_zone_id: str | None = None,
-        ipv6_native: bool = False,
-        tags: Any = None,
-    ) -> Any:
-        if availability_zone_id and not availability_zone:
-            # AWS reads the id in the caller's own mapping.
-            name = zone_name(self.account_id, self.region_name, availability_zone_id)
-            if name is not None:
-                availability_zone, availability_zone_id = name, None
-        return original_create(
-            self,
-            vpc_id,
-            cidr_block,
-            ipv6_cidr_block,
-            availability_zone,
-            availability_zone_id,
-            ipv6_native=ipv6_native,
-            tags=tags,
-        )
 
-    patch(SubnetBackend, "create_subnet", create_subnet)
+@wrap("moto.ec2.models.subnets:SubnetBackend", "create_subnet")
+def _create_subnet(
+    original: Any,
+    self: Any,
+    vpc_id: str,
+    cidr_block: str,
+    ipv6_cidr_block: str | None = None,
+    availability_zone: str | None = None,
+    availability_zone_id: str | None = None,
+    ipv6_native: bool = False,
+    tags: Any = None,
+) -> Any:
+    if availability_zone_id and not availability_zone:
+        # AWS reads the id in the caller's own mapping.
+        name = zone_name(self.account_id, self.region_name, availability_zone_id)
+        if name is not None:
+            availability_zone, availability_zone_id = name, None
+    return original(
+        self,
+        vpc_id,
+        cidr_block,
+        ipv6_cidr_block,
+        availability_zone,
+        availability_zone_id,
+        ipv6_native=ipv6_native,
+        tags=tags,
+    )
