@@ -1,0 +1,102 @@
+"""The network handler: whichever engine, fingerprinted applies, plans, drift, down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from meshlink.deploy.handlers import HANDLERS
+from meshlink.engines.cdk.events import ResourceChange, StackPlan
+from meshlink.engines.terraform.events import ChangeSummary
+from meshlink.graph.planner import Node
+from tests.unit.deploy.fakes import NETWORK, Mesh
+
+NODE = Node("network", "users", "users")
+HANDLER = HANDLERS["network"]
+
+
+def test_up_applies_once_then_skips_while_nothing_changed(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path)
+    first = HANDLER.up(mesh.ctx, NODE, lambda message: None)
+    assert (first.status, first.detail, first.outputs) == ("done", "network via fake", NETWORK)
+    record = mesh.runtime.journal.get("network:users")
+    assert record.parameters == {"engine": "fake"} and record.fingerprint
+    mesh.runtime.journal.update("network:users", status="done", outputs=first.outputs)
+
+    again = HANDLER.up(mesh.ctx, NODE, lambda message: None)
+    assert (again.status, again.detail) == ("unchanged", "fingerprint matches")
+    assert mesh.engine.calls == [("apply", "users")]
+
+
+def test_changed_engine_code_or_lost_network_applies_again(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path)
+    seen: list[str] = []
+    outcome = HANDLER.up(mesh.ctx, NODE, seen.append)
+    mesh.runtime.journal.update("network:users", status="done", outputs=outcome.outputs)
+    mesh.engine.code = "code-v2"
+    assert HANDLER.up(mesh.ctx, NODE, seen.append).status == "done"
+    mesh.runtime.journal.update("network:users", status="done", outputs=outcome.outputs)
+    mesh.engine.deployed.clear()  # destroyed behind meshlink's back
+    assert HANDLER.up(mesh.ctx, NODE, seen.append).status == "done"
+    assert seen == ["applying with fake"] * 3
+
+
+def test_a_stack_backed_network_counts_only_while_its_stack_is_healthy(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path, stack_backed=True)
+    mesh.engine.apply("users")
+    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_ROLLBACK_FAILED")
+    assert HANDLER.live_outputs(mesh.ctx, NODE) is None
+    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_COMPLETE")
+    assert HANDLER.live_outputs(mesh.ctx, NODE) == NETWORK
+
+
+def test_plan_reads_either_engines_answer(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path)
+    mesh.engine.planned = ChangeSummary("users", "plan", add=12)
+    plan = HANDLER.plan(mesh.ctx, NODE)
+    assert (plan.action, plan.detail) == ("create", "terraform: +12 ~0 -0")
+    mesh.engine.planned = ChangeSummary("users", "plan")
+    assert HANDLER.plan(mesh.ctx, NODE).action == "unchanged"
+    change = ResourceChange("Modify", "Vpc", "AWS::EC2::VPC", "True")
+    mesh.engine.planned = StackPlan("meshlink-unit-network-users", "UPDATE", (change,))
+    plan = HANDLER.plan(mesh.ctx, NODE)
+    assert plan.action == "update"
+    assert [(c.action, c.logical_id, c.replacement) for c in plan.changes] == [
+        ("Modify", "Vpc", "True")
+    ]
+
+
+def test_drift_of_a_terraform_network_is_its_state(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path)
+    mesh.record("network:users", **NETWORK)
+    drift = HANDLER.drift(mesh.ctx, NODE)
+    assert (drift.stack, drift.live, drift.journal) == (None, None, "done")
+    assert drift.differences == ("network state is absent but the journal says done",)
+    mesh.engine.apply("users")
+    drift = HANDLER.drift(mesh.ctx, NODE)
+    assert (drift.live, drift.drifted) == ("APPLIED", False)
+
+
+def test_drift_of_a_stack_backed_network_is_its_stack(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path, stack_backed=True)
+    name = mesh.stack("network", "users")
+    cfn = mesh.live_stacks("users", {name: "UPDATE_ROLLBACK_FAILED"})
+    drift = HANDLER.drift(mesh.ctx, NODE)
+    assert (drift.stack, drift.live, drift.journal) == (name, "UPDATE_ROLLBACK_FAILED", "pending")
+    assert drift.differences == (f"stack {name} is UPDATE_ROLLBACK_FAILED",)
+    HANDLER.drift(mesh.ctx, NODE)
+    assert len(cfn.calls) == 1  # the account's stacks are read once per run
+
+
+def test_down_destroys_with_the_engine(tmp_path: Path) -> None:
+    mesh = Mesh(tmp_path)
+    mesh.engine.apply("users")
+    seen: list[str] = []
+    outcome = HANDLER.down(mesh.ctx, NODE, seen.append)
+    assert (outcome.status, outcome.detail) == ("done", "network destroyed")
+    assert seen == ["destroying with fake"] and mesh.engine.deployed == {}
+
+
+def test_the_network_is_a_stack_unless_a_stackless_engine_deployed_it() -> None:
+    assert HANDLER.deployed_stack(NODE, "unit", None) == "meshlink-unit-network-users"
+    assert HANDLER.deployed_stack(NODE, "unit", "cdk") == "meshlink-unit-network-users"
+    assert HANDLER.deployed_stack(NODE, "unit", "terraform") is None
