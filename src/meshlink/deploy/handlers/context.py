@@ -13,7 +13,13 @@ from meshlink.graph.executor import Outcome
 from meshlink.graph.planner import Node
 
 if TYPE_CHECKING:
-    from meshlink.engines.cdk.events import DeleteResult, DeployResult, EventSink, StackPlan
+    from meshlink.engines.cdk.events import (
+        DeleteResult,
+        DeployResult,
+        EventSink,
+        StackEvent,
+        StackPlan,
+    )
     from meshlink.engines.network_engine import NetworkEngine
 
 
@@ -86,11 +92,11 @@ class NodeContext:
         """The account's deployer; stack events go to `progress` as one line each."""
         if progress is None:
             return self._deployers(account, None)
-        report = progress
+        say = progress
 
-        def on_event(event: Any) -> None:
+        def on_event(event: StackEvent) -> None:
             reason = f" ({event.reason})" if event.reason and event.failed else ""
-            report(f"{event.logical_id} {event.status}{reason}")
+            say(f"{event.logical_id} {event.status}{reason}")
 
         return self._deployers(account, on_event)
 
