@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ class MeshlinkError(Exception):
     """Base of every error a user may see: a message, a hint, an exit code."""
 
     exit_code: int = EXIT_FAILURE
+    # True when the command has already shown the user everything (a summary, a JSON
+    # document, a status line): the CLI then prints nothing more and only exits.
+    reported: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None):
         super().__init__(message)
@@ -83,10 +87,56 @@ class LockHeld(EnvironmentProblem):
     """Another meshlink run holds the lock on this mesh."""
 
 
+class LocalCloudNotRunning(EnvironmentProblem):
+    """`local status` found no local cloud; the status it printed says so already."""
+
+    reported = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the local cloud is not running", hint="start it with: meshlink local start"
+        )
+
+
 class DeployError(MeshlinkError, RuntimeError):
     """A deployment step failed; the journal records where."""
 
     exit_code = EXIT_FAILURE
+
+
+class RunFailed(DeployError):
+    """`up` or `down` finished with failed nodes; its summary has already listed them."""
+
+    reported = True
+
+    def __init__(self, *, action: str, failed: Sequence[str]):
+        self.action = action
+        self.failed = list(failed)
+        super().__init__(
+            f"{action} failed: {', '.join(self.failed) or 'not every node finished'}",
+            hint="fix the cause and run the same command again: finished nodes are skipped",
+        )
+
+
+class Declined(MeshlinkError):
+    """The person at the terminal answered no to a confirmation; nothing was touched."""
+
+    exit_code = EXIT_FAILURE
+    reported = True
+
+    def __init__(self, *, question: str):
+        self.question = question
+        super().__init__(f"not confirmed: {question}")
+
+
+class AlreadyReported(MeshlinkError):
+    """`error`, already shown in full by the command (e.g. as JSON): only its exit code is left."""
+
+    reported = True
+
+    def __init__(self, error: MeshlinkError):
+        self.error = error
+        super().__init__(error.message, hint=error.hint, exit_code=error.exit_code)
 
 
 class VerifyFailed(MeshlinkError):

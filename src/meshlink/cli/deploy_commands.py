@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from meshlink.cli.context import CliContext, get_context
+from meshlink.errors import Declined, RunFailed
 
 if TYPE_CHECKING:
     from meshlink.deploy.runtime import MeshRuntime
@@ -45,7 +46,7 @@ def _confirm(cli: CliContext, question: str, yes: bool) -> None:
     if yes or cli.json_output or not sys.stdin.isatty():
         return  # prompt only a person at a terminal
     if not typer.confirm(question, default=False):
-        raise typer.Exit(1)
+        raise Declined(question=question)
 
 
 def plan(
@@ -83,7 +84,7 @@ def up(
     if report.ok and only != Only.network:
         render_edges(cli, edge_states(runtime))
     if not report.ok:
-        raise typer.Exit(1)
+        raise RunFailed(action=report.action, failed=list(report.failures()))
 
 
 def down(
@@ -103,7 +104,7 @@ def down(
     runtime = _runtime(cli, concurrency, only, workdir)
     report = run_with_progress(cli, runtime, run_down, reverse=True)
     if not report.ok:
-        raise typer.Exit(1)
+        raise RunFailed(action=report.action, failed=list(report.failures()))
 
 
 def status(ctx: typer.Context, workdir: Path | None = WORKDIR) -> None:

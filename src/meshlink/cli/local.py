@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from meshlink.cli.context import get_context
+from meshlink.errors import LocalCloudNotRunning
 
 local_app = typer.Typer(
     name="local",
@@ -78,7 +79,7 @@ def status(
     else:
         _render_status(cli.console, report)
     if not report.running:
-        raise typer.Exit(3)
+        raise LocalCloudNotRunning
 
 
 def _render_status(console: object, report: object) -> None:

@@ -9,7 +9,7 @@ from meshlink.cli.context import get_context
 
 def validate(ctx: typer.Context) -> None:
     """Check the topology file; print every problem with file:line:col, or a summary."""
-    from meshlink.errors import TopologyError
+    from meshlink.errors import AlreadyReported, TopologyError
     from meshlink.topology.summary import summarise
 
     cli = get_context(ctx)
@@ -28,7 +28,7 @@ def validate(ctx: typer.Context) -> None:
                 ],
             }
         )
-        raise typer.Exit(error.exit_code) from None
+        raise AlreadyReported(error) from None
     summary = summarise(topology)
     if cli.json_output:
         cli.emit_json(summary)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from meshlink.engines.cdk.waiting import error_code
+from meshlink.aws.errors import error_code
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 from meshlink.topology.model import Topology
 

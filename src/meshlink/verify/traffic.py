@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlink.engines.cdk.waiting import error_code
+from meshlink.aws.errors import error_code
 from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.verify.context import VerifyContext, expected_principals
 from meshlink.verify.control_privatelink import providers, service_zone_ids

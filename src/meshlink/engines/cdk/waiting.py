@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from meshlink.aws.errors import error_code
+from meshlink.aws.errors import error_message as error_message  # deployer imports it here
 from meshlink.engines.cdk.events import EventSink, StackEvent
 
 # Error codes AWS (and the local cloud) use when a caller goes too fast.
@@ -22,23 +24,6 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def error_message(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        message = response.get("Error", {}).get("Message")
-        if message:
-            return str(message)
-    return str(exc)
 
 
 def is_missing_stack(exc: BaseException) -> bool:
