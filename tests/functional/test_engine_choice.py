@@ -9,8 +9,10 @@ import pytest
 
 from meshlink.deploy.engine_choice import choose_network_engine
 from meshlink.deploy.runtime import MeshRuntime, RunOptions
+from meshlink.engines.terraform.cli_config import ENV_MIRROR, terraform_platform
 from meshlink.errors import EnvironmentProblem
 from meshlink.topology.model import Topology
+from tests.functional.terraform_support import real_mirror, require_aws_provider
 from tests.functional.test_terraform_module import offline_cli_config
 
 
@@ -59,18 +61,35 @@ def test_auto_falls_back_to_cdk_and_says_why(
     assert notice.startswith("network engine: cdk (Terraform's aws provider is unavailable: ")
 
 
-def test_auto_prefers_terraform_when_the_provider_is_in_a_mirror(
+def test_auto_prefers_terraform_when_a_mirror_holds_the_real_provider(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mirror = offline_cli_config(tmp_path, monkeypatch)
-    from meshlink.engines.terraform.provider import _platform
-
-    (mirror / "registry.terraform.io/hashicorp/aws/6.0.0" / _platform()).mkdir(parents=True)
+    require_aws_provider()
+    mirror = real_mirror()
+    if mirror is None:
+        pytest.skip(f"needs the provider in a mirror named by {ENV_MIRROR}")
+    offline_cli_config(tmp_path, monkeypatch)
+    monkeypatch.setenv(ENV_MIRROR, str(mirror))
     mesh, notices = runtime(tmp_path, "auto")
     assert choose_network_engine(mesh).name == "terraform"
-    assert notices == [
-        f"network engine: terraform (hashicorp/aws found in the filesystem mirror {mirror})"
-    ]
+    found = f"hashicorp/aws found in the {ENV_MIRROR} {mirror}"
+    assert notices == [f"network engine: terraform ({found})"]
+
+
+def test_a_found_provider_that_init_cannot_install_falls_back_to_cdk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: detection found hashicorp/aws, then every init failed offline."""
+    mirror = offline_cli_config(tmp_path, monkeypatch)
+    # A version directory with no provider binary in it: found, but not installable.
+    (mirror / "registry.terraform.io/hashicorp/aws/5.99.0" / terraform_platform()).mkdir(
+        parents=True
+    )
+    mesh, notices = runtime(tmp_path, "auto")
+    assert choose_network_engine(mesh).name == "cdk"
+    (notice,) = notices
+    assert notice.startswith("network engine: cdk (Terraform's aws provider is unavailable: ")
+    assert "terraform init" in notice
 
 
 def test_a_deployed_mesh_keeps_the_engine_that_deployed_it(tmp_path: Path) -> None:

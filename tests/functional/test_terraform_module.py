@@ -24,6 +24,7 @@ from meshlink.engines.terraform import (
     provider_available,
 )
 from meshlink.engines.terraform.root import workdir_for
+from meshlink.errors import DeployError
 from meshlink.topology.addressing import plan_subnets
 from meshlink.topology.model import Topology
 from tests.helpers import REPO
@@ -214,6 +215,7 @@ def offline_cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "cache").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MESHLINK_TF_PROVIDER_MIRROR", raising=False)
     return mirror
 
 
@@ -242,8 +244,9 @@ def test_without_the_aws_provider_the_engine_fails_with_exit_3(
     assert "cannot obtain its providers" in caught.value.message
     assert "hashicorp/aws" in caught.value.message
     assert caught.value.hint and "network.engine: cdk" in caught.value.hint
-    # init got as far as installing the modules: the root's and the nested subnet-plan.
-    manifest = engine.workdir("users") / ".terraform" / "modules" / "modules.json"
+    # The mesh's one init got as far as installing the modules: the root's and the nested
+    # subnet-plan.
+    manifest = engine.shared_dir() / ".terraform" / "modules" / "modules.json"
     keys = {m["Key"] for m in json.loads(manifest.read_text())["Modules"]}
     assert {"network", "network.subnets"} <= keys
     written = json.loads((engine.workdir("users") / "main.tf.json").read_text())
@@ -251,12 +254,12 @@ def test_without_the_aws_provider_the_engine_fails_with_exit_3(
         module_dir().resolve()
     )
     assert written["module"]["network"]["az_ids"] == ["use1-az6"]
-    # Reading outputs (or destroying) fails the same way, without looking zones up
-    # again, and leaves the zone ids of the root in place.
+    # Outputs come from state (there is none yet); destroying fails the same way, without
+    # looking zones up again, and leaves the zone ids of the root in place.
     fresh = TerraformNetworkEngine(
         topology, project_dir=tmp_path / "project", zone_ids=lambda: ["use1-az9"]
     )
-    with pytest.raises(TerraformUnavailable):
+    with pytest.raises(DeployError, match="has no network outputs"):
         fresh.outputs("users")
     with pytest.raises(TerraformUnavailable):
         fresh.destroy("users")

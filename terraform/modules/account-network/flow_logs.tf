@@ -76,5 +76,9 @@ resource "aws_flow_log" "this" {
   log_destination      = aws_cloudwatch_log_group.flow_logs[0].arn
   iam_role_arn         = aws_iam_role.flow_logs[0].arn
 
+  # The role ARN alone orders the flow log after the role, not after its permissions:
+  # without this, the flow log can be created before the role may write to the group.
+  depends_on = [aws_iam_role_policy.flow_logs]
+
   tags = merge(var.tags, { Name = "${var.name}-vpc-flow-logs" })
 }

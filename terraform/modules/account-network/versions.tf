@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.0, < 7.0"
+      version = ">= 5.0, < 6.0" # 5.x is what meshlink is tested with (5.100.0)
     }
   }
 }

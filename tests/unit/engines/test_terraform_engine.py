@@ -16,7 +16,7 @@ import pytest
 from meshlink.engines.network_contract import NETWORK_OUTPUTS
 from meshlink.engines.terraform.engine import TerraformNetworkEngine
 from meshlink.engines.terraform.events import ChangeSummary
-from meshlink.errors import EnvironmentProblem
+from meshlink.errors import DeployError, EnvironmentProblem
 from meshlink.topology.model import Topology
 
 ZONES = ["use1-az4", "use1-az6"]
@@ -38,14 +38,17 @@ def topology() -> Topology:
 
 
 class FakeRunner:
-    """Stands in for TerraformRunner: records the commands, returns contract outputs."""
+    """Stands in for TerraformRunner: records the commands, writes what Terraform would."""
 
-    def __init__(self, account: str, calls: list[tuple[str, str]]):
+    def __init__(self, account: str, workdir: Path, calls: list[tuple[str, str]]):
         self.account = account
+        self.workdir = workdir
         self.calls = calls
 
     def init(self) -> None:
         self.calls.append((self.account, "init"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / ".terraform.lock.hcl").write_text("# lock\n")
 
     def plan(self, *, out: str | None = "tfplan") -> ChangeSummary:
         self.calls.append((self.account, "plan"))
@@ -53,6 +56,9 @@ class FakeRunner:
 
     def apply(self) -> ChangeSummary:
         self.calls.append((self.account, "apply"))
+        outputs = {name: {"value": value} for name, value in self.output().items()}
+        self.calls.pop()  # written as state, not asked for
+        (self.workdir / "terraform.tfstate").write_text(json.dumps({"outputs": outputs}))
         return ChangeSummary(self.account, "apply", add=3)
 
     def destroy(self) -> ChangeSummary:
@@ -70,7 +76,7 @@ class Engine(TerraformNetworkEngine):
         self.calls: list[tuple[str, str]] = []
 
     def runner(self, account: str) -> Any:
-        return FakeRunner(account, self.calls)
+        return FakeRunner(account, self.workdir(account), self.calls)
 
 
 class CountingZones:
@@ -125,7 +131,8 @@ def test_destroy_and_outputs_never_call_it_and_keep_the_written_zone_ids(tmp_pat
     assert root.read_text() == written  # the root is not rewritten without its az_ids
     assert engine.destroy_all()["users"].destroy == 3
     assert root.read_text() == written
-    assert [c for _, c in engine.calls] == ["output", "destroy", "destroy"]
+    # Outputs come from the state file: no Terraform command, no provider start.
+    assert [c for _, c in engine.calls] == ["destroy", "destroy"]
 
 
 def test_destroy_and_outputs_of_a_root_without_zone_ids(tmp_path: Path) -> None:
@@ -153,3 +160,34 @@ def test_a_failing_lookup_stops_the_run_before_terraform_runs(tmp_path: Path) ->
         engine.apply_all()
     assert engine.calls == []
     assert not (engine.workdir("users") / "main.tf.json").exists()
+
+
+def test_one_init_per_mesh_and_every_root_gets_its_lock_file(tmp_path: Path) -> None:
+    engine = Engine(tmp_path, CountingZones(ZONES))
+    engine.apply_all()
+    assert [call for call in engine.calls if call[1] == "init"] == [(".shared", "init")]
+    for account in ("users", "notify"):
+        assert (engine.workdir(account) / ".terraform.lock.hcl").read_text() == "# lock\n"
+    # A new run with nothing changed does not init again.
+    again = Engine(tmp_path, CountingZones(ZONES))
+    again.plan_all()
+    assert [c for _, c in again.calls] == ["plan", "plan"]
+
+
+def test_a_changed_module_tree_inits_again(tmp_path: Path) -> None:
+    engine = Engine(tmp_path, CountingZones(ZONES))
+    engine.apply("users")
+    later = Engine(tmp_path, CountingZones(ZONES))
+    later.module_tree_digest = lambda: "changed"  # type: ignore[method-assign]
+    later.plan("users")
+    assert later.calls[0] == (".shared", "init")
+
+
+def test_outputs_need_no_terraform_and_fail_plainly_before_apply(tmp_path: Path) -> None:
+    engine = Engine(tmp_path)
+    with pytest.raises(DeployError, match="has no network outputs"):
+        engine.outputs("users")
+    engine.apply("users")
+    engine.calls.clear()
+    assert engine.outputs("users")["az_ids"] == ZONES
+    assert engine.calls == []

@@ -11,24 +11,32 @@ from typing import TypeVar
 
 from meshlink import subprocess_runner
 from meshlink.engines.network_contract import NetworkOutputs, normalise
+from meshlink.engines.terraform.cli_config import CliSetup
+from meshlink.engines.terraform.errors import TerraformUnavailable
 from meshlink.engines.terraform.events import ChangeSummary, ProgressCallback
-from meshlink.engines.terraform.provider import provider_available
+from meshlink.engines.terraform.provider import cli_setup, unavailable_reason
 from meshlink.engines.terraform.root import (
     ROOT_FILENAME,
+    STATE_FILENAME,
+    build_init_root,
     module_dir,
+    render,
+    shares_data_dir,
     workdir_for,
     write_root,
     written_zone_ids,
 )
 from meshlink.engines.terraform.runner import TerraformExecutable, TerraformRunner
+from meshlink.engines.terraform.state import state_outputs
 from meshlink.errors import DeployError, MeshlinkError
-from meshlink.fingerprint import fingerprint
 from meshlink.topology.model import Topology
 
 T = TypeVar("T")
 DEFAULT_MAX_PARALLEL = 4
 PLAN_FILE = "tfplan"
 _INIT_STAMP = ".meshlink-init.sha256"
+SHARED_DIRNAME = ".shared"  # beside the account roots; account keys never start with a dot
+LOCK_FILENAME = ".terraform.lock.hcl"
 
 
 class ParallelFailure(DeployError):
@@ -117,18 +125,38 @@ class TerraformNetworkEngine:
         self.zone_ids = zone_ids
         self._mesh_zone_ids: tuple[str, ...] | None = None
         self._zone_lock = threading.Lock()
+        self._init_lock = threading.Lock()
+        self._setup_lock = threading.Lock()
+        self._setup: CliSetup | None = None
+        self._mesh_initialised = False
 
     # -- one account (the shared engine interface) --------------------------------
 
     def workdir(self, account: str) -> Path:
         return workdir_for(self.project_dir, self.topology, account)
 
+    def shared_dir(self) -> Path:
+        """Where the mesh's one init runs: its providers, modules and lock file serve all."""
+        return self.workdir(SHARED_DIRNAME)
+
+    def setup(self) -> CliSetup:
+        """meshlink's CLI config for this mesh's runs (cli_config), written once per engine."""
+        with self._setup_lock:
+            if self._setup is None:
+                self._setup = cli_setup(self.shared_dir())
+            return self._setup
+
     def runner(self, account: str) -> TerraformRunner:
+        env = None
+        if account != SHARED_DIRNAME and shares_data_dir(self.topology):
+            env = {"TF_DATA_DIR": str(self.shared_dir() / ".terraform")}
         return TerraformRunner(
             self.workdir(account),
             account=account,
             executable=self.executable,
             progress=self.progress,
+            env=env,
+            setup=self.setup(),
         )
 
     def mesh_zone_ids(self) -> tuple[str, ...] | None:
@@ -141,8 +169,63 @@ class TerraformNetworkEngine:
                 self._mesh_zone_ids = tuple(self.zone_ids())
             return self._mesh_zone_ids
 
+    def init_mesh(self) -> None:
+        """`terraform init` once per mesh (and again only when what it installs changes).
+
+        It runs in the shared root (root.build_init_root); every account root then uses
+        its data dir (TF_DATA_DIR) when the backend allows (root.shares_data_dir) and
+        always its lock file, so the aws provider is installed and hashed once.
+        """
+        setup = self.setup()
+        with self._init_lock:
+            if self._mesh_initialised:
+                return
+            shared = self.shared_dir()
+            shared.mkdir(parents=True, exist_ok=True)
+            root = shared / ROOT_FILENAME
+            text = render(
+                build_init_root(self.topology, workdir=shared, module_source=self.module_source)
+            )
+            if not root.is_file() or root.read_text(encoding="utf-8") != text:
+                root.write_text(text, encoding="utf-8")
+            self._init_when_changed(self.runner(SHARED_DIRNAME), root, setup)
+            self._mesh_initialised = True
+
+    def _init_when_changed(self, runner: TerraformRunner, root: Path, setup: CliSetup) -> None:
+        """Init unless the root, the module tree and the provider sources are as last time."""
+        stamp = runner.workdir / ".terraform" / _INIT_STAMP
+        digest = hashlib.sha256(root.read_bytes())
+        digest.update(self.module_tree_digest().encode())
+        if setup.config_path is not None:
+            digest.update(setup.config_path.read_bytes())
+        unchanged = stamp.is_file() and stamp.read_text(encoding="utf-8") == digest.hexdigest()
+        if unchanged and (runner.workdir / LOCK_FILENAME).is_file():
+            return
+        runner.init()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest.hexdigest(), encoding="utf-8")
+
+    def module_tree_digest(self) -> str:
+        """Hash of every .tf file the root calls: the module and its siblings (subnet-plan)."""
+        module = self.module_source or module_dir()
+        modules = module.parent if module.parent.name == "modules" else module
+        digest = hashlib.sha256()
+        for source in sorted(modules.rglob("*.tf")):
+            digest.update(str(source.relative_to(modules)).encode())
+            digest.update(source.read_bytes())
+        return digest.hexdigest()
+
+    def _share_lock_file(self, workdir: Path) -> None:
+        shared = self.shared_dir() / LOCK_FILENAME
+        if not shared.is_file():
+            return
+        target = workdir / LOCK_FILENAME
+        text = shared.read_text(encoding="utf-8")
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+
     def prepare(self, account: str, *, resolve_zones: bool = True) -> TerraformRunner:
-        """Write the account's main.tf.json and init it unless nothing changed since.
+        """Write the account's main.tf.json and make it ready to run (see init_mesh).
 
         With `resolve_zones` the root gets the mesh's zone ids (mesh_zone_ids); without,
         it keeps those of the root already written, so the file does not change.
@@ -159,20 +242,12 @@ class TerraformNetworkEngine:
             local_endpoint=self.local_endpoint,
             zone_ids=zone_ids,
         )
+        self.init_mesh()
+        self._share_lock_file(workdir)
         runner = self.runner(account)
-        stamp = workdir / ".terraform" / _INIT_STAMP
-        # Re-init when the root or the module tree changes (a new nested module call or
-        # provider constraint needs init; plain HCL edits of local modules would not).
-        digest = hashlib.sha256(path.read_bytes())
-        module = self.module_source or module_dir()
-        # The module calls its siblings (../subnet-plan): hash the whole modules/ tree.
-        modules = module.parent if module.parent.name == "modules" else module
-        for source in sorted(modules.rglob("*.tf")):
-            digest.update(source.read_bytes())
-        if not (stamp.is_file() and stamp.read_text(encoding="utf-8") == digest.hexdigest()):
-            runner.init()
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(digest.hexdigest(), encoding="utf-8")
+        if not shares_data_dir(self.topology):
+            # An S3 key per account: each root keeps its own data dir and backend init.
+            self._init_when_changed(runner, path, self.setup())
         return runner
 
     def plan(self, account: str) -> ChangeSummary:
@@ -183,7 +258,7 @@ class TerraformNetworkEngine:
         """Create or update the account's network; returns its normalised outputs."""
         runner = self.prepare(account)
         runner.apply()
-        return self._outputs(runner)
+        return self.outputs(account)
 
     def destroy(self, account: str) -> ChangeSummary:
         """Delete everything the account's root manages (nothing to do if never applied)."""
@@ -192,28 +267,42 @@ class TerraformNetworkEngine:
         return self.prepare(account, resolve_zones=False).destroy()
 
     def outputs(self, account: str) -> NetworkOutputs:
-        """The account's network outputs from Terraform state, normalised."""
-        return self._outputs(self.prepare(account, resolve_zones=False))
+        """The account's network outputs from Terraform state, normalised.
+
+        With the local backend they are read from the state file: no Terraform command,
+        no provider start. An S3 backend's state is read through `terraform output`.
+        """
+        if shares_data_dir(self.topology):
+            raw = state_outputs(self.workdir(account) / STATE_FILENAME) or {}
+        else:
+            raw = self.prepare(account, resolve_zones=False).output()
+        return self._normalised(account, raw)
 
     def available(self, account: str | None = None) -> tuple[bool, str]:
-        """Whether the aws provider can be had (see provider_available)."""
-        first = account or next(iter(self.topology.accounts))
-        return provider_available(self.workdir(first), executable=self.executable)
+        """Whether Terraform can install hashicorp/aws here: the mesh's real init says.
+
+        Detection and init agree because init uses the CLI config detection wrote
+        (cli_config); an init that still fails is the reason to fall back.
+        """
+        del account  # one init serves every account
+        try:
+            self.init_mesh()
+        except TerraformUnavailable as exc:
+            return False, unavailable_reason(exc)
+        except MeshlinkError as exc:
+            return False, f"terraform init failed: {exc.message.splitlines()[0]}"
+        return True, self.setup().describe()
 
     def code_fingerprint(self, account: str) -> str:
-        """Hash of the network module's HCL (the same for every account)."""
+        """Hash of the HCL the root runs: the module and its siblings (the same for all)."""
         del account
-        module = module_dir()
-        files = sorted(p for p in module.rglob("*.tf") if p.is_file())
-        return fingerprint([(str(p.relative_to(module)), p.read_text()) for p in files])
+        return self.module_tree_digest()
 
     @staticmethod
-    def _outputs(runner: TerraformRunner) -> NetworkOutputs:
-        raw = runner.output()
-        missing = [name for name in ("vpc_id",) if name not in raw]
-        if missing:
+    def _normalised(account: str, raw: dict[str, object]) -> NetworkOutputs:
+        if "vpc_id" not in raw:
             raise DeployError(
-                f"terraform state of account {runner.account} has no network outputs",
+                f"terraform state of account {account} has no network outputs",
                 hint="run 'meshlink up' to apply the network first",
             )
         return normalise(raw)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshlink import subprocess_runner
+from meshlink.engines.terraform.cli_config import CliSetup
 from meshlink.engines.terraform.errors import (
     PROVIDER_HINT,
     TerraformError,
@@ -79,16 +80,25 @@ def default_plugin_cache() -> Path:
     return Path(base) / "meshlink" / "terraform-plugins"
 
 
-def terraform_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The explicit environment of every Terraform run."""
+def terraform_env(
+    overrides: Mapping[str, str] | None = None, *, setup: CliSetup | None = None
+) -> dict[str, str]:
+    """The explicit environment of every Terraform run.
+
+    With a `setup` (cli_config.write_cli_config) the run uses meshlink's CLI config and
+    the plugin cache it chose; without, meshlink's plugin cache unless the user has one.
+    """
     env = subprocess_runner.child_env(
         {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"},
         inherit_prefixes=("TF_", "AWS_"),
     )
-    if "TF_PLUGIN_CACHE_DIR" not in env:
-        cache = default_plugin_cache()
-        cache.mkdir(parents=True, exist_ok=True)
-        env["TF_PLUGIN_CACHE_DIR"] = str(cache)
+    if setup is not None:
+        env = setup.apply_to(env)
+    elif "TF_PLUGIN_CACHE_DIR" not in env:
+        env["TF_PLUGIN_CACHE_DIR"] = str(default_plugin_cache())
+    cache = env.get("TF_PLUGIN_CACHE_DIR")
+    if cache:
+        Path(cache).mkdir(parents=True, exist_ok=True)
     env.update(overrides or {})
     return env
 
@@ -116,13 +126,14 @@ class TerraformRunner:
         executable: TerraformExecutable | None = None,
         progress: ProgressCallback | None = None,
         env: Mapping[str, str] | None = None,
+        setup: CliSetup | None = None,
         timeout: float = RUN_TIMEOUT,
     ):
         self.workdir = Path(workdir)
         self.account = account
         self.executable = executable or resolve_executable()
         self.progress = progress
-        self.env = terraform_env(env)
+        self.env = terraform_env(env, setup=setup)
         self.timeout = timeout
 
     # -- commands ---------------------------------------------------------------
