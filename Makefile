@@ -5,6 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE ?= examples/two-accounts.yaml
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+# An offline copy of Terraform's hashicorp/aws provider (a filesystem mirror: the folder
+# that holds registry.terraform.io/), found on this machine when it has one. meshlink
+# installs the provider from it (MESHLINK_TF_PROVIDER_MIRROR); without one, Terraform gets
+# it from the registry. Override: make demo TF_PROVIDER_MIRROR=/path (or empty).
+TF_PROVIDER_MIRROR ?= $(shell find / \( -path /proc -o -path /sys -o -path /dev \
+	-o -name node_modules -o -name .git -o -name .venv \) -prune -o -type f -size +1M \
+	-path '*/registry.terraform.io/hashicorp/aws/*/terraform-provider-aws_*' -print -quit \
+	2>/dev/null | sed 's|/registry\.terraform\.io/.*||')
+export MESHLINK_TF_PROVIDER_MIRROR := $(TF_PROVIDER_MIRROR)
 
 .PHONY: install demo demo-down test lint typecheck bench clean
 

@@ -91,3 +91,10 @@ def test_packed_and_unpacked_layouts_are_recognised(tmp_path: Path) -> None:
     (packed / f"terraform-provider-aws_5.100.0_{terraform_platform()}.zip").write_bytes(b"")
     assert has_aws_provider(tmp_path / "packed")
     assert has_aws_provider(mirror_with_aws(tmp_path / "unpacked"))
+
+
+def test_a_mirror_that_is_the_plugin_cache_is_treated_as_the_cache(tmp_path: Path) -> None:
+    cache = mirror_with_aws(tmp_path / "cache")
+    env = env_for(tmp_path, **{ENV_MIRROR: str(cache)})
+    setup = write_cli_config(tmp_path / "out", env, cache)
+    assert setup.plugin_cache is None  # never "install from the cache into itself"

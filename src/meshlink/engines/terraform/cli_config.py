@@ -237,7 +237,7 @@ def write_cli_config(directory: Path, env: Mapping[str, str], plugin_cache: Path
     found = sources_with_provider(env, cache)
     if not found:
         return CliSetup(None, (), cache)
-    elsewhere = [source for source in found if source.label != "plugin cache"]
+    elsewhere = [source for source in found if source.path.resolve() != cache.resolve()]
     mirrors = elsewhere or found
     config = read_user_config(env)
     text = render_cli_config(
