@@ -8,6 +8,7 @@ on a free port with a temporary state directory, stopped (and checked gone) at t
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,3 +54,10 @@ def local_sessions(local_cloud: LocalCloudInfo) -> SessionFactory:
     from meshlink.aws.sessions import SessionFactory
 
     return SessionFactory("local", "us-east-1", local_cloud.endpoint_url)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests use the Terraform provider only when they ask (terraform_support.aws_provider)."""
+    from tests.functional.terraform_support import set_aside
+
+    set_aside(Path(tempfile.mkdtemp(prefix="meshlink-test-cache-")))

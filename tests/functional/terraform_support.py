@@ -1,8 +1,10 @@
 """The real hashicorp/aws provider for tests: from a mirror, the plugin cache or the registry.
 
 `make test` names the machine's offline mirror in MESHLINK_TF_PROVIDER_MIRROR (the
-Makefile finds it); elsewhere Terraform gets the provider as the user's configuration
-says. Tests that need it skip only when it cannot be had at all, and say why.
+Makefile finds it). Most tests deploy with `engine: auto` and should not pay for
+Terraform, so the suite sets the mirror aside (`set_aside`, from conftest) with a plugin
+cache of its own; tests that need Terraform take the `aws_provider` fixture, which puts
+the mirror back, and skip, saying why, only when no provider can be had at all.
 """
 
 from __future__ import annotations
@@ -16,11 +18,27 @@ import pytest
 
 from meshlink.engines.terraform.cli_config import ENV_MIRROR, has_aws_provider
 
+_aside: dict[str, str] = {}
+
+
+def set_aside(cache_home: Path) -> None:
+    """Hide the named mirror and the user's plugin cache from tests that did not ask."""
+    _aside["mirror"] = os.environ.pop(ENV_MIRROR, "")
+    os.environ["XDG_CACHE_HOME"] = str(cache_home)
+    os.environ.pop("TF_PLUGIN_CACHE_DIR", None)
+
+
+def real_mirror() -> Path | None:
+    """The first directory of the set-aside mirror list that holds hashicorp/aws."""
+    for named in _aside.get("mirror", os.environ.get(ENV_MIRROR, "")).split(os.pathsep):
+        if named and has_aws_provider(Path(named)):
+            return Path(named)
+    return None
+
 
 @cache
 def _provider_problem() -> str | None:
-    named = [p for p in os.environ.get(ENV_MIRROR, "").split(os.pathsep) if p]
-    if any(has_aws_provider(Path(p)) for p in named):
+    if real_mirror() is not None:
         return None
     from meshlink.engines.terraform.provider import provider_available
 
@@ -41,9 +59,11 @@ def require_aws_provider() -> None:
         pytest.skip(problem)
 
 
-def real_mirror() -> Path | None:
-    """The first directory of MESHLINK_TF_PROVIDER_MIRROR that holds hashicorp/aws."""
-    for named in os.environ.get(ENV_MIRROR, "").split(os.pathsep):
-        if named and has_aws_provider(Path(named)):
-            return Path(named)
-    return None
+@pytest.fixture()
+def aws_provider(monkeypatch: pytest.MonkeyPatch) -> Path | None:
+    """The real provider for this test (its mirror, or None when it comes from the registry)."""
+    require_aws_provider()
+    mirror = real_mirror()
+    if mirror is not None:
+        monkeypatch.setenv(ENV_MIRROR, str(mirror))
+    return mirror

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 if TYPE_CHECKING:
     from meshlink.engines.cdk.events import StackPlan
@@ -61,6 +61,18 @@ class NetworkEngine(Protocol):
 
     def code_fingerprint(self, account: str) -> str:
         """Hash of what builds the network: a meshlink whose network code changed re-applies."""
+        ...
+
+
+@runtime_checkable
+class ResourceDriftReader(Protocol):
+    """An engine whose network lives outside CloudFormation reads its drift itself.
+
+    (A stack-backed network's drift is its stack's, read by the stack handlers.)
+    """
+
+    def resource_drift(self, account: str, ec2: Any) -> list[str]:
+        """One line per difference between the engine's state and the live network."""
         ...
 
 

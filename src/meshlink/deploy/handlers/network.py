@@ -17,7 +17,7 @@ from meshlink.deploy.handlers.model import (
     differences,
 )
 from meshlink.deploy.handlers.stack import plan_from_stack_plan, stack_drift
-from meshlink.engines.network_engine import NetworkPlan, stack_backed
+from meshlink.engines.network_engine import NetworkPlan, ResourceDriftReader, stack_backed
 from meshlink.errors import DeployError, MeshlinkError
 from meshlink.fingerprint import fingerprint
 from meshlink.graph.executor import Outcome
@@ -31,7 +31,13 @@ class NetworkHandler:
     kind = "network"
 
     def plan(self, ctx: NodeContext, node: Node) -> NodePlan:
-        return _plan_of(node, ctx.network_engine.plan(node.account))
+        planned = _plan_of(node, ctx.network_engine.plan(node.account))
+        drifted = resource_drift(ctx, node)
+        if not drifted:
+            return planned
+        action: Action = "update" if planned.action == "unchanged" else planned.action
+        detail = "; ".join(filter(None, [planned.detail, "drift: " + "; ".join(drifted)]))
+        return NodePlan(node.id, action, detail, planned.changes)
 
     def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         engine = ctx.network_engine
@@ -46,12 +52,16 @@ class NetworkHandler:
             topology.accounts[node.account].model_dump(mode="json"),
         )
         skipped = ctx.unchanged(node, digest, lambda: self.live_outputs(ctx, node))
-        if skipped:
+        drifted = resource_drift(ctx, node) if skipped else []
+        if skipped and not drifted:
             return skipped
+        if drifted:
+            progress("repairing drift: " + "; ".join(drifted))
         progress(f"applying with {engine.name}")
         outputs = dict(engine.apply(node.account))
         ctx.journal.update(node.id, fingerprint=digest, parameters={"engine": engine.name})
-        return Outcome("done", f"network via {engine.name}", outputs)
+        repaired = f", repaired {len(drifted)} drifted" if drifted else ""
+        return Outcome("done", f"network via {engine.name}{repaired}", outputs)
 
     def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         engine = ctx.network_engine
@@ -78,6 +88,8 @@ class NetworkHandler:
             live = None
         journal = ctx.journal.get(node.id).status
         found = differences(journal, live, what="network state")
+        if live is not None:
+            found += tuple(resource_drift(ctx, node))
         return Drift(node.id, None, live, journal, found)
 
     def deployed_stack(self, node: Node, mesh: str, engine: str | None) -> str | None:
@@ -85,6 +97,18 @@ class NetworkHandler:
 
     def affected_edges(self, topology: Topology, node: Node) -> tuple[Edge, ...]:
         return account_edges(topology, node)
+
+
+def resource_drift(ctx: NodeContext, node: Node) -> list[str]:
+    """What of a network outside CloudFormation differs from its engine's state (Terraform).
+
+    A few EC2 reads and the state file: no Terraform command. Stack-backed networks
+    have none here; their stack's status is their drift.
+    """
+    engine = ctx.network_engine
+    if not isinstance(engine, ResourceDriftReader):
+        return []
+    return engine.resource_drift(node.account, ctx.runtime.client(node.account, "ec2"))
 
 
 def _plan_of(node: Node, result: NetworkPlan) -> NodePlan:

@@ -153,12 +153,12 @@ CHECKERS: dict[str, Checker] = {
 }
 
 
-def network_drift(state_file: Path, ec2: Any) -> list[str]:
-    """One line per difference between the state file and the live VPC (empty: none).
+def network_drift(state: Path | dict[str, Any] | None, ec2: Any) -> list[str]:
+    """One line per difference between the state (a file or document) and the live VPC.
 
     A root never applied (no state) has nothing to drift from.
     """
-    resources = list(managed_resources(state_file))
+    resources = list(managed_resources(state))
     vpc = next((r for r in resources if r.type == "aws_vpc"), None)
     if vpc is None:
         return []

@@ -7,11 +7,12 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from meshlink import subprocess_runner
 from meshlink.engines.network_contract import NetworkOutputs, normalise
 from meshlink.engines.terraform.cli_config import CliSetup
+from meshlink.engines.terraform.drift import network_drift
 from meshlink.engines.terraform.errors import TerraformUnavailable
 from meshlink.engines.terraform.events import ChangeSummary, ProgressCallback
 from meshlink.engines.terraform.provider import cli_setup, unavailable_reason
@@ -292,6 +293,18 @@ class TerraformNetworkEngine:
         except MeshlinkError as exc:
             return False, f"terraform init failed: {exc.message.splitlines()[0]}"
         return True, self.setup().describe()
+
+    def resource_drift(self, account: str, ec2: Any) -> list[str]:
+        """What of the account's network differs from Terraform state (drift.network_drift).
+
+        The local backend's state is read from its file; an S3 one through `state pull`.
+        Neither starts the provider.
+        """
+        if shares_data_dir(self.topology):
+            return network_drift(self.workdir(account) / STATE_FILENAME, ec2)
+        if not (self.workdir(account) / ROOT_FILENAME).is_file():
+            return []
+        return network_drift(self.prepare(account, resolve_zones=False).state_pull(), ec2)
 
     def code_fingerprint(self, account: str) -> str:
         """Hash of the HCL the root runs: the module and its siblings (the same for all)."""

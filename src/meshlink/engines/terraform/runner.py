@@ -197,6 +197,25 @@ class TerraformRunner:
             return ChangeSummary(self.account, "destroy")
         return ChangeSummary(self.account, "destroy", found.add, found.change, found.destroy)
 
+    def state_pull(self) -> dict[str, object] | None:
+        """`terraform state pull` (no provider start): the state document, None when empty."""
+        result, _ = self._run("state", ["state", "pull"], stream_events=False)
+        if result.returncode != 0:
+            raise TerraformError(
+                account=self.account,
+                stage="state pull",
+                diagnostics=self._plain_diagnostics(result.stderr),
+                stderr=result.stderr,
+                returncode=result.returncode,
+            )
+        try:
+            document = json.loads(result.stdout) if result.stdout.strip() else None
+        except ValueError as exc:
+            raise TerraformError(
+                account=self.account, stage="state pull", stderr=f"not JSON: {exc}"
+            ) from exc
+        return document if isinstance(document, dict) else None
+
     def output(self) -> dict[str, object]:
         """`terraform output -json`, as {name: value}."""
         result, _ = self._run("output", ["output", "-json", "-no-color"], stream_events=False)

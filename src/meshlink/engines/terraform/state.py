@@ -51,9 +51,9 @@ def _address(resource: dict[str, Any], instance: dict[str, Any]) -> str:
     return base if key is None else f"{base}[{key}]"
 
 
-def managed_resources(path: Path) -> Iterator[StateResource]:
-    """Every managed (not data) resource instance in the state file at `path`."""
-    document = read_state(path) or {}
+def managed_resources(source: Path | dict[str, Any] | None) -> Iterator[StateResource]:
+    """Every managed (not data) resource instance in a state file or state document."""
+    document = (read_state(source) if isinstance(source, Path) else source) or {}
     for resource in document.get("resources") or []:
         if resource.get("mode") != "managed":
             continue
