@@ -23,18 +23,33 @@ class Only(StrEnum):
 CONCURRENCY = typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deployed at once.")
 ONLY = typer.Option(None, "--only", help="Deploy only the network or only the services.")
 YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
+ADOPT = typer.Option(
+    False,
+    "--adopt",
+    help="Take over stacks that carry another mesh's identity (they become this mesh's).",
+)
 WORKDIR = typer.Option(
     None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
 )
 
 
 def _runtime(
-    cli: CliContext, concurrency: int, only: Only | None, workdir: Path | None
+    cli: CliContext,
+    concurrency: int,
+    only: Only | None,
+    workdir: Path | None,
+    *,
+    adopt: bool = False,
+    read_only: bool = False,
 ) -> MeshRuntime:
     from meshlink.deploy.runtime import MeshRuntime, RunOptions
 
     options = RunOptions(
-        concurrency=concurrency, only=only.value if only else None, workdir=cli.workdir(workdir)
+        concurrency=concurrency,
+        only=only.value if only else None,
+        workdir=cli.workdir(workdir),
+        adopt=adopt,
+        read_only=read_only,
     )
     notice = cli.err_console.print
     return MeshRuntime(cli.topology(), options, notice=lambda m: notice(f"[dim]{m}[/dim]"))
@@ -53,14 +68,15 @@ def plan(
     ctx: typer.Context,
     concurrency: int = CONCURRENCY,
     only: Only | None = ONLY,
+    adopt: bool = ADOPT,
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Show what `up` would create, update or leave unchanged; touches nothing."""
-    from meshlink.cli.render_deploy import render_plan
+    from meshlink.cli.render_plan import render_plan
     from meshlink.deploy.plan import plan as make_plan
 
     cli = get_context(ctx)
-    result = make_plan(_runtime(cli, concurrency, only, workdir))
+    result = make_plan(_runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True))
     render_plan(cli, result)
 
 
@@ -69,6 +85,7 @@ def up(
     concurrency: int = CONCURRENCY,
     only: Only | None = ONLY,
     yes: bool = YES,
+    adopt: bool = ADOPT,
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure."""
@@ -79,7 +96,7 @@ def up(
     cli = get_context(ctx)
     topology = cli.topology()
     _confirm(cli, f"Deploy mesh {topology.name} to {topology.target}?", yes)
-    runtime = _runtime(cli, concurrency, only, workdir)
+    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt)
     report = run_with_progress(cli, runtime, run_up)
     if report.ok and only != Only.network:
         render_edges(cli, edge_states(runtime))
@@ -92,6 +109,7 @@ def down(
     concurrency: int = CONCURRENCY,
     only: Only | None = ONLY,
     yes: bool = YES,
+    adopt: bool = ADOPT,
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Delete everything the mesh deployed, in reverse order; safe to run again."""
@@ -101,7 +119,7 @@ def down(
     cli = get_context(ctx)
     topology = cli.topology()
     _confirm(cli, f"Delete mesh {topology.name} from {topology.target}?", yes)
-    runtime = _runtime(cli, concurrency, only, workdir)
+    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt)
     report = run_with_progress(cli, runtime, run_down, reverse=True)
     if not report.ok:
         raise RunFailed(action=report.action, failed=list(report.failures()))
@@ -113,7 +131,7 @@ def status(ctx: typer.Context, workdir: Path | None = WORKDIR) -> None:
     from meshlink.deploy.status import mesh_status
 
     cli = get_context(ctx)
-    render_status(cli, mesh_status(_runtime(cli, 8, None, workdir)))
+    render_status(cli, mesh_status(_runtime(cli, 8, None, workdir, read_only=True)))
 
 
 def register(app: typer.Typer) -> None:

@@ -13,19 +13,10 @@ from meshlink.cli.context import CliContext
 from meshlink.cli.progress import STYLE, Progress
 
 if TYPE_CHECKING:
-    from meshlink.deploy.plan import MeshPlan
     from meshlink.deploy.run import RunReport
     from meshlink.deploy.runtime import MeshRuntime
     from meshlink.deploy.status import EdgeStatus, MeshStatus
     from meshlink.graph.executor import EventSink
-
-ACTION_STYLE = {
-    "create": "green",
-    "update": "yellow",
-    "unchanged": "dim",
-    "reconcile": "cyan",
-    "delete": "red",
-}
 
 
 def run_with_progress(
@@ -76,38 +67,6 @@ def run_with_progress(
             "finished nodes are skipped, the rest resumes"
         )
     return report
-
-
-def render_plan(cli: CliContext, plan: MeshPlan) -> None:
-    if cli.json_output:
-        cli.emit_json(plan.to_dict())
-        return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("node", "action", "resources", "detail"):
-        table.add_column(column)
-    for node in plan.nodes:
-        style = ACTION_STYLE[node.action]
-        table.add_row(
-            node.node,
-            f"[{style}]{node.action}[/{style}]",
-            str(len(node.changes)) if node.changes else "",
-            escape(node.detail),
-        )
-        for change in node.changes:
-            replace = " (replacement)" if change.replacement == "True" else ""
-            table.add_row(
-                "",
-                "",
-                f"[dim]{change.action}[/dim]",
-                f"[dim]{change.logical_id} {change.resource_type}{replace}[/dim]",
-            )
-    cli.console.print(table)
-    totals = plan.totals()
-    cli.console.print(
-        f"plan: {totals['create']} to create, {totals['update']} to update, "
-        f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
-        f"{totals['reconcile']} acceptance steps"
-    )
 
 
 def render_edges(cli: CliContext, edges: list[EdgeStatus]) -> None:

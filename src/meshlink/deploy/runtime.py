@@ -34,6 +34,10 @@ class RunOptions:
     concurrency: int = 8
     only: str | None = None  # "network" | "services" | None
     workdir: Path = field(default_factory=Path.cwd)
+    # Take over stacks that carry another mesh's identity (--adopt).
+    adopt: bool = False
+    # plan / status: read what is there, never start or change anything.
+    read_only: bool = False
 
 
 def _source_digest() -> str:
