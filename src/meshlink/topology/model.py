@@ -33,7 +33,12 @@ class NetworkOptions(_Frozen):
         "single", description="NAT gateways for the private subnets."
     )
     flow_logs: bool = Field(True, description="VPC flow logs to CloudWatch Logs.")
-    flow_log_retention_days: int = Field(30, ge=1, le=3653)
+    flow_log_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3653,
+        description="Days CloudWatch Logs keeps the flow logs (rounded up to a period it accepts).",
+    )
     state_bucket: str | None = Field(
         None, description="S3 bucket for Terraform state (local backend when unset)."
     )
@@ -45,7 +50,9 @@ class Account(_Frozen):
     id: str = Field(pattern=ACCOUNT_ID_PATTERN, description="12-digit AWS account id.")
     vpc_cidr: str = Field(description="IPv4 CIDR of the account's VPC, /16 to /24.")
     role: str | None = Field(
-        None, description="Role name (or ARN) meshlink assumes to deploy in this account."
+        None,
+        description="Role name (or ARN) meshlink assumes to deploy in this account "
+        "(MeshlinkDeploy when unset).",
     )
     profile: str | None = Field(None, description="AWS profile used instead of a role.")
     principal: str = Field(
@@ -115,7 +122,7 @@ class Service(_Frozen):
     environment: dict[str, str] = Field(
         default_factory=dict, description="Extra environment variables for the task."
     )
-    local: LocalOptions | None = None
+    local: LocalOptions | None = Field(None, description="Settings used only by the local cloud.")
 
 
 class ExternalService(_Frozen):
@@ -125,19 +132,32 @@ class ExternalService(_Frozen):
         pattern=r"^com\.amazonaws\.",
         description="Endpoint service name, e.g. com.amazonaws.vpce.us-east-1.vpce-svc-0abc.",
     )
-    port: Port
+    port: Port = Field(description="TCP port the external service listens on.")
 
 
 class Topology(_Frozen):
     """The whole mesh."""
 
     name: Name = Field(description="Mesh name; prefixes every stack and resource name.")
-    region: str = Field(DEFAULT_REGION, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    region: str = Field(
+        DEFAULT_REGION,
+        pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$",
+        description="AWS region of every account's network and services.",
+    )
     target: Literal["local", "aws"] = Field("local", description="local cloud or real AWS.")
-    network: NetworkOptions = Field(default_factory=NetworkOptions)
-    accounts: dict[Name, Account] = Field(min_length=1)
-    services: dict[Name, Service] = Field(min_length=1)
-    external: dict[Name, ExternalService] = Field(default_factory=dict)
+    network: NetworkOptions = Field(
+        default_factory=NetworkOptions, description="How each account's network is built."
+    )
+    accounts: dict[Name, Account] = Field(
+        min_length=1, description="The AWS accounts of the mesh, by key (services name this key)."
+    )
+    services: dict[Name, Service] = Field(
+        min_length=1, description="The microservices of the mesh, by name."
+    )
+    external: dict[Name, ExternalService] = Field(
+        default_factory=dict,
+        description="Endpoint services meshlink consumes but does not own, by name.",
+    )
 
     def edges(self) -> list[tuple[str, str]]:
         """Every consumer -> provider pair, meshlink-owned or external, in file order."""
