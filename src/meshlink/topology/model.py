@@ -48,7 +48,10 @@ class Account(_Frozen):
     """One AWS account of the mesh and its VPC."""
 
     id: str = Field(pattern=ACCOUNT_ID_PATTERN, description="12-digit AWS account id.")
-    vpc_cidr: str = Field(description="IPv4 CIDR of the account's VPC, /16 to /24.")
+    vpc_cidr: str = Field(
+        description="IPv4 CIDR of the account's VPC: /16 up to the smallest that holds three "
+        "subnets per AZ (/25 with az_count 2)."
+    )
     role: str | None = Field(
         None,
         description="Role name (or ARN) meshlink assumes to deploy in this account "
