@@ -50,6 +50,7 @@ def _runtime(
         workdir=cli.workdir(workdir),
         adopt=adopt,
         read_only=read_only,
+        topology_file=cli.file,
     )
     notice = cli.err_console.print
     return MeshRuntime(cli.topology(), options, notice=lambda m: notice(f"[dim]{m}[/dim]"))

@@ -38,6 +38,8 @@ class RunOptions:
     adopt: bool = False
     # plan / status: read what is there, never start or change anything.
     read_only: bool = False
+    # The -f file, for the command that resumes a run (None: the default file).
+    topology_file: Path | None = None
 
 
 def _source_digest() -> str:
