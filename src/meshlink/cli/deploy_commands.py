@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from meshlink.cli.context import CliContext, get_context
-from meshlink.errors import Declined, RunFailed
+from meshlink.errors import RunFailed
 
 if TYPE_CHECKING:
     from meshlink.deploy.runtime import MeshRuntime
@@ -20,14 +20,44 @@ class Only(StrEnum):
     services = "services"
 
 
-CONCURRENCY = typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deployed at once.")
-ONLY = typer.Option(None, "--only", help="Deploy only the network or only the services.")
-YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
-ADOPT = typer.Option(
+# Help texts say what each command does with the option: plan deploys nothing.
+CONCURRENCY = {
+    "plan": typer.Option(
+        8,
+        "--concurrency",
+        "-c",
+        min=1,
+        help="Accepted so plan takes up's options; plan reads one node at a time.",
+    ),
+    "up": typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deployed at once."),
+    "down": typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deleted at once."),
+}
+ONLY = {
+    "plan": typer.Option(None, "--only", help="Plan only the network or only the services."),
+    "up": typer.Option(None, "--only", help="Deploy only the network or only the services."),
+    "down": typer.Option(None, "--only", help="Delete only the network or only the services."),
+}
+YES = typer.Option(
     False,
-    "--adopt",
-    help="Take over stacks that carry another mesh's identity (they become this mesh's).",
+    "--yes",
+    "-y",
+    help="Do not ask for confirmation (required when stdin is not a terminal).",
 )
+ADOPT = {
+    "plan": typer.Option(
+        False, "--adopt", help="Plan as if taking over stacks that carry another mesh's identity."
+    ),
+    "up": typer.Option(
+        False,
+        "--adopt",
+        help="Take over stacks that carry another mesh's identity (they become this mesh's).",
+    ),
+    "down": typer.Option(
+        False,
+        "--adopt",
+        help="Take over stacks that carry another mesh's identity (they become this mesh's).",
+    ),
+}
 WORKDIR = typer.Option(
     None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
 )
@@ -56,20 +86,11 @@ def _runtime(
     return MeshRuntime(cli.topology(), options, notice=lambda m: notice(f"[dim]{m}[/dim]"))
 
 
-def _confirm(cli: CliContext, question: str, yes: bool) -> None:
-    import sys
-
-    if yes or cli.json_output or not sys.stdin.isatty():
-        return  # prompt only a person at a terminal
-    if not typer.confirm(question, default=False):
-        raise Declined(question=question)
-
-
 def plan(
     ctx: typer.Context,
-    concurrency: int = CONCURRENCY,
-    only: Only | None = ONLY,
-    adopt: bool = ADOPT,
+    concurrency: int = CONCURRENCY["plan"],
+    only: Only | None = ONLY["plan"],
+    adopt: bool = ADOPT["plan"],
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Show what `up` would create, update or leave unchanged; touches nothing."""
@@ -83,20 +104,26 @@ def plan(
 
 def up(
     ctx: typer.Context,
-    concurrency: int = CONCURRENCY,
-    only: Only | None = ONLY,
+    concurrency: int = CONCURRENCY["up"],
+    only: Only | None = ONLY["up"],
     yes: bool = YES,
-    adopt: bool = ADOPT,
+    adopt: bool = ADOPT["up"],
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure."""
+    from meshlink.cli import confirm
     from meshlink.cli.render_deploy import render_edges, run_with_progress
     from meshlink.deploy.run import up as run_up
     from meshlink.deploy.status import edge_states
 
     cli = get_context(ctx)
     topology = cli.topology()
-    _confirm(cli, f"Deploy mesh {topology.name} to {topology.target}?", yes)
+    if confirm.require_terminal(cli, "up", yes):
+        from meshlink.deploy.plan import plan as make_plan
+
+        preview = _runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True)
+        confirm.show_plan(cli, make_plan(preview))
+        confirm.ask(cli, f"Deploy mesh {topology.name} to {topology.target}?")
     runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt)
     report = run_with_progress(cli, runtime, run_up)
     if report.ok and only != Only.network:
@@ -107,32 +134,48 @@ def up(
 
 def down(
     ctx: typer.Context,
-    concurrency: int = CONCURRENCY,
-    only: Only | None = ONLY,
+    concurrency: int = CONCURRENCY["down"],
+    only: Only | None = ONLY["down"],
     yes: bool = YES,
-    adopt: bool = ADOPT,
+    adopt: bool = ADOPT["down"],
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Delete everything the mesh deployed, in reverse order; safe to run again."""
+    from meshlink.cli import confirm
     from meshlink.cli.render_deploy import run_with_progress
     from meshlink.deploy.run import down as run_down
+    from meshlink.deploy.status import teardown
 
     cli = get_context(ctx)
     topology = cli.topology()
-    _confirm(cli, f"Delete mesh {topology.name} from {topology.target}?", yes)
+    ask = confirm.require_terminal(cli, "down", yes)
+    # What is there now: the prompt lists it, and the summary tells a node that was
+    # deleted from one that was never there.
+    found = teardown(_runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True))
+    if ask and not found.empty:
+        confirm.show_teardown(cli, found)
+        confirm.ask(cli, f"Delete mesh {topology.name} from {topology.target}?")
     runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt)
-    report = run_with_progress(cli, runtime, run_down, reverse=True)
+    report = run_with_progress(cli, runtime, run_down, reverse=True, absent=found.absent)
     if not report.ok:
         raise RunFailed(action=report.action, failed=list(report.failures()))
 
 
 def status(ctx: typer.Context, workdir: Path | None = WORKDIR) -> None:
-    """What is deployed, per node and per edge, read from the stacks."""
+    """What is deployed, per node and per edge, read from the stacks.
+
+    Exit code 0 only when every node the journal records is live and healthy.
+    """
     from meshlink.cli.render_deploy import render_status
     from meshlink.deploy.status import mesh_status
+    from meshlink.errors import AlreadyReported, DeployError
 
     cli = get_context(ctx)
-    render_status(cli, mesh_status(_runtime(cli, 8, None, workdir, read_only=True)))
+    found = mesh_status(_runtime(cli, 8, None, workdir, read_only=True))
+    render_status(cli, found)
+    if not found.ok:
+        # The summary line (or the JSON document with "ok": false) has said it all.
+        raise AlreadyReported(DeployError(found.summary()))
 
 
 def register(app: typer.Typer) -> None:
