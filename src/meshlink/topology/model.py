@@ -13,6 +13,10 @@ NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 DEFAULT_IMAGE = "ghcr.io/meshlink/meshlink-service:0.1.0"
 DEFAULT_REGION = "us-east-1"
+# A mesh id: 8-32 lower-case hex digits (`meshlink init` writes 16), or a UUID.
+MESH_ID_PATTERN = (
+    r"^(?:[0-9a-f]{8,32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=63)]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -142,6 +146,13 @@ class Topology(_Frozen):
     """The whole mesh."""
 
     name: Name = Field(description="Mesh name; prefixes every stack and resource name.")
+    mesh_id: str | None = Field(
+        None,
+        max_length=64,
+        description="The mesh's identity (8-32 hex digits or a UUID; `meshlink init` writes "
+        "one). Its stacks carry it; another mesh id's stacks are never taken over without "
+        "--adopt. Without it the identity is derived from the name.",
+    )
     region: str = Field(
         DEFAULT_REGION,
         pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$",
@@ -161,6 +172,15 @@ class Topology(_Frozen):
         default_factory=dict,
         description="Endpoint services meshlink consumes but does not own, by name.",
     )
+
+    @property
+    def identity(self) -> str:
+        """What the mesh's stacks carry in their meshlink:mesh-id tag.
+
+        Without a mesh_id (topologies written before mesh ids) it is derived from the
+        name, so every file with that name is the same mesh.
+        """
+        return self.mesh_id or f"name:{self.name}"
 
     def edges(self) -> list[tuple[str, str]]:
         """Every consumer -> provider pair, meshlink-owned or external, in file order."""

@@ -44,9 +44,16 @@ DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 STUCK = frozenset({"ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"})
 
 
-def stack_tags(mesh: str, node: str) -> dict[str, str]:
-    """The tags every meshlink stack carries (CloudFormation copies them to resources)."""
-    return {"meshlink:mesh": mesh, "meshlink:node": node}
+def stack_tags(mesh: str, node: str, mesh_id: str | None = None) -> dict[str, str]:
+    """The tags every meshlink stack carries (CloudFormation copies them to resources).
+
+    `mesh_id` is the mesh's identity (Topology.identity): a mesh never takes a stack
+    carrying another identity for its own (deploy/ownership.py).
+    """
+    tags = {"meshlink:mesh": mesh, "meshlink:node": node}
+    if mesh_id is not None:
+        tags["meshlink:mesh-id"] = mesh_id
+    return tags
 
 
 class Deployer:
