@@ -128,7 +128,10 @@ class StackHandler:
         if record.fingerprint == fingerprint(template, parameters) and healthy:
             return NodePlan(node.id, "unchanged", "fingerprint matches")
         result = deployer.diff(
-            name, template, parameters=parameters, tags=stack_tags(ctx.topology.name, node.id)
+            name,
+            template,
+            parameters=parameters,
+            tags=stack_tags(ctx.topology.name, node.id, ctx.topology.identity),
         )
         return plan_from_stack_plan(node, result)
 
@@ -142,7 +145,10 @@ class StackHandler:
         if skipped:
             return skipped
         result = ctx.deployer(node.account, progress).deploy(
-            name, template, parameters=parameters, tags=stack_tags(ctx.topology.name, node.id)
+            name,
+            template,
+            parameters=parameters,
+            tags=stack_tags(ctx.topology.name, node.id, ctx.topology.identity),
         )
         detail = self.settle(ctx, node, result.outputs, progress)
         ctx.journal.update(node.id, fingerprint=digest, parameters=parameters)

@@ -206,7 +206,7 @@ class CdkNetworkEngine:
         return Deployer(client, on_event=self.on_event, pacing=self.pacing)
 
     def _tags(self, account: str) -> dict[str, str]:
-        return stack_tags(self.topology.name, node_id(KIND, account))
+        return stack_tags(self.topology.name, node_id(KIND, account), self.topology.identity)
 
 
 def strip_default_security_group(ec2: Any, vpc_id: str) -> None:
