@@ -155,7 +155,9 @@ def render_status(cli: CliContext, status: MeshStatus) -> None:
     cli.console.print(table)
     for node in status.nodes:
         for difference in node.drift:
-            cli.console.print(f"[yellow]![/yellow] {node.node}: {escape(difference)}")
+            cli.console.print(
+                f"[yellow]![/yellow] {node.node}: {escape(difference)}", soft_wrap=False
+            )
     render_edges(cli, status.edges)
     colour = "green" if status.ok else "red"
-    cli.console.print(f"[{colour}]{escape(status.summary())}[/{colour}]")
+    cli.console.print(f"[{colour}]{escape(status.summary())}[/{colour}]", soft_wrap=False)
