@@ -24,7 +24,8 @@ class Orphan:
     node: str  # the graph node the stack was deployed for, e.g. service:old-service
 
 
-def _accounts_to_search(runtime: MeshRuntime) -> set[str]:
+def accounts_to_search(runtime: MeshRuntime) -> set[str]:
+    """The topology's account ids and those the journal remembers (removed accounts)."""
     ids = {account.id for account in runtime.topology.accounts.values()}
     with runtime.journal.lock:
         remembered = {r.account_id for r in runtime.journal.records.values() if r.account_id}
@@ -38,7 +39,7 @@ def find_orphans(runtime: MeshRuntime) -> list[Orphan]:
         (runtime.account_id(n.account), n.stack_name(topology.name)) for n in plan_graph(topology)
     }
     orphans: list[Orphan] = []
-    for account_id in sorted(_accounts_to_search(runtime)):
+    for account_id in sorted(accounts_to_search(runtime)):
         client = runtime.sessions.client(account_id, "cloudformation")
         for name, (status, node) in mesh_stack_nodes(client, topology.name).items():
             kind = node.partition(":")[0]

@@ -14,8 +14,12 @@ def rebuild_journal(runtime: MeshRuntime, ctx: NodeContext | None = None) -> int
     """Record every healthy deployed node with its outputs; how many were found.
 
     Fingerprints stay unknown, so the next `up` runs a change set per node, which
-    CloudFormation answers with "no changes" where nothing differs.
+    CloudFormation answers with "no changes" where nothing differs. Stacks of another
+    mesh with the same name (another identity) are refused unless --adopt.
     """
+    from meshlink.deploy.ownership import ensure_owned
+
+    ensure_owned(runtime)
     ctx = ctx or NodeContext(runtime)
     topology = runtime.topology
     found = 0

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from meshlink.deploy.nodes import NodeActions
 from meshlink.deploy.orphans import delete_orphans
+from meshlink.deploy.ownership import adopt_stacks, ensure_owned
 from meshlink.deploy.rebuild import rebuild_journal
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.executor import Event, EventSink, Outcome, execute
 from meshlink.graph.lock import mesh_lock
 from meshlink.graph.planner import DeploymentGraph, plan_graph
+from meshlink.topology.identity import identity_note
 
 SERVICE_KINDS = {"platform", "edge", "endpoints", "accept", "service"}
 ONLY_KINDS = {"network": {"network"}, "services": SERVICE_KINDS}
@@ -52,6 +54,10 @@ def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
     started = time.monotonic()
     runtime.connect()
     with mesh_lock(runtime.state_dir, "meshlink up"):
+        note = identity_note(runtime.topology)
+        if note:
+            runtime.notice(note)
+        adopt_stacks(runtime, ensure_owned(runtime))
         if not runtime.journal.existed:
             rebuild_journal(runtime)
         graph = selected_graph(runtime)
@@ -59,6 +65,7 @@ def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
         outcomes = execute(
             graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event
         )
+        runtime.check_local_cloud("up", outcomes)
         if runtime.options.only != "network" and all(o.ok for o in outcomes.values()):
             outcomes.update(delete_orphans(runtime, on_event))
     return RunReport("up", outcomes, time.monotonic() - started, graph.topological_order())
@@ -69,6 +76,7 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
     started = time.monotonic()
     runtime.connect()
     with mesh_lock(runtime.state_dir, "meshlink down"):
+        ensure_owned(runtime)  # --adopt: delete another identity's stacks too
         if runtime.options.only == "network":
             _refuse_network_under_live_stacks(runtime)
         graph = selected_graph(runtime)
@@ -85,6 +93,7 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
                 on_event=on_event,
             )
         )
+        runtime.check_local_cloud("down", outcomes)
     order = list(reversed(graph.topological_order()))
     return RunReport("down", outcomes, time.monotonic() - started, order)
 

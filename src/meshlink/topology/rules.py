@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from meshlink.errors import Problem
 from meshlink.topology.addressing import TIERS, largest_vpc_prefix
 from meshlink.topology.locations import Locations, PathKey
-from meshlink.topology.model import Topology
+from meshlink.topology.model import MESH_ID_PATTERN, Topology
 from meshlink.topology.naming import (
     LOAD_BALANCER_NAME_LIMIT,
     STACK_NAME_LIMIT,
@@ -305,7 +306,20 @@ def fargate_sizes_are_valid(topology: Topology, locations: Locations) -> Iterato
         )
 
 
+def mesh_id_is_well_formed(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    if topology.mesh_id is not None and not re.fullmatch(MESH_ID_PATTERN, topology.mesh_id):
+        yield _at(
+            locations,
+            ("mesh_id",),
+            f"invalid mesh_id {topology.mesh_id!r}: a mesh id is 8-32 lower-case hex digits "
+            "or a UUID",
+            'e.g. mesh_id: "3f9c2a7be41d05c8" (`meshlink init` writes a fresh one); '
+            "keep it when you share the file, change it for an unrelated project",
+        )
+
+
 RULES: tuple[Rule, ...] = (
+    mesh_id_is_well_formed,
     principals_belong_to_their_account,
     roles_belong_to_their_account,
     account_ids_are_unique,

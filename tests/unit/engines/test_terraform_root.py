@@ -83,6 +83,7 @@ def test_aws_target_assumes_the_default_role_and_pins_the_account(tmp_path: Path
         {
             "tags": {
                 "meshlink:mesh": "shop",
+                "meshlink:mesh-id": "name:shop",
                 "meshlink:node": "network:users",
                 "meshlink:account": "users",
             }

@@ -75,8 +75,10 @@ def _module_source(module: Path, workdir: Path) -> str:
 
 
 def _tags(topology: Topology, account: str) -> dict[str, str]:
+    # meshlink:mesh-id tells this mesh's networks from another project's of the same name.
     return {
         "meshlink:mesh": topology.name,
+        "meshlink:mesh-id": topology.identity,
         "meshlink:node": f"network:{account}",
         "meshlink:account": account,
     }
