@@ -47,7 +47,10 @@ class Planner:
 
 def plan(runtime: MeshRuntime) -> MeshPlan:
     """What `up` would do to every node of the mesh (touches no resource)."""
+    from meshlink.deploy.ownership import ensure_owned
+
     runtime.connect()
+    ensure_owned(runtime)  # another identity's stacks: exit 3 unless --adopt
     planner = Planner(runtime)
     graph = selected_graph(runtime)
     nodes = [planner.node(graph.nodes[nid]) for nid in graph.topological_order()]
