@@ -10,6 +10,7 @@ from meshlink.cli.context import get_context
 def validate(ctx: typer.Context) -> None:
     """Check the topology file; print every problem with file:line:col, or a summary."""
     from meshlink.errors import AlreadyReported, TopologyError
+    from meshlink.topology.identity import identity_note
     from meshlink.topology.summary import summarise
 
     cli = get_context(ctx)
@@ -43,6 +44,9 @@ def validate(ctx: typer.Context) -> None:
     for edge in summary["edges"]:
         mark = " (external)" if edge["external"] else ""
         cli.console.print(f"  {edge['consumer']} → {edge['provider']}{mark}")
+    note = identity_note(topology)
+    if note:
+        cli.console.print(f"[dim]{note}[/dim]")
 
 
 def register(app: typer.Typer) -> None:
