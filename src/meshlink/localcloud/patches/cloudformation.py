@@ -6,9 +6,12 @@
   AWS error in the events' ``ResourceStatusReason``, as deployers expect.
 * Every resource gets ``*_IN_PROGRESS`` / ``*_COMPLETE`` / ``*_FAILED`` stack events.
 * Resources created by a change set carry the ``aws:cloudformation:*`` tags.
-* A changed resource whose moto model cannot update is replaced (moto dropped it).
+* Updates run as on AWS (stack_updates): a replacement is created before the old resource
+  goes (cleanup phase), and a failed update rolls back to the previous resources.
 * ``DescribeStacks`` gives a list parameter's value comma-joined, as passed (moto showed
   the Python list), and masks ``NoEcho`` parameters by key (moto compared the value).
+* An update (or change set) that changes only the stack's tags is an update, as on AWS
+  (moto said "No updates are to be performed"): `up --adopt` re-tags stacks this way.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from meshlink.localcloud.patches.registry import (
     replace,
     resolve,
     step,
-    unwrapped,
     wrap,
 )
 
@@ -144,22 +146,11 @@ def _parse_and_update_resource(
     account_id: str,
     region_name: str,
 ) -> Any:
-    from moto.cloudformation import parsing
-
     resource_type = resource_json.get("Type", "")
-    resource_class = parsing.resource_class_from_type(resource_type)
-    if resource_class is None:
-        return None
     current = resources_map._parsed_resources.get(logical_id)
     _resource_event(logical_id, resource_type, "UPDATE_IN_PROGRESS", _physical_id(current))
     try:
-        if hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
-            # No update in moto: replace, as CloudFormation does for immutable properties.
-            resource = _replace_resource(
-                logical_id, resource_json, resources_map, account_id, region_name, current
-            )
-        else:
-            resource = original(logical_id, resource_json, resources_map, account_id, region_name)
+        resource = original(logical_id, resource_json, resources_map, account_id, region_name)
     except Exception as error:
         _resource_event(logical_id, resource_type, "UPDATE_FAILED", reason=reason_of(error))
         raise
@@ -167,21 +158,40 @@ def _parse_and_update_resource(
     return resource
 
 
-def _replace_resource(
-    logical_id: str,
-    resource_json: Any,
-    resources_map: Any,
-    account_id: str,
-    region_name: str,
-    current: Any,
-) -> Any:
+@replace(f"{_PARSING}:ResourceMap", "update")
+def _update_resources(
+    self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> None:
+    """The update as AWS runs it (stack_updates): replacements created first, old and
+    removed resources deleted in the cleanup phase, everything undone on failure."""
+    from moto.cloudformation import parsing
 
-    if current is not None:
-        resources_map._delete_resource(current, resource_json)
-    resources_map._parsed_resources.pop(logical_id, None)
-    # moto's own create: a replacement reports as the update it is, not as a creation.
-    create = unwrapped(_PARSING, "parse_and_create_resource")
-    return create(logical_id, resource_json, resources_map, account_id, region_name)
+    from meshlink.localcloud.patches.changesets import can_update
+    from meshlink.localcloud.patches.stack_updates import plan_update, run_update
+
+    def update_in_place(name: str, body: dict[str, Any]) -> Any:
+        return parsing.parse_and_update_resource(
+            name, body, self, self._account_id, self._region_name
+        )
+
+    plan = plan_update(self, template, parameters, can_update)
+    cleanup = run_update(self, template, parameters, plan, update_in_place, _rollback_starts)
+    stack = _stack()
+    if stack is not None:
+        stack.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+        stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    cleanup()
+
+
+def _rollback_starts(error: BaseException) -> None:
+    stack = _stack()
+    if stack is None:
+        return
+    stack.status_reason = f"The following resource(s) failed to update: {reason_of(error)}"
+    stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    stack._add_stack_event(
+        "UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=stack.status_reason
+    )
 
 
 @wrap(f"{_PARSING}:ResourceMap", "_delete_resource")
@@ -216,10 +226,11 @@ def _rollback_create(stack: Any, error: BaseException) -> None:
 
 
 def _rollback_update(stack: Any, error: BaseException) -> None:
-    stack.status_reason = f"The following resource(s) failed to update: {reason_of(error)}"
-    stack._add_stack_event(
-        "UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=stack.status_reason
-    )
+    # The resources are back already (stack_updates.run_update rolled them back).
+    if stack.status != "UPDATE_ROLLBACK_IN_PROGRESS":
+        with _operating_on(stack):
+            _rollback_starts(error)
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
 
@@ -339,3 +350,13 @@ def _delete_stack(original: Any, self: Any, name_or_stack_id: str) -> None:
         stack.status = "DELETE_FAILED"
         stack.status_reason = f"The following resource(s) failed to delete: {reason_of(error)}"
         stack._add_stack_event("DELETE_FAILED", resource_status_reason=stack.status_reason)
+
+
+@wrap("moto.cloudformation.responses:CloudFormationResponse", "_validate_different_update")
+def _tags_are_an_update(
+    original: Any, self: Any, incoming_params: Any, stack_body: Any, old_stack: Any
+) -> None:
+    tags = {t["Key"]: t["Value"] for t in self._get_param("Tags", [])}
+    if tags and tags != dict(old_stack.tags or {}):
+        return
+    original(self, incoming_params, stack_body, old_stack)
