@@ -33,6 +33,17 @@ ENVIRONMENT_ERRORS = frozenset(
         "TokenRetrievalError",
     }
 )
+# SDK errors (or their bases) meaning the endpoint did not answer at all.
+UNREACHABLE_ERRORS = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ProxyConnectionError",
+        "HTTPClientError",
+    }
+)
 ENVIRONMENT_HINT = (
     "check your credentials, profile and network (target: local: meshlink local status)"
 )
@@ -77,9 +88,42 @@ def is_sdk_error(error: BaseException) -> bool:
     return type(error).__module__.startswith(("botocore", "boto3"))
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """True for an SDK error saying the endpoint did not answer (refused, closed, timed out)."""
+    return is_sdk_error(error) and any(
+        cls.__name__ in UNREACHABLE_ERRORS for cls in type(error).__mro__
+    )
+
+
+def endpoint_of(error: BaseException) -> str | None:
+    """The endpoint URL an SDK connection error names (None when it names none)."""
+    kwargs = getattr(error, "kwargs", None)
+    url = kwargs.get("endpoint_url") if isinstance(kwargs, dict) else None
+    return str(url) if url else None
+
+
+def local_cloud_stopped(error: BaseException, *, action: str | None = None) -> MeshlinkError | None:
+    """LocalCloudStopped when `error` is the local cloud not answering, else None."""
+    from meshlink.localcloud.errors import LocalCloudStopped, is_local_endpoint
+
+    url = endpoint_of(error)
+    if not is_unreachable(error) or not is_local_endpoint(url):
+        return None
+    from meshlink.localcloud.daemon import log_path
+
+    base = url.split("/", 3)[:3] if url else []
+    return LocalCloudStopped(
+        endpoint_url="/".join(base) or None, log_file=log_path(), action=action
+    )
+
+
 def from_sdk_error(error: BaseException) -> MeshlinkError:
     """The meshlink error an AWS SDK error stands for: environment (exit 3) or failure (exit 1)."""
+    stopped = local_cloud_stopped(error)
+    if stopped is not None:
+        return stopped
     code = error_code(error)
-    if code in CREDENTIAL_CODES or type(error).__name__ in ENVIRONMENT_ERRORS:
+    environment = code in CREDENTIAL_CODES or type(error).__name__ in ENVIRONMENT_ERRORS
+    if environment or is_unreachable(error):
         return AwsEnvironmentProblem(f"AWS: {error}", code=code)
     return AwsError(f"AWS: {error}", code=code)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -20,6 +21,8 @@ from meshlink.topology.model import Topology
 
 if TYPE_CHECKING:
     from meshlink.engines.cdk.synth import Synthesized
+    from meshlink.graph.executor import Outcome
+    from meshlink.localcloud.info import LocalCloudInfo
 
 __all__ = ["ClientSource", "MeshRuntime", "NetworkEngine", "RunOptions", "synth_key"]
 
@@ -112,9 +115,10 @@ class MeshRuntime:
     def connect(self) -> ClientSource:
         """The target's sessions, starting the local cloud first when the target is local.
 
-        What `up`, `down`, `plan` and `status` call before their first AWS request.
+        What `up`, `down`, `plan` and `status` call before their first AWS request. A
+        read-only run (plan, status) never starts it: LocalCloudDown (exit 3) instead.
         """
-        return self._connect(start=True)
+        return self._connect(start=not self.options.read_only)
 
     @property
     def sessions(self) -> ClientSource:
@@ -127,12 +131,54 @@ class MeshRuntime:
                 from meshlink.aws.sessions import SessionFactory
 
                 if self.topology.target == "local":
-                    from meshlink.localcloud.daemon import ensure_running, require_running
-
-                    cloud = ensure_running() if start else require_running()
-                    self.endpoint_url = cloud.endpoint_url
+                    self.endpoint_url = self._local_cloud(start=start).endpoint_url
                 self._sessions = SessionFactory.for_topology(self.topology, self.endpoint_url)
             return self._sessions
+
+    def _local_cloud(self, *, start: bool) -> LocalCloudInfo:
+        from meshlink.localcloud.daemon import ensure_running, require_running
+
+        if not start:
+            return require_running()
+
+        def started(cloud: LocalCloudInfo) -> None:
+            self.notice(
+                f"started the local cloud at {cloud.endpoint_url} (logs: {cloud.log_file}; "
+                "stop it with: meshlink local stop)"
+            )
+
+        return ensure_running(on_start=started)
+
+    def resume_command(self, action: str) -> str:
+        """The command line that runs `action` again on this mesh (resuming where it stopped)."""
+        words = ["meshlink"]
+        file = self.options.topology_file
+        if file is not None:
+            words += ["-f", str(file)]
+        words.append(action)
+        if file is not None and file.resolve().parent != self.workdir.resolve():
+            words += ["--workdir", str(self.workdir)]
+        return " ".join(shlex.quote(word) for word in words)
+
+    def check_local_cloud(self, action: str, outcomes: Mapping[str, Outcome]) -> None:
+        """Raise LocalCloudStopped when nodes failed because the local cloud went away.
+
+        Its nodes then all fail with connection errors after the SDK's retries; one
+        environment error (exit 3) with its log and the resume command says it better.
+        """
+        if self.topology.target != "local" or all(o.ok for o in outcomes.values()):
+            return
+        from meshlink.localcloud import daemon
+        from meshlink.localcloud.errors import LocalCloudStopped
+
+        if daemon.is_running():
+            return  # the failures are the nodes' own
+        raise LocalCloudStopped(
+            endpoint_url=self.endpoint_url,
+            log_file=daemon.log_path(),
+            action=action,
+            resume=self.resume_command(action),
+        )
 
     def zone_ids(self) -> list[str]:
         """The zone IDs every account's subnets use (computed once, on first need)."""

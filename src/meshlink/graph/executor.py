@@ -48,6 +48,15 @@ class Cancelled(MeshlinkError):
     """Raised inside a node runner when the run is being stopped."""
 
 
+def describe(error: Exception) -> str:
+    """A node's failure for people: an AWS SDK error as what it means, not its class."""
+    from meshlink.aws.errors import from_sdk_error, is_sdk_error
+
+    if is_sdk_error(error):
+        return from_sdk_error(error).message
+    return f"{type(error).__name__}: {error}"
+
+
 def execute(
     graph: DeploymentGraph,
     run_node: NodeRunner,
@@ -139,7 +148,7 @@ class _Run:
         except MeshlinkError as error:
             outcome = Outcome("failed", error.message)
         except Exception as error:  # a bug in one node must not take the others down
-            outcome = Outcome("failed", f"{type(error).__name__}: {error}")
+            outcome = Outcome("failed", describe(error))
         outcome.seconds = time.monotonic() - started
         return outcome
 

@@ -14,13 +14,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from meshlink.errors import EnvironmentProblem
 from meshlink.localcloud import info
+from meshlink.localcloud.errors import LocalCloudDown
 from meshlink.localcloud.info import LocalCloudInfo
 
 START_TIMEOUT = 60.0
@@ -135,7 +136,7 @@ def start(
     directory.mkdir(parents=True, exist_ok=True)
     # Two `meshlink up` runs at once must not both spawn a server.
     with _start_lock(directory):
-        return _start_locked(directory, port, timeout)
+        return _start_locked(directory, port, timeout)[0]
 
 
 @contextlib.contextmanager
@@ -150,10 +151,11 @@ def _start_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _start_locked(directory: Path, port: int | None, timeout: float) -> LocalCloudInfo:
+def _start_locked(directory: Path, port: int | None, timeout: float) -> tuple[LocalCloudInfo, bool]:
+    """(the running local cloud, whether this call started it)."""
     running = find(directory)
     if running is not None and _healthy(running):
-        return running
+        return running, False
     chosen = info.default_port() if port is None else port
     if chosen and not _port_free(chosen):
         raise EnvironmentProblem(
@@ -190,7 +192,7 @@ def _start_locked(directory: Path, port: int | None, timeout: float) -> LocalClo
             )
         record = info.read_state(directory)
         if record is not None and record.pid == process.pid and _healthy(record):
-            return record
+            return record, True
         time.sleep(0.05)
     _terminate(process.pid)
     raise EnvironmentProblem(
@@ -198,18 +200,37 @@ def _start_locked(directory: Path, port: int | None, timeout: float) -> LocalClo
     )
 
 
-def ensure_running(port: int | None = None, state_dir: Path | str | None = None) -> LocalCloudInfo:
-    """The running local cloud, started first when needed (what `meshlink up` calls)."""
-    return start(port=port, state_dir=state_dir)
+def ensure_running(
+    port: int | None = None,
+    state_dir: Path | str | None = None,
+    *,
+    on_start: Callable[[LocalCloudInfo], None] | None = None,
+) -> LocalCloudInfo:
+    """The running local cloud, started first when needed (what `meshlink up` calls).
+
+    `on_start` is called with the new local cloud when this call started it, so the
+    caller can say so: a local cloud must never come to life unannounced.
+    """
+    directory = info.state_dir(state_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    with _start_lock(directory):
+        record, started = _start_locked(directory, port, START_TIMEOUT)
+    if started and on_start is not None:
+        on_start(record)
+    return record
+
+
+def is_running(state_dir: Path | str | None = None) -> bool:
+    """True when the local cloud recorded under `state_dir` runs and answers."""
+    record = find(state_dir)
+    return record is not None and _healthy(record) is not None
 
 
 def require_running(state_dir: Path | str | None = None) -> LocalCloudInfo:
-    """The running local cloud, or EnvironmentProblem (exit 3) when it is down."""
+    """The running local cloud, or LocalCloudDown (exit 3) when it is down."""
     record = find(state_dir)
     if record is None or not _healthy(record):
-        raise EnvironmentProblem(
-            "the local cloud is not running", hint="start it with: meshlink local start"
-        )
+        raise LocalCloudDown()
     return record
 
 
@@ -287,6 +308,7 @@ __all__ = [
     "LocalCloudStatus",
     "ensure_running",
     "find",
+    "is_running",
     "log_path",
     "read_log",
     "require_running",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from botocore.exceptions import (
     ClientError,
+    ConnectionClosedError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -19,8 +22,10 @@ from meshlink.aws.errors import (
     error_message,
     from_sdk_error,
     is_sdk_error,
+    is_unreachable,
 )
 from meshlink.errors import EXIT_ENVIRONMENT, EXIT_FAILURE, DeployError, EnvironmentProblem
+from meshlink.localcloud.errors import LocalCloudStopped
 
 
 def client_error(code: str, message: str = "nope") -> ClientError:
@@ -46,13 +51,45 @@ def test_only_sdk_errors_are_recognised() -> None:
     assert not is_sdk_error(DeployError("x"))
 
 
-def test_unreachable_endpoint_is_an_environment_problem_with_a_hint() -> None:
-    mapped = from_sdk_error(EndpointConnectionError(endpoint_url="http://localhost:1"))
+def test_unreachable_aws_endpoint_is_an_environment_problem_with_a_hint() -> None:
+    url = "https://ec2.us-east-1.amazonaws.com/"
+    mapped = from_sdk_error(EndpointConnectionError(endpoint_url=url))
     assert isinstance(mapped, AwsEnvironmentProblem) and isinstance(mapped, EnvironmentProblem)
     assert mapped.exit_code == EXIT_ENVIRONMENT
-    assert mapped.message == 'AWS: Could not connect to the endpoint URL: "http://localhost:1"'
+    assert mapped.message == f'AWS: Could not connect to the endpoint URL: "{url}"'
     assert mapped.hint == ENVIRONMENT_HINT
     assert "meshlink local status" in mapped.hint
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="http://localhost:4580/"),
+        ConnectionClosedError(endpoint_url="http://127.0.0.1:4580/"),
+    ],
+)
+def test_unreachable_local_cloud_names_its_log_and_how_to_start_it(
+    error: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MESHLINK_STATE_DIR", str(tmp_path))
+    assert is_unreachable(error)
+    mapped = from_sdk_error(error)
+    assert isinstance(mapped, LocalCloudStopped)
+    assert mapped.exit_code == EXIT_ENVIRONMENT
+    assert mapped.message.startswith("the local cloud at http")
+    assert mapped.message.endswith(":4580 stopped answering")
+    assert mapped.hint == (
+        f"its log: {tmp_path}/localcloud.log\n"
+        "start it with: meshlink local start\n"
+        "then run the same command again"
+    )
+    assert "Error" not in mapped.message  # no SDK class names for people
+
+
+def test_only_connection_errors_are_unreachable() -> None:
+    assert not is_unreachable(client_error("Throttling"))
+    assert not is_unreachable(NoCredentialsError())
+    assert not is_unreachable(ConnectionRefusedError())  # not the SDK's
 
 
 @pytest.mark.parametrize("error", [NoCredentialsError(), NoRegionError()])

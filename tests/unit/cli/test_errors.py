@@ -53,6 +53,7 @@ def client_error(code: str) -> ClientError:
         (Declined(question="Deploy?"), EXIT_FAILURE),
         (AlreadyReported(UsageError("x")), EXIT_BAD_INPUT),
         (EndpointConnectionError(endpoint_url="http://localhost:1"), EXIT_ENVIRONMENT),
+        (EndpointConnectionError(endpoint_url="https://sts.amazonaws.com"), EXIT_ENVIRONMENT),
         (client_error("ExpiredToken"), EXIT_ENVIRONMENT),
         (client_error("InvalidServiceName"), EXIT_FAILURE),
         (KeyboardInterrupt(), EXIT_INTERRUPTED),
@@ -64,12 +65,26 @@ def test_exit_code_of_each_kind_of_error(error: BaseException, code: int) -> Non
 
 
 def test_unreachable_endpoint_exits_3_with_a_hint() -> None:
-    code, text = report(EndpointConnectionError(endpoint_url="http://localhost:1"))
+    code, text = report(EndpointConnectionError(endpoint_url="https://sts.amazonaws.com"))
     assert code == EXIT_ENVIRONMENT
     assert text == (
-        'error: AWS: Could not connect to the endpoint URL: "http://localhost:1"\n'
+        'error: AWS: Could not connect to the endpoint URL: "https://sts.amazonaws.com"\n'
         "hint: check your credentials, profile and network (target: local: meshlink local "
         "status)\n"
+    )
+
+
+def test_unreachable_local_cloud_exits_3_with_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MESHLINK_STATE_DIR", str(tmp_path))
+    code, text = report(EndpointConnectionError(endpoint_url="http://localhost:1/"))
+    assert code == EXIT_ENVIRONMENT
+    assert text == (
+        "error: the local cloud at http://localhost:1 stopped answering\n"
+        f"hint: its log: {tmp_path}/localcloud.log\n"
+        "start it with: meshlink local start\n"
+        "then run the same command again\n"
     )
 
 
@@ -117,7 +132,7 @@ def test_the_root_group_exits_through_report_error() -> None:
 
     @app.command("plan")
     def plan() -> None:
-        raise EndpointConnectionError(endpoint_url="http://localhost:1")
+        raise EndpointConnectionError(endpoint_url="https://sts.amazonaws.com")
 
     runner = CliRunner()
     failed = runner.invoke(app, ["up"], catch_exceptions=False)
