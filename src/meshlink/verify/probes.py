@@ -55,6 +55,17 @@ class ProbeRun:
     stopped_reason: str | None = None
     seconds: float = 0.0
     output: list[str] = field(default_factory=list)
+    address: str | None = None  # the probe task's own address (its ENI's)
+    # Local cloud: why the data plane refused the probe's connections (group, ENI, port).
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def refusal(self) -> str | None:
+        """The data plane's reason for refusing the probe, for a message (None if none)."""
+        if not self.refused:
+            return None
+        more = len(self.refused) - 1
+        return self.refused[0] + (f" (and {more} more)" if more else "")
 
     def evidence(self, spec: ProbeSpec) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -69,6 +80,8 @@ class ProbeRun:
         }
         if self.output:
             data["output"] = self.output
+        if self.refused:
+            data["refused"] = self.refused
         return data
 
 
@@ -136,6 +149,7 @@ def launch_parameters(ctx: VerifyContext, spec: ProbeSpec) -> dict[str, Any] | s
 def run_probe(ctx: VerifyContext, spec: ProbeSpec) -> ProbeRun:
     """Start the probe task, wait until it stops (or time out and stop it), read its exit."""
     started = time.monotonic()
+    wall = time.time()
     params = launch_parameters(ctx, spec)
     if isinstance(params, str):
         return ProbeRun("not-started", stopped_reason=params)
@@ -161,6 +175,8 @@ def run_probe(ctx: VerifyContext, spec: ProbeSpec) -> ProbeRun:
             run = _ended(task)
             run.seconds = time.monotonic() - started
             run.output = _output(ctx, spec, arn)
+            if run.exit_code != 0:
+                run.refused = _refusals(ctx, run.address, wall)
             return run
         if ctx.cancelled.is_set():
             ecs.stop_task(
@@ -191,7 +207,40 @@ def _ended(task: dict[str, Any]) -> ProbeRun:
     if code is None:
         return ProbeRun("not-started", task_arn=task["taskArn"], stopped_reason=reason)
     meaning = EXIT_MEANINGS.get(int(code), "crashed")
-    return ProbeRun(meaning, int(code), task["taskArn"], reason)
+    run = ProbeRun(meaning, int(code), task["taskArn"], reason)
+    run.address = _address(task)
+    return run
+
+
+def _address(task: dict[str, Any]) -> str | None:
+    """The task's private address (its ENI's), as ECS describes it."""
+    for attachment in task.get("attachments") or []:
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address" and detail.get("value"):
+                return str(detail["value"])
+    return None
+
+
+def _refusals(ctx: VerifyContext, address: str | None, since: float) -> list[str]:
+    """Local cloud: the distinct reasons its data plane refused connections from `address`."""
+    if ctx.topology.target != "local" or not address:
+        return []  # on AWS nothing records a refused packet: control checks name the cause
+    endpoint_url = ctx.runtime.endpoint_url
+    if not endpoint_url:
+        return []
+    from meshlink.errors import EnvironmentProblem
+    from meshlink.localcloud.dataplane.api import refusals
+
+    try:
+        found = refusals(address, since - 1.0, endpoint_url=endpoint_url)
+    except EnvironmentProblem:
+        return []  # the reason is a convenience: the verdict stands without it
+    reasons: list[str] = []
+    for refusal in found:
+        text = f"{refusal.get('address')}:{refusal.get('port')}: {refusal.get('reason')}"
+        if text not in reasons:
+            reasons.append(text)
+    return reasons
 
 
 def _output(ctx: VerifyContext, spec: ProbeSpec, arn: str) -> list[str]:

@@ -87,6 +87,7 @@ def verify(
     from meshlink.graph.lock import mesh_lock
     from meshlink.verify.report import save
     from meshlink.verify.settle import settle
+    from meshlink.verify.traffic import with_likely_causes
 
     wall = time.time()
     started = time.monotonic()
@@ -125,7 +126,7 @@ def verify(
         report = VerifyReport(
             mesh=runtime.topology.name,
             target=runtime.topology.target,
-            results=_ordered([r for r in results if r is not None]),
+            results=_ordered(with_likely_causes([r for r in results if r is not None])),
             started_at=wall,
             seconds=time.monotonic() - started,
             only=options.only,

@@ -6,6 +6,7 @@ endpoint to each provider, and must be refused.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from meshlink.aws.errors import error_code
@@ -60,7 +61,10 @@ def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     if run.exit_code == 0:
         return verdict.passed(f"{provider} answered {consumer} through its endpoint", **evidence)
     detail = run.stopped_reason if run.exit_code is None else f"exit {run.exit_code}"
-    return verdict.failed(f"probe {run.outcome} ({detail})", **evidence)
+    message = f"probe {run.outcome} ({detail})"
+    if run.refusal:
+        message += f"; the local cloud refused it: {run.refusal}"
+    return verdict.failed(message, **evidence)
 
 
 def check_negative(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
@@ -74,7 +78,9 @@ def check_negative(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     run = run_probe(ctx, spec)
     evidence = run.evidence(spec)
     if run.exit_code in UNREACHABLE_CODES:
-        return verdict.passed(f"{consumer} cannot reach {provider} ({run.outcome})", **evidence)
+        why = f": {run.refusal}" if run.refusal else ""
+        message = f"{consumer} cannot reach {provider} ({run.outcome}){why}"
+        return verdict.passed(message, **evidence)
     if run.exit_code is None:
         return verdict.failed(
             f"probe did not run ({run.outcome}: {run.stopped_reason}): isolation unproven",
@@ -160,6 +166,35 @@ def check_outsider_refused(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     return verdict.failed(
         f"account {account_id} created endpoint {endpoint_id} (deleted again)", **evidence
     )
+
+
+def with_likely_causes(results: list[CheckResult]) -> list[CheckResult]:
+    """Failed probes that carry no recorded reason name the failed control checks of their edge.
+
+    On AWS nothing records a refused packet; a failed control check bearing on the same
+    edge (its endpoint's security group, its NLB's targets, ...) is the likely cause.
+    """
+    failed_control: dict[Edge, list[CheckResult]] = {}
+    for result in results:
+        if result.category == "control" and result.status == "fail":
+            for edge in result.edges:
+                failed_control.setdefault(edge, []).append(result)
+    explained: list[CheckResult] = []
+    for result in results:
+        unexplained = result.check == POSITIVE.id and result.status == "fail"
+        causes = [c for edge in result.edges for c in failed_control.get(edge, ())]
+        if not (unexplained and causes) or result.evidence.get("refused"):
+            explained.append(result)
+            continue
+        named = "; ".join(f"{c.check} failed ({c.message})" for c in causes)
+        explained.append(
+            replace(
+                result,
+                message=f"{result.message}; likely cause: {named}",
+                evidence={**result.evidence, "likely_causes": [c.check for c in causes]},
+            )
+        )
+    return explained
 
 
 POSITIVE = CheckSpec(

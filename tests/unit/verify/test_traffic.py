@@ -35,11 +35,13 @@ def runtime(tmp_path: Path) -> FakeRuntime:
     return rt
 
 
-def ecs(exit_code: int | None, *, stops: bool = True) -> Stub:
+def ecs(exit_code: int | None, *, stops: bool = True, address: str | None = None) -> Stub:
     task: dict[str, Any] = {
         "taskArn": "arn:task/1",
         "lastStatus": "STOPPED" if stops else "RUNNING",
     }
+    if address is not None:  # the probe task's ENI address, as ECS describes it
+        task["attachments"] = [{"details": [{"name": "privateIPv4Address", "value": address}]}]
     task["containers"] = [{"exitCode": exit_code}]
     task["stoppedReason"] = "Essential container in task exited"
     return Stub(
@@ -215,3 +217,75 @@ def test_an_interrupted_run_stops_its_probe_tasks(runtime: FakeRuntime) -> None:
     assert stops == [
         {"cluster": "meshlink-unit", "task": "arn:task/1", "reason": "meshlink verify: interrupted"}
     ]
+
+
+def test_a_refused_probe_says_why_on_the_local_cloud(
+    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlink.localcloud.dataplane import api
+
+    asked: list[tuple[str, str | None]] = []
+    reason = "no ingress rule of sg-e on eni-e admits eni-t (sg-alpha) on tcp/8081"
+
+    def refusals(source: str, since: float, *, endpoint_url: str | None = None) -> Any:
+        asked.append((source, endpoint_url))
+        refusal = {"source": source, "address": "127.3.0.1", "port": 8081, "reason": reason}
+        return [refusal, refusal]  # the probe tried twice: one reason
+
+    monkeypatch.setattr(api, "refusals", refusals)
+    runtime.endpoint_url = "http://localhost:4999"  # type: ignore[attr-defined]
+    runtime.clients[("a", "ec2")] = endpoint_ec2("available")
+    runtime.clients[("a", "ecs")] = ecs(10, address="127.1.0.7")
+    result = positive(runtime)
+    assert asked == [("127.1.0.7", "http://localhost:4999")]
+    assert result.status == "fail"
+    assert result.message == (
+        f"probe unreachable (exit 10); the local cloud refused it: 127.3.0.1:8081: {reason}"
+    )
+    assert result.evidence["refused"] == [f"127.3.0.1:8081: {reason}"]
+
+
+def test_a_probe_that_got_through_asks_for_no_reason(
+    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlink.localcloud.dataplane import api
+
+    monkeypatch.setattr(api, "refusals", lambda *a, **k: pytest.fail("asked"))
+    runtime.endpoint_url = "http://localhost:4999"  # type: ignore[attr-defined]
+    runtime.clients[("a", "ec2")] = endpoint_ec2("available")
+    runtime.clients[("a", "ecs")] = ecs(0, address="127.1.0.7")
+    assert positive(runtime).evidence.get("refused") is None
+
+
+def result(check: str, status: str, edges: tuple[tuple[str, str], ...], **evidence: Any) -> Any:
+    from meshlink.verify.model import CheckResult
+
+    category = "traffic" if check.startswith("traffic") else "control"
+    subject = Subject.edge(*edges[0]) if edges else Subject("service", "beta")
+    return CheckResult(check, category, subject, status, f"{check} said no", evidence, edges)  # type: ignore[arg-type]
+
+
+def test_a_failed_probe_names_the_failed_control_checks_of_its_edge() -> None:
+    edge, other = ("alpha", "beta"), ("gamma", "beta")
+    results = [
+        result("endpoint.security-group", "fail", (edge,)),
+        result("endpoint.zones", "pass", (edge,)),
+        result("endpoint.security-group", "fail", (other,)),
+        result("traffic.positive", "fail", (edge,)),
+        result("traffic.positive", "pass", (other,)),
+    ]
+    explained = traffic.with_likely_causes(results)
+    probe = explained[3]
+    assert probe.message == (
+        "traffic.positive said no; likely cause: endpoint.security-group failed "
+        "(endpoint.security-group said no)"
+    )
+    assert probe.evidence["likely_causes"] == ["endpoint.security-group"]
+    assert explained[:3] == results[:3] and explained[4] == results[4]
+
+
+def test_a_probe_refused_for_a_known_reason_keeps_it() -> None:
+    edge = ("alpha", "beta")
+    refused = result("traffic.positive", "fail", (edge,), refused=["sg says no"])
+    results = [result("endpoint.security-group", "fail", (edge,)), refused]
+    assert traffic.with_likely_causes(results)[1] is refused

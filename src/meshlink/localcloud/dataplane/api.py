@@ -73,11 +73,14 @@ def read_task_log(path: Path, lines: int | None = 100) -> str:
     return "".join(kept)
 
 
-def _admin_get(path: str, state_dir: Path | str | None, timeout: float) -> Any:
+def _admin_get(
+    path: str, state_dir: Path | str | None, timeout: float, endpoint_url: str | None = None
+) -> Any:
     from meshlink.localcloud import daemon
 
-    record = daemon.require_running(state_dir)
-    url = f"{record.admin_url}{path}"
+    if endpoint_url is None:
+        endpoint_url = daemon.require_running(state_dir).endpoint_url
+    url = f"{endpoint_url}/_meshlink{path}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - localhost
             return json.loads(response.read())
@@ -87,7 +90,7 @@ def _admin_get(path: str, state_dir: Path | str | None, timeout: float) -> Any:
         raise EnvironmentProblem(f"the local cloud answered {error.code} for {url}") from error
     except (urllib.error.URLError, OSError) as error:
         raise EnvironmentProblem(
-            f"cannot reach the local cloud at {record.endpoint_url}: {error}",
+            f"cannot reach the local cloud at {endpoint_url}: {error}",
             hint="check it with: meshlink local status",
         ) from error
 
@@ -110,3 +113,21 @@ def processes(*, state_dir: Path | str | None = None, timeout: float = 5.0) -> l
     """Every task process of the running local cloud (pid, address, state, log file)."""
     answer = _admin_get("/processes", state_dir, timeout)
     return list((answer or {}).get("tasks", []))
+
+
+def refusals(
+    source: str,
+    since: float = 0.0,
+    *,
+    endpoint_url: str | None = None,
+    state_dir: Path | str | None = None,
+    timeout: float = 5.0,
+) -> list[dict[str, Any]]:
+    """Connections from address `source` the data plane refused since `since` (epoch s).
+
+    Each: ``{"at", "source", "address", "port", "reason"}``; the reason names the
+    security group, the ENI and the port that refused it.
+    """
+    query = urllib.parse.urlencode({"source": source, "since": f"{since:.6f}"})
+    answer = _admin_get(f"/refusals?{query}", state_dir, timeout, endpoint_url)
+    return list((answer or {}).get("refusals", []))

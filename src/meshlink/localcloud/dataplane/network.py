@@ -18,10 +18,12 @@ import asyncio
 import itertools
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from meshlink.localcloud.dataplane import policy
 from meshlink.localcloud.dataplane.health import HealthBoard, HealthChecker
@@ -40,6 +42,20 @@ class ListenerSpec:
     kind: ListenerKind
     address: str
     port: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One connection the data plane refused: who, where, when and why."""
+
+    at: float  # time.time()
+    source: str  # the sender's address (a task's ENI address for a probe)
+    address: str
+    port: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def listeners_for(world: World) -> set[ListenerSpec]:
@@ -63,6 +79,8 @@ class Network:
         self.health = health
         self.refusals: list[str] = []  # recent refusals, newest last (admin API, debugging)
         self.refused_total = 0
+        # The same, structured, for `verify` to say why a probe got no answer.
+        self.refused: deque[Refusal] = deque(maxlen=1000)
         self._on_event = on_event or (lambda message: log.info("%s", message))
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="dataplane-net", daemon=True)
@@ -139,8 +157,17 @@ class Network:
     def _event(self, message: str) -> None:
         self._on_event(message)
 
+    def refusals_from(self, source: str | None = None, since: float = 0.0) -> list[Refusal]:
+        """Recent refusals of connections from `source` (every source when None)."""
+        return [
+            r
+            for r in list(self.refused)
+            if r.at >= since and (source is None or r.source == source)
+        ]
+
     def _refuse(self, inbound: Inbound, why: str) -> None:
         self.refused_total += 1
+        self.refused.append(Refusal(time.time(), inbound.source, *inbound.listen, why))
         self.refusals.append(f"{inbound.source} -> {inbound.listen[0]}:{inbound.listen[1]}: {why}")
         del self.refusals[:-200]
         log.info("refused %s -> %s:%s: %s", inbound.source, *inbound.listen, why)

@@ -5,6 +5,8 @@
 * ``GET /_meshlink/processes``           -> every task process (pid, address, log file).
 * ``GET /_meshlink/dataplane``           -> listeners, health, refusals, errors.
 * ``GET /_meshlink/task-logs?service=S&lines=N`` -> the tails of the matching task logs.
+* ``GET /_meshlink/refusals?source=A&since=T`` -> connections from address A refused
+  since T (epoch seconds), each with its reason (which group, which ENI, which port).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from meshlink.localcloud.admin import AdminError, AdminRequest, AdminResponse, register_route
 from meshlink.localcloud.admin import unregister_route as _unregister
 
-ROUTES = ("/dns", "/processes", "/dataplane", "/task-logs")
+ROUTES = ("/dns", "/processes", "/dataplane", "/task-logs", "/refusals")
 
 
 def lookup(dns: dict[str, str], name: str) -> str | None:
@@ -54,10 +56,19 @@ def register(reconciler: Any) -> None:
         )
         return AdminResponse(text)
 
+    def refusals(request: AdminRequest) -> Any:
+        try:
+            since = float(request.query.get("since") or 0.0)
+        except ValueError as error:
+            raise AdminError(f"since must be epoch seconds: {error}", status=400) from error
+        found = reconciler.network.refusals_from(request.query.get("source"), since)
+        return {"refusals": [r.to_dict() for r in found]}
+
     register_route("/dns", dns)
     register_route("/processes", processes)
     register_route("/dataplane", dataplane)
     register_route("/task-logs", task_logs)
+    register_route("/refusals", refusals)
 
 
 def unregister() -> None:
