@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
 
 
 def _console(*, stderr: bool) -> Console:
-    """A console that never wraps messages; wide tables when writing to a file or pipe."""
+    """A console that never wraps messages; wide tables when writing to a file or pipe
+    (unless $COLUMNS says how wide)."""
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 160
+    width = None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 160
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
