@@ -4,17 +4,42 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from meshlink.cli.context import get_context
 from meshlink.errors import LocalCloudNotRunning
 
-local_app = typer.Typer(
-    name="local",
-    help="The local cloud: an AWS emulator on localhost (default port 4580).",
-    no_args_is_help=True,
-)
+
+def local_help() -> str:
+    """The group's help, with the port `local start` would use now."""
+    import os
+
+    from meshlink.localcloud.info import default_port
+
+    source = ", from $MESHLINK_LOCAL_PORT" if os.environ.get("MESHLINK_LOCAL_PORT") else ""
+    try:
+        port = str(default_port())
+    except ValueError:
+        port, source = "unknown", ": $MESHLINK_LOCAL_PORT is not a number"
+    return f"The local cloud: an AWS emulator on localhost (port {port}{source})."
+
+
+class LocalGroup(TyperGroup):
+    """`meshlink local`: its help is written when shown, so it names the port in effect."""
+
+    def get_help(self, ctx: Any) -> str:
+        self.help = local_help()
+        return super().get_help(ctx)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        self.help = local_help()
+        return super().get_short_help_str(limit)
+
+
+local_app = typer.Typer(name="local", cls=LocalGroup, help=local_help(), no_args_is_help=True)
 
 STATE_DIR_OPTION = typer.Option(
     None,
@@ -161,9 +186,7 @@ def resolve(
 
 @local_app.command("processes")
 def processes(ctx: typer.Context, state_dir: Path | None = STATE_DIR_OPTION) -> None:
-    """List the task processes the local cloud runs."""
-    from rich.table import Table
-
+    """List the task processes the local cloud runs (all fields with --json)."""
     from meshlink.localcloud.dataplane.api import processes as list_processes
 
     cli = get_context(ctx)
@@ -174,13 +197,39 @@ def processes(ctx: typer.Context, state_dir: Path | None = STATE_DIR_OPTION) -> 
     if not found:
         cli.console.print("no task processes")
         return
-    columns = list(found[0])
+    cli.console.print(processes_table(found))
+    cli.console.print(
+        "[dim]logs: meshlink local logs SERVICE; all fields: meshlink --json local processes[/dim]",
+        soft_wrap=False,
+    )
+
+
+def processes_table(found: list[dict[str, Any]]) -> Any:
+    """What a person scans for: service, account, state, address, pid, task id (never cut)."""
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in columns:
-        table.add_column(column)
-    for row in found:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
-    cli.console.print(table)
+    table.add_column("service", overflow="fold")
+    table.add_column("account", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("address", overflow="fold")
+    table.add_column("pid", justify="right", no_wrap=True)
+    table.add_column("task", overflow="fold")
+    for row in sorted(found, key=lambda r: (str(r.get("name")), str(r.get("task_arn")))):
+        ports = ",".join(str(p) for p in row.get("ports") or [])
+        address = (
+            f"{row.get('address') or '-'}:{ports}" if ports else str(row.get("address") or "-")
+        )
+        style = "green" if row.get("state") == "RUNNING" else "yellow"
+        table.add_row(
+            str(row.get("name") or row.get("service") or "-"),
+            str(row.get("account") or "-"),
+            f"[{style}]{row.get('state') or '-'}[/{style}]",
+            address,
+            str(row.get("pid") or "-"),
+            str(row.get("task_arn") or "-").rsplit("/", 1)[-1],
+        )
+    return table
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from meshlink.cli.context import CliContext
+from meshlink.words import plural
 
 if TYPE_CHECKING:
     from meshlink.deploy.plan import MeshPlan
@@ -26,8 +27,10 @@ def render_plan(cli: CliContext, plan: MeshPlan) -> None:
         cli.emit_json(plan.to_dict())
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("node", "action", "resources", "detail"):
-        table.add_column(column)
+    table.add_column("node", overflow="fold")
+    table.add_column("action", no_wrap=True)
+    table.add_column("resources", overflow="fold")
+    table.add_column("detail", overflow="fold", ratio=1)
     for node in plan.nodes:
         style = ACTION_STYLE[node.action]
         table.add_row(
@@ -49,5 +52,5 @@ def render_plan(cli: CliContext, plan: MeshPlan) -> None:
     cli.console.print(
         f"plan: {totals['create']} to create, {totals['update']} to update, "
         f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
-        f"{totals['reconcile']} acceptance steps"
+        f"{plural(totals['reconcile'], 'acceptance step')}"
     )

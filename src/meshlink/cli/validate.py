@@ -34,11 +34,13 @@ def validate(ctx: typer.Context) -> None:
     if cli.json_output:
         cli.emit_json(summary)
         return
+    from meshlink.words import plural
+
     internal = sum(1 for edge in summary["edges"] if not edge["external"])
     cli.console.print(
         f"[green]✓[/green] {cli.file} is valid: mesh [bold]{topology.name}[/bold] "
-        f"({topology.target}, {topology.region}) — {len(topology.accounts)} accounts, "
-        f"{len(topology.services)} services, {len(summary['edges'])} edges "
+        f"({topology.target}, {topology.region}) — {plural(len(topology.accounts), 'account')}, "
+        f"{plural(len(topology.services), 'service')}, {plural(len(summary['edges']), 'edge')} "
         f"({internal} internal, {len(summary['edges']) - internal} external)"
     )
     for edge in summary["edges"]:

@@ -15,7 +15,7 @@ from meshlink.topology.model import Topology
 from meshlink.topology.rules import check
 
 FRIENDLY_PATTERNS = {
-    "id": ("account ids are exactly 12 digits", 'quote it: id: "111111111111"'),
+    "id": ("account ids are exactly 12 digits", 'write all 12 digits, quoted: id: "111111111111"'),
     "name": (
         "names are lower-case letters, digits and '-', starting with a letter",
         "e.g. user-service",
@@ -69,7 +69,8 @@ def load_topology_text(text: str, path: Path | str = "<string>") -> Topology:
     try:
         topology = Topology.model_validate(data)
     except ValidationError as exc:
-        found = [_problem_from(error, locations) for error in exc.errors()]
+        lines = text.splitlines()
+        found = [_problem_from(error, locations, lines) for error in exc.errors()]
     else:
         found = check(topology, locations)
     # A value the parser or the seed import already rejected comes back as a consequence
@@ -81,7 +82,7 @@ def load_topology_text(text: str, path: Path | str = "<string>") -> Topology:
     return topology
 
 
-def _problem_from(error: Any, locations: Locations) -> Problem:
+def _problem_from(error: Any, locations: Locations, lines: list[str] | None = None) -> Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
     if "[key]" in loc:
@@ -109,16 +110,27 @@ def _problem_from(error: Any, locations: Locations) -> Problem:
         message, hint = FRIENDLY_PATTERNS[field]
         return Problem(f"invalid {field} {error['input']!r}: {message}", line, col, hint)
     if kind == "string_type" and field == "id":
+        # YAML read 012345670123 as an octal number: quote what the user wrote, not that.
+        written = _written(lines or [], line, col) or str(error["input"])
         return Problem(
-            f"invalid id {error['input']!r}: account ids are strings of 12 digits",
+            f"invalid id {written}: account ids are strings of 12 digits",
             line,
             col,
-            f'quote it: id: "{error["input"]}"',
+            f'quote it: id: "{written}"',
         )
     if kind == "string_pattern_mismatch" and field == "region":
         return Problem(f"invalid region {error['input']!r}", line, col, "e.g. us-east-1, eu-west-1")
     message = str(error["msg"]).removeprefix("Value error, ")
     return Problem(f"{_dotted(loc)}: {message}", line, col, _type_hint(kind))
+
+
+def _written(lines: list[str], line: int, col: int) -> str:
+    """The plain scalar as written at line:col (1-based), up to the next delimiter."""
+    if not 0 < line <= len(lines):
+        return ""
+    rest = lines[line - 1][col - 1 :]
+    end = next((i for i, c in enumerate(rest) if c in " \t,}]#"), len(rest))
+    return rest[:end]
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from meshlink.verify.model import CheckResult, VerifyReport
+from meshlink.words import plural
 
 MARKS = {
     "pass": ("✓", "green"),
@@ -32,9 +33,10 @@ def render_table(report: VerifyReport) -> Table:
     """Rows grouped (deployment, services, edges, non-edges), a section per group."""
     table = Table(title=f"verify {report.mesh} ({report.target})", title_justify="left")
     table.add_column("", width=1)
-    table.add_column("check")
-    table.add_column("subject")
-    table.add_column("result")
+    table.add_column("check", overflow="fold")
+    table.add_column("subject", overflow="fold")
+    # Results carry ARNs, ids and DNS names users copy: fold them, never cut them.
+    table.add_column("result", overflow="fold", ratio=1)
     groups: dict[tuple[int, str], list[CheckResult]] = {}
     for result in report.results:
         groups.setdefault(group_of(result), []).append(result)
@@ -65,8 +67,8 @@ def summary_line(report: VerifyReport) -> str:
     rate = f", {probes / report.seconds:.1f} probes/s" if probes and report.seconds else ""
     return (
         f"[{colour}]verify {verdict}[/{colour}] in {report.seconds:.1f}s: "
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, "
-        f"{counts['skipped']} skipped; {probes} probes{rate}"
+        f"{counts['pass']} passed, {counts['fail']} failed, {plural(counts['warn'], 'warning')}, "
+        f"{counts['skipped']} skipped; {plural(probes, 'probe')}{rate}"
     )
 
 

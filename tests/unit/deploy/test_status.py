@@ -12,6 +12,7 @@ from meshlink.cli.context import CliContext
 from meshlink.cli.render_deploy import render_edges, render_status
 from meshlink.deploy.handlers import NodeContext
 from meshlink.deploy.status import EdgeStatus, MeshStatus, NodeStatus, mesh_status, teardown
+from tests.text_width import folded_in, widest
 from tests.unit.deploy.fakes import NETWORK, Mesh
 
 ENDPOINT = "vpce-0a1b2c3d4e5f60718"
@@ -106,24 +107,6 @@ def rendered(width: int, draw: object) -> str:
     return out.getvalue()
 
 
-def folded_in(text: str, value: str) -> bool:
-    """Whether `value` is in `text` whole, or folded down one table column over lines."""
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        start = line.find(value[: min(len(value), 8)])
-        while start >= 0:
-            found = ""
-            for below in lines[index:]:
-                piece = below[start:].split(" ", 1)[0]
-                if not piece or not value.startswith(found + piece):
-                    break
-                found += piece
-                if found == value:
-                    return True
-            start = line.find(value[:8], start + 1)
-    return False
-
-
 @pytest.mark.parametrize("width", [80, 100, 120])
 def test_status_and_endpoint_tables_fit_and_keep_every_id(width: int) -> None:
     stack = "meshlink-a-much-longer-mesh-name-endpoints-notification-service"
@@ -135,12 +118,12 @@ def test_status_and_endpoint_tables_fit_and_keep_every_id(width: int) -> None:
         EdgeStatus("user-service", "notification-service", None, None, "absent"),
     ]
     text = rendered(width, lambda cli: render_status(cli, MeshStatus(nodes, edges)))
-    assert max(len(line) for line in text.splitlines()) <= width, text
+    assert widest(text) <= width, text
     for value in (stack, ENDPOINT, DNS):
         assert folded_in(text, value), (value, text)
     summary = "status: 1 healthy, 0 absent (journal says done), 0 failed, 1 of 1 endpoint available"
     assert " ".join(text.split()).endswith(summary)  # wrapped at words on narrow screens
 
     text = rendered(width, lambda cli: render_edges(cli, edges))
-    assert max(len(line) for line in text.splitlines()) <= width, text
+    assert widest(text) <= width, text
     assert folded_in(text, DNS) and folded_in(text, ENDPOINT), text
