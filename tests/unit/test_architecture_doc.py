@@ -45,3 +45,14 @@ def test_every_handler_and_patch_module_is_described() -> None:
     for module in MODULES:
         short = module.removeprefix("meshlink.localcloud.").removeprefix("patches.")
         assert f"| `{short}` |" in text, module
+
+
+def test_every_admin_route_is_listed() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    routes = {
+        route
+        for path in (SRC / "localcloud").rglob("*.py")
+        for route in re.findall(r'register_route\("(/[\w-]+)"', path.read_text(encoding="utf-8"))
+    }
+    assert {"/health", "/dns"} <= routes
+    assert [route for route in sorted(routes) if f"`{route}" not in text] == []
