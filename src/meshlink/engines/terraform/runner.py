@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from meshlink import subprocess_runner
 from meshlink.engines.terraform.cli_config import CliSetup
@@ -199,43 +200,32 @@ class TerraformRunner:
 
     def state_pull(self) -> dict[str, object] | None:
         """`terraform state pull` (no provider start): the state document, None when empty."""
-        result, _ = self._run("state", ["state", "pull"], stream_events=False)
-        if result.returncode != 0:
-            raise TerraformError(
-                account=self.account,
-                stage="state pull",
-                diagnostics=self._plain_diagnostics(result.stderr),
-                stderr=result.stderr,
-                returncode=result.returncode,
-            )
-        try:
-            document = json.loads(result.stdout) if result.stdout.strip() else None
-        except ValueError as exc:
-            raise TerraformError(
-                account=self.account, stage="state pull", stderr=f"not JSON: {exc}"
-            ) from exc
-        return document if isinstance(document, dict) else None
+        document = self._json_command("state pull", ["state", "pull"])
+        return document if isinstance(document, dict) and document else None
 
     def output(self) -> dict[str, object]:
         """`terraform output -json`, as {name: value}."""
-        result, _ = self._run("output", ["output", "-json", "-no-color"], stream_events=False)
+        raw = self._json_command("output", ["output", "-json", "-no-color"]) or {}
+        return {name: entry.get("value") for name, entry in raw.items()}
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _json_command(self, stage: str, args: Sequence[str]) -> Any:
+        """Run a command that prints one JSON document (or nothing) and parse it."""
+        result, _ = self._run(stage.split()[0], args, stream_events=False)
         if result.returncode != 0:
             raise TerraformError(
                 account=self.account,
-                stage="output",
+                stage=stage,
                 diagnostics=self._plain_diagnostics(result.stderr),
                 stderr=result.stderr,
                 returncode=result.returncode,
             )
         try:
-            raw = json.loads(result.stdout or "{}")
+            return json.loads(result.stdout) if result.stdout.strip() else None
         except ValueError as exc:
-            raise TerraformError(
-                account=self.account, stage="output", stderr=f"not JSON: {exc}"
-            ) from exc
-        return {name: entry.get("value") for name, entry in raw.items()}
-
-    # -- plumbing ---------------------------------------------------------------
+            problem = f"not JSON: {exc}"
+            raise TerraformError(account=self.account, stage=stage, stderr=problem) from exc
 
     def _emit(self, event: TerraformEvent) -> None:
         if self.progress is not None:
