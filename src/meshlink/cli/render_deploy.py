@@ -25,7 +25,7 @@ NOT_DEPLOYED = "not deployed"
 
 def not_deployed(outcome: Outcome, absent: Collection[str], node: str) -> Outcome:
     """A `down` outcome told as it was: a node that did not exist was not deleted."""
-    if node in absent and outcome.status == "done":
+    if node in absent and outcome.ok:
         return Outcome("unchanged", NOT_DEPLOYED, outcome.outputs, outcome.seconds)
     return outcome
 
