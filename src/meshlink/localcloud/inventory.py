@@ -35,13 +35,25 @@ def _count_ec2(backend: Any) -> dict[str, int]:
     }
 
 
+def _live_tasks(backend: Any) -> int:
+    # Stopped tasks stay describable for a while (on AWS too) but no longer exist.
+    return sum(
+        1
+        for per_cluster in backend.tasks.values()
+        for task in per_cluster.values()
+        if getattr(task, "last_status", None) != "STOPPED"
+    )
+
+
+# What exists as AWS would show it: moto keeps deleted ECS clusters and services as
+# INACTIVE and stopped tasks as STOPPED; none of those counts.
 _COUNTERS: dict[str, Counter] = {
     "stacks": lambda b: sum(1 for s in b.stacks.values() if s.status != "DELETE_COMPLETE"),
     "load_balancers": lambda b: len(b.load_balancers),
     "target_groups": lambda b: len(b.target_groups),
-    "ecs_clusters": lambda b: len(b.clusters),
-    "ecs_services": lambda b: len(b.services),
-    "ecs_tasks": lambda b: sum(len(t) for t in b.tasks.values()),
+    "ecs_clusters": lambda b: sum(1 for c in b.clusters.values() if c.status != "INACTIVE"),
+    "ecs_services": lambda b: sum(1 for s in b.services.values() if s.status != "INACTIVE"),
+    "ecs_tasks": _live_tasks,
     "log_groups": lambda b: len(b.groups),
 }
 _SERVICE_OF = {

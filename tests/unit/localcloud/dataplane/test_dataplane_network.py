@@ -138,6 +138,20 @@ def test_refused_source_is_reset(net: Network) -> None:
     assert any("host access is off" in line for line in net.refusals)
 
 
+def test_refusals_are_kept_by_source_and_time_for_verify(net: Network) -> None:
+    import time
+
+    net.apply(world(host_access=False))
+    before = time.time()
+    call(TASK1.address)
+    [refusal] = net.refusals_from("127.0.0.1", since=before)
+    assert (refusal.address, refusal.port) == (TASK1.address, PORT)
+    assert refusal.reason == "127.0.0.1 is not an ENI and host access is off"
+    assert refusal.to_dict()["source"] == "127.0.0.1"
+    assert net.refusals_from("127.9.9.9") == []
+    assert net.refusals_from("127.0.0.1", since=time.time() + 60) == []
+
+
 def test_nlb_spreads_over_healthy_targets_only(net: Network) -> None:
     net.apply(world())
     wait_healthy(net, 2)
