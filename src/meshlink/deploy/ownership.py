@@ -10,13 +10,15 @@ name, as they always did.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from meshlink.deploy.handlers.model import HEALTHY
 from meshlink.deploy.live import MESH_ID_TAG, LiveStack, mesh_live_stacks
 from meshlink.deploy.runtime import MeshRuntime
-from meshlink.errors import EnvironmentProblem
+from meshlink.errors import DeployError, EnvironmentProblem
 from meshlink.topology.identity import describe_identity
 from meshlink.topology.model import Topology
 
@@ -25,6 +27,8 @@ GONE = frozenset({"DELETE_COMPLETE"})
 # (with this mesh's tags) like any stack of the mesh.
 RETAGGABLE = HEALTHY | {"UPDATE_ROLLBACK_COMPLETE"}
 SHOWN = 3
+RETAG_POLL = 2.0
+RETAG_TIMEOUT = 30 * 60.0
 
 
 @dataclass(frozen=True)
@@ -96,17 +100,43 @@ def adopt_stacks(runtime: MeshRuntime, found: Sequence[ForeignStack]) -> None:
 
 
 def retag(runtime: MeshRuntime, foreign: ForeignStack) -> None:
-    """Deploy the stack as it is (template, parameters) under this mesh's identity tag."""
-    from meshlink.engines.cdk.deployer import Deployer
+    """Update the stack in place (same template and parameters) with this mesh's identity.
+
+    UpdateStack, not a change set: a change set that changes only tags lists no change
+    on the local cloud. Parameters are passed as described (meshlink's stacks have no
+    NoEcho parameter).
+    """
+    from meshlink.engines.cdk.deployer import CAPABILITIES
 
     client = runtime.sessions.client(foreign.account_id, "cloudformation")
     name = foreign.stack.name
     described = client.describe_stacks(StackName=name)["Stacks"][0]
-    parameters = {
-        str(p["ParameterKey"]): str(p.get("ParameterValue", ""))
-        for p in described.get("Parameters") or []
-    }
-    template = client.get_template(StackName=name)["TemplateBody"]
     tags = {k: v for k, v in foreign.stack.tags.items() if not k.startswith("aws:")}
     tags[MESH_ID_TAG] = runtime.topology.identity
-    Deployer(client).deploy(name, template, parameters=parameters, tags=tags)
+    client.update_stack(
+        StackName=name,
+        UsePreviousTemplate=True,
+        Parameters=[
+            {"ParameterKey": p["ParameterKey"], "ParameterValue": str(p.get("ParameterValue", ""))}
+            for p in described.get("Parameters") or []
+        ],
+        Capabilities=CAPABILITIES,
+        Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+    )
+    _wait_updated(client, name)
+
+
+def _wait_updated(client: Any, name: str) -> None:
+    deadline = time.monotonic() + RETAG_TIMEOUT
+    while True:
+        status = str(client.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+        if not status.endswith("_IN_PROGRESS"):
+            break
+        if time.monotonic() > deadline:
+            raise DeployError(f"re-tagging {name} timed out in {status}")
+        time.sleep(RETAG_POLL)
+    if status != "UPDATE_COMPLETE":
+        raise DeployError(
+            f"could not re-tag {name}: it ended in {status}",
+            hint="see the stack's events; run the same command again once it is fixed",
+        )
