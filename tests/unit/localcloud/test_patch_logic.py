@@ -1,4 +1,4 @@
-"""Pure parts of the moto patches: per-account zone mapping, change-set cascade."""
+"""Pure parts of the moto patches: per-account zone mapping, template references."""
 
 from __future__ import annotations
 
@@ -38,10 +38,3 @@ def test_references_cover_ref_getatt_and_sub() -> None:
         "Y",
         "Param",
     }
-
-
-def test_cascade_follows_dependents_transitively() -> None:
-    old = {"TaskDef": {}, "Service": {"Ref": "TaskDef"}, "Alarm": {"Ref": "Service"}, "Log": {}}
-    new = dict(old)
-    assert changesets.cascade(old, new, ["TaskDef"]) == ["TaskDef", "Service", "Alarm"]
-    assert changesets.cascade(old, new, []) == []

@@ -242,7 +242,7 @@ class Deployer:
         wait = self.pacing.polls()
         deadline = self.pacing.clock() + self.pacing.timeout
         while True:
-            described = self.api("describe_change_set", ChangeSetName=change_set["Id"])
+            described = self._describe_change_set(change_set["Id"])
             status = described.get("Status")
             if status == "CREATE_COMPLETE":
                 break
@@ -256,14 +256,19 @@ class Deployer:
             wait()
         changes = list(described.get("Changes", []))
         while described.get("NextToken"):
-            described = self.api(
-                "describe_change_set",
-                ChangeSetName=change_set["Id"],
-                NextToken=described["NextToken"],
-            )
+            described = self._describe_change_set(change_set["Id"], described["NextToken"])
             changes.extend(described.get("Changes", []))
         return tuple(
             resource_change(raw) for raw in changes if raw.get("Type", "Resource") == "Resource"
+        )
+
+    def _describe_change_set(self, change_set_id: str, token: str | None = None) -> dict[str, Any]:
+        """One page of the change set, with each property's before and after value."""
+        return self.api(
+            "describe_change_set",
+            ChangeSetName=change_set_id,
+            IncludePropertyValues=True,
+            **({"NextToken": token} if token else {}),
         )
 
     def _discard(

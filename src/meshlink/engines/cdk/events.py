@@ -36,6 +36,19 @@ EventSink = Callable[[StackEvent], None]
 
 
 @dataclass(frozen=True)
+class PropertyChange:
+    """One property-level detail of a resource change (DescribeChangeSet ``Details[]``)."""
+
+    name: str  # Target.Name: the property (or tag) that changes
+    attribute: str = "Properties"  # Target.Attribute: Properties | Tags | Metadata | ...
+    requires_recreation: str | None = None  # Always | Conditionally | Never
+    source: str | None = None  # ChangeSource: DirectModification | ParameterReference | ...
+    causing_entity: str | None = None  # the parameter or resource behind the change
+    before: str | None = None  # Target.BeforeValue (IncludePropertyValues)
+    after: str | None = None  # Target.AfterValue
+
+
+@dataclass(frozen=True)
 class ResourceChange:
     """One resource-level change of a change set (what `meshlink plan` shows)."""
 
@@ -44,6 +57,19 @@ class ResourceChange:
     resource_type: str
     replacement: str | None = None  # True | False | Conditional (Modify only)
     physical_id: str | None = None
+    details: tuple[PropertyChange, ...] = ()
+
+    @property
+    def replaced(self) -> bool:
+        return self.replacement in ("True", "Conditional")
+
+    def recreated_by(self) -> tuple[str, ...]:
+        """The properties whose change makes CloudFormation replace the resource."""
+        return tuple(
+            dict.fromkeys(
+                d.name for d in self.details if d.requires_recreation in ("Always", "Conditionally")
+            )
+        )
 
 
 @dataclass(frozen=True)

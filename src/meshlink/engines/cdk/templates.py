@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from meshlink.engines.cdk.events import ResourceChange
+from meshlink.engines.cdk.events import PropertyChange, ResourceChange
 from meshlink.errors import DeployError
 
 
@@ -83,6 +84,21 @@ def resource_change(raw: dict[str, Any]) -> ResourceChange:
         resource_type=str(change.get("ResourceType", "")),
         replacement=change.get("Replacement") or None,
         physical_id=change.get("PhysicalResourceId") or None,
+        details=tuple(property_change(d) for d in change.get("Details") or []),
+    )
+
+
+def property_change(raw: dict[str, Any]) -> PropertyChange:
+    """A DescribeChangeSet ``ResourceChangeDetail`` (values only with IncludePropertyValues)."""
+    target = raw.get("Target") or {}
+    return PropertyChange(
+        name=str(target.get("Name") or target.get("Attribute") or ""),
+        attribute=str(target.get("Attribute") or "Properties"),
+        requires_recreation=target.get("RequiresRecreation") or None,
+        source=raw.get("ChangeSource") or None,
+        causing_entity=raw.get("CausingEntity") or None,
+        before=target.get("BeforeValue"),
+        after=target.get("AfterValue"),
     )
 
 
@@ -92,3 +108,25 @@ def additions(template: Mapping[str, Any] | str) -> tuple[ResourceChange, ...]:
         ResourceChange("Add", logical_id, str(resource.get("Type", "")))
         for logical_id, resource in parsed.get("Resources", {}).items()
     )
+
+
+def references(node: Any) -> set[str]:
+    """Logical ids (and parameters) a template fragment points at: Ref, GetAtt, Sub."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                target = value[0] if isinstance(value, list) else str(value).split(".")[0]
+                found.add(str(target))
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text)))
+                found |= references(value)
+            else:
+                found |= references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= references(item)
+    return found

@@ -1,54 +1,21 @@
-"""Change sets that see parameter changes and what depends on a changed resource.
+"""Change sets that see parameter changes, replacements and what depends on them.
 
 moto 5.2.5 lists no change when only parameters change, fails ``UsePreviousValue`` of a
-list parameter (it reuses the parsed list), and does not update resources that merely
-reference a changed one (a Service keeps the old TaskDefinition revision).
+list parameter (it reuses the parsed list), does not update resources that merely
+reference a replaced one (a Service keeps the old TaskDefinition revision), and describes
+no ``Replacement`` or ``Details``. What changes is worked out once, in stack_updates,
+for both the change set's description and its execution.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from meshlink.engines.cdk.templates import references
 from meshlink.localcloud.patches.registry import replace, wrap
+from meshlink.localcloud.patches.stack_updates import plan_update
 
-
-def references(node: Any) -> set[str]:
-    """Logical ids a template fragment points at (Ref, Fn::GetAtt, Fn::Sub ${X})."""
-    import re
-
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str):
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                target = value[0] if isinstance(value, list) else str(value).split(".")[0]
-                found.add(str(target))
-            elif key == "Fn::Sub":
-                text = value[0] if isinstance(value, list) else value
-                found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text)))
-                found |= references(value)
-            else:
-                found |= references(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= references(item)
-    return found
-
-
-def cascade(old: dict[str, Any], new: dict[str, Any], modified: list[str]) -> list[str]:
-    """`modified` plus every kept resource that (transitively) references one of them."""
-    result = list(modified)
-    changed = True
-    while changed:
-        changed = False
-        for name, body in new.items():
-            if name in result or name not in old:
-                continue
-            if references(body) & set(result):
-                result.append(name)
-                changed = True
-    return result
+__all__ = ["can_update", "references"]
 
 
 def _stringify(parameters: dict[str, Any]) -> dict[str, str]:
@@ -76,33 +43,45 @@ def _claim_name(backend: Any, stack_name: str, change_set_name: str) -> None:
                 del backend.change_sets[key]
 
 
-@wrap("moto.cloudformation.parsing:ResourceMap", "build_resource_diff")
+def can_update(resource_type: str) -> bool:
+    """Whether moto (with our patches) can change a resource of this type in place."""
+    from moto.cloudformation import parsing
+
+    resource_class = parsing.resource_class_from_type(resource_type)
+    if resource_class is None:
+        return True  # moto ignores the type: nothing to replace either
+    return not hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__")
+
+
+@replace("moto.cloudformation.parsing:ResourceMap", "build_resource_diff")
 def _build_resource_diff(
-    original: Any,
-    self: Any,
-    other_template: dict[str, Any],
-    parameters: dict[str, Any] | None = None,
+    self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    actions: dict[str, Any] = original(self, other_template, parameters)
-    actions["Modify"] = cascade(
-        self._resource_json_map, other_template.get("Resources", {}), actions["Modify"]
-    )
-    return actions
+    plan = plan_update(self, other_template, parameters, can_update)
+    return {"Add": plan.add, "Modify": list(plan.modify), "Remove": plan.remove}
 
 
 @replace("moto.cloudformation.models:ChangeSet", "diff")
 def _diff(self: Any) -> list[Any]:
+    """The change set's changes as DescribeChangeSet gives them: with Replacement and the
+    property-level Details (see stack_updates)."""
     from moto.cloudformation.models import Change
 
     resource_map = self.stack.resource_map
-    actions = resource_map.build_resource_diff(self.template_dict, self.parameters)
+    plan = plan_update(resource_map, self.template_dict, self.parameters, can_update)
     new = self.template_dict.get("Resources", {})
     old = resource_map._resource_json_map
     changes = []
-    for action, names in actions.items():
-        for name in names:
-            body = new.get(name) or old.get(name) or {}
-            changes.append(Change(action, name, body.get("Type", "")))
+    for name in plan.add:
+        changes.append(Change("Add", name, new[name].get("Type", "")))
+    for name, update in plan.modify.items():
+        change = Change("Modify", name, update.resource_type)
+        physical = getattr(resource_map._parsed_resources.get(name), "physical_resource_id", None)
+        for key, value in update.change(physical).items():
+            setattr(change, key, value)
+        changes.append(change)
+    for name in plan.remove:
+        changes.append(Change("Remove", name, old[name].get("Type", "")))
     return changes
 
 

@@ -184,9 +184,15 @@ def _update_resources(
 
 
 def _rollback_starts(error: BaseException) -> None:
+    from meshlink.localcloud.patches.stack_updates import CustomNameReplacement
+
     stack = _stack()
     if stack is None:
         return
+    if isinstance(error, CustomNameReplacement):  # refused before any resource call
+        _resource_event(
+            error.logical_id, error.resource_type, "UPDATE_FAILED", reason=error.message
+        )
     stack.status_reason = f"The following resource(s) failed to update: {reason_of(error)}"
     stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
     stack._add_stack_event(

@@ -1,0 +1,74 @@
+"""What a stack update changes on the local cloud: replacements, their reasons, cascades."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from meshlink.localcloud.patches.stack_updates import plan_update
+
+TG = "AWS::ElasticLoadBalancingV2::TargetGroup"
+LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
+PERMISSIONS = "AWS::EC2::VPCEndpointServicePermissions"
+
+
+def resources(port: int, principals: list[str]) -> dict[str, Any]:
+    return {
+        "Tg": {"Type": TG, "Properties": {"Port": port, "VpcId": {"Ref": "VpcId"}}},
+        "Listener": {
+            "Type": LISTENER,
+            "Properties": {"Port": port, "DefaultActions": [{"TargetGroupArn": {"Ref": "Tg"}}]},
+        },
+        "Perms": {
+            "Type": PERMISSIONS,
+            "Properties": {"ServiceId": "svc", "AllowedPrincipals": principals},
+        },
+    }
+
+
+def stack(port: int, principals: list[str], vpc: str = "vpc-1") -> Any:
+    return SimpleNamespace(
+        _resource_json_map=resources(port, principals), input_parameters={"VpcId": vpc}
+    )
+
+
+def test_a_port_change_replaces_the_target_group_and_updates_its_listener() -> None:
+    old = stack(8080, ["a"])
+    plan = plan_update(old, {"Resources": resources(8081, ["a"])}, {"VpcId": "vpc-1"}, bool)
+    assert list(plan.modify) == ["Tg", "Listener"]  # the replacement first
+    tg, listener = plan.modify["Tg"], plan.modify["Listener"]
+    assert tg.replace and [(p.name, p.recreation) for p in tg.properties] == [("Port", "Always")]
+    assert not listener.replace
+    assert [(p.name, p.source) for p in listener.properties] == [
+        ("DefaultActions", "ResourceReference"),
+        ("Port", "DirectModification"),
+    ]
+    detail = tg.properties[0].detail()
+    assert detail["Target"]["BeforeValue"] == "8080" and detail["Target"]["AfterValue"] == "8081"
+
+
+def test_principals_change_in_place_and_a_parameter_change_is_seen() -> None:
+    old = stack(8080, ["a", "b"])
+    plan = plan_update(old, {"Resources": resources(8080, ["a", "c"])}, {"VpcId": "vpc-1"}, bool)
+    assert list(plan.modify) == ["Perms"] and not plan.modify["Perms"].replace
+    (change,) = plan.modify["Perms"].properties
+    assert (change.before, change.after) == (["a", "b"], ["a", "c"])
+
+    plan = plan_update(old, {"Resources": resources(8080, ["a", "b"])}, {"VpcId": "vpc-2"}, bool)
+    (vpc,) = plan.modify["Tg"].properties
+    assert (vpc.name, vpc.source, vpc.before, vpc.after) == (
+        "VpcId",
+        "ParameterReference",
+        "vpc-1",
+        "vpc-2",
+    )
+    assert plan.replaced == {"Tg"} and "Listener" in plan.modify
+
+
+def test_what_cannot_be_updated_in_place_is_replaced() -> None:
+    old = stack(8080, ["a"])
+    plan = plan_update(
+        old, {"Resources": resources(8080, ["b"])}, {"VpcId": "vpc-1"}, lambda t: t != PERMISSIONS
+    )
+    assert plan.replaced == {"Perms"}
+    assert plan_update(old, {"Resources": resources(8080, ["a"])}, None, bool).modify == {}
