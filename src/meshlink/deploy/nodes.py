@@ -58,5 +58,13 @@ class NodeActions:
             return run()
         except BaseException as error:
             message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-            self.journal.update(node.id, status="failed", error=message, finished_at=time.time())
+            # No fingerprint survives a failure: whatever the node was left as (rolled
+            # back, half-applied, cut short) is never "unchanged" to the next plan or up.
+            self.journal.update(
+                node.id,
+                status="failed",
+                error=message,
+                finished_at=time.time(),
+                fingerprint=None,
+            )
             raise

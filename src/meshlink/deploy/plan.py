@@ -1,4 +1,9 @@
-"""`plan`: per node, what `up` would do — create, update (with resource changes), unchanged."""
+"""`plan`: per node, what `up` will do — create, update (with the property changes),
+replace (and which property forces it), delete, reconcile or unchanged.
+
+Handlers plan with the skip test `up` uses, and with the outputs `up` will pass on
+(handlers/outlook.py), so a node below a changing one is never planned unchanged.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 from meshlink.deploy.handlers import HANDLERS, NodeContext, NodeHandler
 from meshlink.deploy.handlers.model import Action, Change, NodePlan
+from meshlink.deploy.handlers.outlook import Outlook
 from meshlink.deploy.run import selected_graph
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.planner import Node
@@ -18,13 +24,27 @@ class MeshPlan:
     nodes: list[NodePlan]
 
     def totals(self) -> dict[str, int]:
-        totals = {"create": 0, "update": 0, "unchanged": 0, "reconcile": 0, "delete": 0}
+        totals = dict.fromkeys(
+            ("create", "update", "replace", "unchanged", "reconcile", "delete"), 0
+        )
         for plan in self.nodes:
             totals[plan.action] += 1
         return totals
 
+    def changed(self) -> list[str]:
+        """Nodes `up` will act on (everything but unchanged)."""
+        return [n.node for n in self.nodes if n.action != "unchanged"]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": [asdict(n) for n in self.nodes], "totals": self.totals()}
+        return {"nodes": [_node_dict(n) for n in self.nodes], "totals": self.totals()}
+
+
+def _node_dict(plan: NodePlan) -> dict[str, Any]:
+    data = asdict(plan)
+    # What the planner predicted of its outputs is for downstream nodes, not the user.
+    data.pop("outputs", None)
+    data.pop("changing", None)
+    return data
 
 
 class Planner:
@@ -40,9 +60,14 @@ class Planner:
         self.runtime = runtime
         self.handlers = handlers
         self.ctx = context(runtime)
+        self.outlook = Outlook()
+        self.ctx.outlook = self.outlook
 
     def node(self, node: Node) -> NodePlan:
-        return self.handlers[node.kind].plan(self.ctx, node)
+        """The node's plan; nodes are planned dependencies first, as `up` runs them."""
+        planned = self.handlers[node.kind].plan(self.ctx, node)
+        self.outlook.record(planned)
+        return planned
 
 
 def plan(runtime: MeshRuntime) -> MeshPlan:

@@ -63,9 +63,13 @@ class FakeNetworkEngine:
         self.deployed[account] = dict(NETWORK)
         return dict(NETWORK)
 
-    def destroy(self, account: str) -> None:
+    def destroy(self, account: str) -> Any:
+        """Terraform's answer: how many resources it destroyed."""
+        from meshlink.engines.terraform.events import ChangeSummary
+
         self.calls.append(("destroy", account))
-        self.deployed.pop(account, None)
+        existed = self.deployed.pop(account, None) is not None
+        return ChangeSummary(account, "destroy", destroy=len(NETWORK) if existed else 0)
 
     def outputs(self, account: str) -> dict[str, Any]:
         if account not in self.deployed:

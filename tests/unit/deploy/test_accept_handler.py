@@ -69,15 +69,29 @@ def test_up_changes_nothing_when_only_the_consumer_is_connected(tmp_path: Path) 
     assert ec2.calls == []
 
 
+def test_plan_says_what_up_will_do_to_the_connections(tmp_path: Path) -> None:
+    cases = {
+        "pendingAcceptance": ("reconcile", "accept user-service"),
+        "available": ("unchanged", "1 expected connection(s)"),
+    }
+    for state, expected in cases.items():
+        mesh, _ = accept_mesh(tmp_path / state, {"vpce-mine": state})
+        plan = HANDLER.plan(mesh.ctx, NODE)
+        assert (plan.action, plan.detail) == expected
+    mesh, _ = accept_mesh(tmp_path / "stranger", {"vpce-mine": "available", "vpce-x": "pending"})
+    assert HANDLER.plan(mesh.ctx, NODE).detail == "reject 1 unexpected"
+
+
 def test_plan_down_and_what_status_and_verify_read(tmp_path: Path) -> None:
     mesh, _ = accept_mesh(tmp_path, {})
     plan = HANDLER.plan(mesh.ctx, NODE)
-    assert (plan.action, plan.detail) == (
-        "reconcile",
-        "accept 1 expected connection(s), reject any other",
-    )
+    assert (plan.action, plan.detail) == ("reconcile", "no connection from user-service")
+    down = HANDLER.down(mesh.ctx, NODE, lambda message: None)
+    assert (down.status, down.detail) == ("unchanged", "not deployed: nothing to delete")
+    mesh.runtime.journal.update(NODE.id, status="done")
     down = HANDLER.down(mesh.ctx, NODE, lambda message: None)
     assert (down.status, down.detail) == ("done", "connections go with the endpoints")
+    mesh.runtime.journal.forget(NODE.id)
     assert HANDLER.live_outputs(mesh.ctx, NODE) is None  # never rebuilt: reconciled by up
     drift = HANDLER.drift(mesh.ctx, NODE)
     assert (drift.stack, drift.live, drift.journal, drift.drifted) == (

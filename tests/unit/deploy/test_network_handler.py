@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from meshlink.deploy.handlers import HANDLERS
-from meshlink.engines.cdk.events import ResourceChange, StackPlan
+from meshlink.engines.cdk.events import PropertyChange, ResourceChange, StackPlan
 from meshlink.engines.terraform.events import ChangeSummary
 from meshlink.graph.planner import Node
 from tests.unit.deploy.fakes import NETWORK, Mesh
@@ -55,14 +55,27 @@ def test_plan_reads_either_engines_answer(tmp_path: Path) -> None:
     plan = HANDLER.plan(mesh.ctx, NODE)
     assert (plan.action, plan.detail) == ("create", "terraform: +12 ~0 -0")
     mesh.engine.planned = ChangeSummary("users", "plan")
-    assert HANDLER.plan(mesh.ctx, NODE).action == "unchanged"
-    change = ResourceChange("Modify", "Vpc", "AWS::EC2::VPC", "True")
+    plan = HANDLER.plan(mesh.ctx, NODE)
+    # Nothing recorded yet: up applies (and says done) even with no resource change.
+    assert (plan.action, plan.detail) == (
+        "update",
+        "re-apply: no resource changes (network code or settings changed)",
+    )
+    outcome = HANDLER.up(mesh.ctx, NODE, lambda message: None)
+    mesh.runtime.journal.update("network:users", status="done", outputs=outcome.outputs)
+    plan = HANDLER.plan(mesh.ctx, NODE)
+    assert (plan.action, plan.detail, plan.outputs) == ("unchanged", "fingerprint matches", NETWORK)
+
+    mesh.engine.code = "code-v2"
+    detail = PropertyChange("CidrBlock", requires_recreation="Always", before="a", after="b")
+    change = ResourceChange("Modify", "Vpc", "AWS::EC2::VPC", "True", details=(detail,))
     mesh.engine.planned = StackPlan("meshlink-unit-network-users", "UPDATE", (change,))
     plan = HANDLER.plan(mesh.ctx, NODE)
-    assert plan.action == "update"
-    assert [(c.action, c.logical_id, c.replacement) for c in plan.changes] == [
-        ("Modify", "Vpc", "True")
+    assert (plan.action, plan.detail) == ("replace", "replaces Vpc (CidrBlock requires recreation)")
+    assert [(c.action, c.logical_id, c.replacement, c.replaced_by) for c in plan.changes] == [
+        ("Modify", "Vpc", "True", ["CidrBlock"])
     ]
+    assert plan.outputs is None  # a new VPC: downstream parameters are not known yet
 
 
 def test_drift_of_a_terraform_network_is_its_state(tmp_path: Path) -> None:
@@ -94,6 +107,8 @@ def test_down_destroys_with_the_engine(tmp_path: Path) -> None:
     outcome = HANDLER.down(mesh.ctx, NODE, seen.append)
     assert (outcome.status, outcome.detail) == ("done", "network destroyed")
     assert seen == ["destroying with fake"] and mesh.engine.deployed == {}
+    again = HANDLER.down(mesh.ctx, NODE, seen.append)
+    assert (again.status, again.detail) == ("unchanged", "not deployed: nothing to delete")
 
 
 def test_the_network_is_a_stack_unless_a_stackless_engine_deployed_it() -> None:

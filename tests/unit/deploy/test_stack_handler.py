@@ -79,11 +79,14 @@ def test_plan_create_unchanged_upstream_and_diff(tmp_path: Path) -> None:
     plan = HANDLERS["edge"].plan(mesh.ctx, EDGE)
     assert (plan.action, plan.detail) == (
         "update",
-        "after upstream changes (network:users is not deployed)",
+        "cannot be planned yet: network:users is not deployed",
     )
 
     mesh.record("network:users", **NETWORK)
-    HANDLERS["edge"].up(mesh.ctx, EDGE, QUIET)
+    outcome = HANDLERS["edge"].up(mesh.ctx, EDGE, QUIET)
+    plan = HANDLERS["edge"].plan(mesh.ctx, EDGE)
+    assert plan.action == "update"  # up itself would not skip it: no outputs recorded yet
+    mesh.runtime.journal.update("edge:user-service", status="done", outputs=outcome.outputs)
     plan = HANDLERS["edge"].plan(mesh.ctx, EDGE)
     assert (plan.action, plan.detail) == ("unchanged", "fingerprint matches")
 

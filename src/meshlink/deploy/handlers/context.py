@@ -13,6 +13,7 @@ from meshlink.graph.executor import Outcome
 from meshlink.graph.planner import Node
 
 if TYPE_CHECKING:
+    from meshlink.deploy.handlers.outlook import Outlook
     from meshlink.engines.cdk.events import (
         DeleteResult,
         DeployResult,
@@ -66,6 +67,8 @@ class NodeContext:
         self._deployers = deployers or self._cloudformation_deployer
         self._lock = threading.Lock()
         self._live_stacks: dict[str, dict[str, str]] = {}
+        # Set while `plan` runs: upstream outputs as `up` will see them (outlook.py).
+        self.outlook: Outlook | None = None
 
     @property
     def network_engine(self) -> NetworkEngine:
@@ -82,7 +85,14 @@ class NodeContext:
         return name
 
     def outputs_of(self, nid: str) -> Mapping[str, Any]:
-        """The journal's outputs of an upstream node, which must be deployed."""
+        """The journal's outputs of an upstream node, which must be deployed.
+
+        While planning, an upstream node planned in the same run gives the outputs `up`
+        will have for it (outlook.UnknownUntilApplied for those only `up` can know).
+        """
+        predicted = self.outlook.outputs_of(nid) if self.outlook is not None else None
+        if predicted is not None:
+            return predicted
         record = self.journal.get(nid)
         if record.status != "done":
             raise DeployError(f"{nid} is not deployed", hint="run `meshlink up`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from meshlink.graph.planner import Node
 from meshlink.topology.model import Topology
@@ -15,8 +15,23 @@ HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 APPLIED = "APPLIED"
 
 Progress = Callable[[str], None]
-Action = Literal["create", "update", "unchanged", "reconcile", "delete"]
+Action = Literal["create", "update", "replace", "unchanged", "reconcile", "delete"]
 Edge = tuple[str, str]  # (consumer, provider)
+
+
+@dataclass(frozen=True)
+class PropertyDiff:
+    """One property of a resource that an update changes (a change set's Details[])."""
+
+    name: str
+    requires_recreation: str | None = None  # Always | Conditionally | Never
+    source: str | None = None  # DirectModification | ParameterReference | ResourceReference
+    causing_entity: str | None = None
+    before: str | None = None
+    after: str | None = None
+    # For list values (AllowedPrincipals, SubnetIds...): the items that come and go.
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,10 @@ class Change:
     action: str  # Add | Modify | Remove
     logical_id: str
     resource_type: str
-    replacement: str | None = None
+    replacement: str | None = None  # True | False | Conditional (Modify only)
+    properties: list[PropertyDiff] = field(default_factory=list)
+    # Why the resource is replaced: the properties that require recreation.
+    replaced_by: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,11 @@ class NodePlan:
     action: Action
     detail: str = ""
     changes: list[Change] = field(default_factory=list)
+    # What `up` will leave as the node's outputs, as far as known before it runs: None
+    # when unknown until applied (a new stack), else the outputs with the keys whose
+    # value changes left out (see deploy/handlers/outlook.py). Not part of plan --json.
+    outputs: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    changing: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

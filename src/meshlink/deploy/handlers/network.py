@@ -31,26 +31,36 @@ class NetworkHandler:
     kind = "network"
 
     def plan(self, ctx: NodeContext, node: Node) -> NodePlan:
-        planned = _plan_of(node, ctx.network_engine.plan(node.account))
-        drifted = resource_drift(ctx, node)
-        if not drifted:
+        """What `up` will do: skipped on the same test; otherwise it applies, even when the
+        engine sees no resource change (then the plan says so: a re-apply)."""
+        skipped = ctx.unchanged(node, _digest(ctx, node), lambda: self.live_outputs(ctx, node))
+        drifted = resource_drift(ctx, node) if skipped else []
+        if skipped and not drifted:
+            return NodePlan(node.id, "unchanged", "fingerprint matches", outputs=skipped.outputs)
+        result = ctx.network_engine.plan(node.account)
+        planned = _plan_of(node, result)
+        if planned.action == "create":
             return planned
+        notes = [planned.detail] if planned.action != "unchanged" else []
+        if drifted:
+            notes.append("drift: " + "; ".join(drifted))
+        elif planned.action == "unchanged":
+            notes.append("re-apply: no resource changes (network code or settings changed)")
         action: Action = "update" if planned.action == "unchanged" else planned.action
-        detail = "; ".join(filter(None, [planned.detail, "drift: " + "; ".join(drifted)]))
-        return NodePlan(node.id, action, detail, planned.changes)
+        # Its outputs (VPC, subnets) stay unless resources come, go or are replaced.
+        keeps = not _moves_resources(result)
+        outputs = self.live_outputs(ctx, node) if keeps else None
+        return NodePlan(
+            node.id,
+            action,
+            "; ".join(filter(None, notes)),
+            planned.changes,
+            outputs=dict(outputs) if outputs is not None else None,
+        )
 
     def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         engine = ctx.network_engine
-        topology = ctx.topology
-        digest = fingerprint(
-            engine.name,
-            engine.code_fingerprint(node.account),
-            ctx.runtime.zone_ids(),
-            topology.name,
-            topology.region,
-            topology.network.model_dump(mode="json"),
-            topology.accounts[node.account].model_dump(mode="json"),
-        )
+        digest = _digest(ctx, node)
         skipped = ctx.unchanged(node, digest, lambda: self.live_outputs(ctx, node))
         drifted = resource_drift(ctx, node) if skipped else []
         if skipped and not drifted:
@@ -66,7 +76,8 @@ class NetworkHandler:
     def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         engine = ctx.network_engine
         progress(f"destroying with {engine.name}")
-        engine.destroy(node.account)
+        if not _removed_anything(engine.destroy(node.account)):
+            return Outcome("unchanged", "not deployed: nothing to delete")
         return Outcome("done", "network destroyed")
 
     def live_outputs(self, ctx: NodeContext, node: Node) -> Mapping[str, Any] | None:
@@ -97,6 +108,39 @@ class NetworkHandler:
 
     def affected_edges(self, topology: Topology, node: Node) -> tuple[Edge, ...]:
         return account_edges(topology, node)
+
+
+def _digest(ctx: NodeContext, node: Node) -> str:
+    """What `up` compares with the journal to skip the network (code, zones, settings)."""
+    engine = ctx.network_engine
+    topology = ctx.topology
+    return fingerprint(
+        engine.name,
+        engine.code_fingerprint(node.account),
+        ctx.runtime.zone_ids(),
+        topology.name,
+        topology.region,
+        topology.network.model_dump(mode="json"),
+        topology.accounts[node.account].model_dump(mode="json"),
+    )
+
+
+def _moves_resources(result: NetworkPlan) -> bool:
+    from meshlink.engines.cdk.events import StackPlan
+
+    if isinstance(result, StackPlan):
+        return any(c.action in ("Add", "Remove") or c.replaced for c in result.changes)
+    return bool(result.add or result.destroy)
+
+
+def _removed_anything(result: object) -> bool:
+    """Whether an engine's destroy deleted something: a change set's DeleteResult says
+    `deleted`, Terraform's change summary counts what it destroyed."""
+    deleted = getattr(result, "deleted", None)
+    if isinstance(deleted, bool):
+        return deleted
+    destroyed = getattr(result, "destroy", None)
+    return destroyed != 0 if isinstance(destroyed, int) else True
 
 
 def resource_drift(ctx: NodeContext, node: Node) -> list[str]:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from meshlink.deploy.handlers.context import NodeContext
 from meshlink.deploy.handlers.model import (
-    HEALTHY,
-    Action,
     Change,
     Drift,
     Edge,
     EdgeSelector,
     NodePlan,
     Progress,
+    PropertyDiff,
     differences,
 )
+from meshlink.deploy.handlers.outlook import (
+    UnknownUntilApplied,
+    list_delta,
+    stack_outputs_after,
+    touched_by,
+)
+from meshlink.engines.cdk.events import ResourceChange
 from meshlink.errors import DeployError, MeshlinkError
 from meshlink.fingerprint import fingerprint
 from meshlink.graph.executor import Outcome
@@ -25,6 +32,7 @@ from meshlink.graph.parameters import (
     SHARED_ZONE_SUBNETS,
     Resolver,
     fill_parameters,
+    parameter_sources,
     shared_zone_subnets,
 )
 from meshlink.graph.planner import Node, node_id
@@ -77,15 +85,78 @@ def _external_zone_ids(
 
 
 def plan_from_stack_plan(node: Node, result: StackPlan) -> NodePlan:
-    """A change set's answer (engines/cdk/events.StackPlan) as the node's plan."""
-    changes = [
-        Change(c.action, c.logical_id, c.resource_type, c.replacement) for c in result.changes
-    ]
+    """A change set's answer (engines/cdk/events.StackPlan) as the node's plan: create,
+    replace (a resource is recreated; the detail says which and why), update or unchanged."""
+    changes = [_change(c) for c in result.changes]
     if result.unchanged:
         return NodePlan(node.id, "unchanged", "no changes")
-    action: Action = "create" if result.change_type == "CREATE" else "update"
-    detail = "recreate (stack is in ROLLBACK_COMPLETE)" if result.recreate else ""
-    return NodePlan(node.id, action, detail, changes)
+    if result.change_type == "CREATE":
+        detail = "recreate (stack is in ROLLBACK_COMPLETE)" if result.recreate else ""
+        return NodePlan(node.id, "create", detail, changes)
+    replaced = [c for c in changes if c.replacement in ("True", "Conditional")]
+    if not replaced:
+        return NodePlan(node.id, "update", "", changes)
+    reasons = [
+        f"{c.logical_id} ({', '.join(c.replaced_by) or 'a change'} requires recreation)"
+        for c in replaced
+    ]
+    return NodePlan(node.id, "replace", "replaces " + "; ".join(reasons), changes)
+
+
+def _change(change: ResourceChange) -> Change:
+    properties = []
+    for d in change.details:
+        added, removed = list_delta(d.before, d.after)
+        properties.append(
+            PropertyDiff(
+                d.name,
+                d.requires_recreation,
+                d.source,
+                d.causing_entity,
+                d.before,
+                d.after,
+                added,
+                removed,
+            )
+        )
+    return Change(
+        change.action,
+        change.logical_id,
+        change.resource_type,
+        change.replacement,
+        properties,
+        list(change.recreated_by()) if change.replaced else [],
+    )
+
+
+def _outputs(stack: Mapping[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs") or []}
+
+
+def _changed(stack: Mapping[str, Any], parameters: Mapping[str, str]) -> set[str]:
+    """Parameters whose value differs from the deployed stack's."""
+    current = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters") or []}
+    return {k for k, v in parameters.items() if current.get(k) != v}
+
+
+def _update_after(
+    node: Node, template: Mapping[str, Any], stack: Mapping[str, Any], unknown: UnknownUntilApplied
+) -> NodePlan:
+    """An update fed by an upstream output only `up` will know: no change set can be
+    made yet; outputs that refer to what that parameter reaches change too."""
+    sources = parameter_sources(template)
+    fed = {
+        name
+        for name, source in sources.items()
+        if source.get("node") == unknown.node
+        and (unknown.key is None or source.get("output") == unknown.key)
+    } or set(sources)
+    reached = touched_by(template, fed)
+    known, changing = stack_outputs_after(
+        template, _outputs(stack), [ResourceChange("Modify", r, "", "True") for r in reached], fed
+    )
+    detail = f"after {unknown.node} ({unknown.action}): new value of {', '.join(sorted(fed))}"
+    return NodePlan(node.id, "update", detail, outputs=known, changing=changing)
 
 
 def stack_drift(ctx: NodeContext, node: Node, stack: str) -> Drift:
@@ -112,6 +183,8 @@ class StackHandler:
         return name, ctx.runtime.synthesized().template(name)
 
     def plan(self, ctx: NodeContext, node: Node) -> NodePlan:
+        """What `up` will do: the same skip test, then the change set of the parameters
+        `up` will pass (upstream outputs as they will be once the upstream is applied)."""
         from meshlink.engines.cdk.deployer import stack_tags
 
         name, template = self._template(ctx, node)
@@ -121,19 +194,26 @@ class StackHandler:
             return NodePlan(node.id, "create", "", _additions(template))
         try:
             parameters = fill_parameters(template, ctx.outputs_of, resolvers(ctx))
-        except MeshlinkError as error:
-            return NodePlan(node.id, "update", f"after upstream changes ({error.message})")
-        record = ctx.journal.get(node.id)
-        healthy = stack.get("StackStatus") in HEALTHY
-        if record.fingerprint == fingerprint(template, parameters) and healthy:
-            return NodePlan(node.id, "unchanged", "fingerprint matches")
-        result = deployer.diff(
-            name,
-            template,
-            parameters=parameters,
-            tags=stack_tags(ctx.topology.name, node.id, ctx.topology.identity),
+        except UnknownUntilApplied as unknown:
+            return _update_after(node, template, stack, unknown)
+        except MeshlinkError as error:  # an upstream neither deployed nor in this run
+            return NodePlan(node.id, "update", f"cannot be planned yet: {error.message}")
+        skipped = ctx.unchanged(
+            node, fingerprint(template, parameters), lambda: ctx.live_stack_outputs(node)
         )
-        return plan_from_stack_plan(node, result)
+        if skipped:
+            return NodePlan(node.id, "unchanged", "fingerprint matches", outputs=skipped.outputs)
+        result = deployer.diff(
+            name, template, parameters=parameters, tags=stack_tags(ctx.topology.name, node.id)
+        )
+        planned = plan_from_stack_plan(node, result)
+        live = _outputs(stack)
+        if planned.action == "create":
+            return planned
+        known, changing = stack_outputs_after(
+            template, live, result.changes, _changed(stack, parameters)
+        )
+        return replace(planned, outputs=known, changing=changing)
 
     def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         from meshlink.engines.cdk.deployer import stack_tags
