@@ -65,10 +65,8 @@ def test_confirmation_status_and_a_second_down(topology: Path, local_sessions: A
 
     code, stdout = at_terminal(topology, "n", "up")
     assert code == 1
-    assert "up will: 4 to create, 0 to update (0 replacements), 0 to delete, 0 unchanged" in (
-        stdout
-    )
-    assert "  create network:solo" in stdout
+    assert "up will: 4 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged" in (stdout)
+    assert "  create  network:solo" in stdout
     assert "nothing was changed" in stdout
     code, status = cli_json(topology, "status")
     assert code == 0 and status["ok"] is True

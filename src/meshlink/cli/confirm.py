@@ -58,27 +58,32 @@ def ask(cli: CliContext, question: str) -> None:
 
 
 def show_plan(cli: CliContext, plan: MeshPlan) -> None:
-    """The plan's summary: creates, updates (with replacements), deletes; changed nodes."""
+    """The plan's summary: creates, updates, replacements, deletes; then the nodes changed."""
     console = _console(cli)
     totals = plan.totals()
-    replaced = sum(
-        1 for node in plan.nodes for change in node.changes if change.replacement == "True"
+    recreated = [
+        change
+        for node in plan.nodes
+        for change in node.changes
+        if change.replacement in ("True", "Conditional")
+    ]
+    surely = sum(1 for change in recreated if change.replacement == "True")
+    line = (
+        f"up will: [green]{totals.get('create', 0)} to create[/green], "
+        f"[yellow]{totals.get('update', 0)} to update[/yellow], "
+        f"[magenta]{totals.get('replace', 0)} to replace[/magenta], "
+        f"[red]{totals.get('delete', 0)} to delete[/red], "
+        f"{totals.get('unchanged', 0)} unchanged"
     )
-    maybe = sum(
-        1 for node in plan.nodes for change in node.changes if change.replacement == "Conditional"
-    )
-    replacements = plural(replaced, "replacement")
-    if maybe:
-        replacements += f", {maybe} possible"
-    console.print(
-        f"up will: [green]{totals['create']} to create[/green], "
-        f"[yellow]{totals['update']} to update[/yellow] ({replacements}), "
-        f"[red]{totals['delete']} to delete[/red], {totals['unchanged']} unchanged"
-    )
-    changed = [n for n in plan.nodes if n.action in ("create", "update", "delete")]
+    if recreated:
+        maybe = len(recreated) - surely
+        line += f"; {plural(surely, 'resource')} recreated"
+        line += f" ({maybe} more may be)" if maybe else ""
+    console.print(line, soft_wrap=False)
+    changed = [n for n in plan.nodes if n.action in ("create", "update", "replace", "delete")]
     for node in changed[:LISTED]:
         detail = f"  [dim]{escape(node.detail)}[/dim]" if node.detail else ""
-        console.print(f"  {node.action:<6} {escape(node.node)}{detail}")
+        console.print(f"  {node.action:<7} {escape(node.node)}{detail}")
     if len(changed) > LISTED:
         console.print(f"  … and {len(changed) - LISTED} more (meshlink plan lists them all)")
 
@@ -89,12 +94,12 @@ def show_teardown(cli: CliContext, teardown: Teardown) -> None:
     total = len(teardown.present) + len(teardown.orphans)
     console.print(f"down will delete [red]{plural(total, 'node')}[/red]:")
     lines = [
-        f"  delete {escape(node.node)}"
+        f"  delete  {escape(node.node)}"
         + (f"  [dim]{escape(node.stack)}[/dim]" if node.stack else "")
         for node in teardown.present
     ]
     lines += [
-        f"  delete {escape(stack)}  [dim]no longer in the topology[/dim]"
+        f"  delete  {escape(stack)}  [dim]no longer in the topology[/dim]"
         for stack in teardown.orphans
     ]
     for line in lines[:LISTED]:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 ACTION_STYLE = {
     "create": "green",
     "update": "yellow",
+    "replace": "magenta",
     "unchanged": "dim",
     "reconcile": "cyan",
     "delete": "red",
@@ -32,7 +33,7 @@ def render_plan(cli: CliContext, plan: MeshPlan) -> None:
     table.add_column("resources", overflow="fold")
     table.add_column("detail", overflow="fold", ratio=1)
     for node in plan.nodes:
-        style = ACTION_STYLE[node.action]
+        style = ACTION_STYLE.get(node.action, "")
         table.add_row(
             node.node,
             f"[{style}]{node.action}[/{style}]",
@@ -51,6 +52,7 @@ def render_plan(cli: CliContext, plan: MeshPlan) -> None:
     totals = plan.totals()
     cli.console.print(
         f"plan: {totals['create']} to create, {totals['update']} to update, "
-        f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
+        + (f"{totals['replace']} to replace, " if "replace" in totals else "")
+        + f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
         f"{plural(totals['reconcile'], 'acceptance step')}"
     )

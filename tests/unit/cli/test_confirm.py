@@ -123,11 +123,14 @@ def test_up_prompt_shows_the_plan_and_no_changes_nothing(
     result = runner.invoke(app, ["up"], input="n\n", catch_exceptions=False)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == "up will: 2 to create, 1 to update (1 replacement), 0 to delete, 3 unchanged"
+    assert lines[0] == (
+        "up will: 2 to create, 1 to update, 0 to replace, 0 to delete, 3 unchanged; "
+        "1 resource recreated"
+    )
     assert lines[1:4] == [
-        "  create network:users",
-        "  create network:notify",
-        "  update service:user-service",
+        "  create  network:users",
+        "  create  network:notify",
+        "  update  service:user-service",
     ]
     assert lines[4] == "Deploy mesh shop to local? [y/N]: n"
     assert "not confirmed: nothing was changed" in result.stdout
@@ -157,8 +160,8 @@ def test_down_prompt_lists_what_it_deletes(fakes: Fakes, monkeypatch: pytest.Mon
     assert result.exit_code == 1
     assert result.stdout.splitlines()[:4] == [
         "down will delete 2 nodes:",
-        "  delete service:user-service  meshlink-shop-service-user-service",
-        "  delete network:users",
+        "  delete  service:user-service  meshlink-shop-service-user-service",
+        "  delete  network:users",
         "Delete mesh shop from local? [y/N]: n",
     ]
     assert "nothing was changed" in result.stdout
