@@ -33,9 +33,10 @@ demo: install
 	$(BIN)/meshlink -f $(EXAMPLE) graph --verify --format html -o mesh.html
 	@echo "mesh.html shows the verified mesh; 'make demo-down' deletes it and stops the local cloud"
 
+# The local cloud stops even when down fails; make still exits with down's status.
 demo-down: install
-	$(BIN)/meshlink -f $(EXAMPLE) down --yes
-	$(BIN)/meshlink local stop
+	$(BIN)/meshlink -f $(EXAMPLE) down --yes; status=$$?; \
+	$(BIN)/meshlink local stop; exit $$status
 
 lint: install
 	$(BIN)/ruff check src service/src tests bench
