@@ -7,6 +7,7 @@ same prompts down with stand-ins).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,12 @@ def test_confirmation_status_and_a_second_down(topology: Path, local_sessions: A
 
     code, stdout = at_terminal(topology, "n", "up")
     assert code == 1
-    assert "up will: 4 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged" in (stdout)
+    # accept:web reconciles or is unchanged, depending on what the plan can foresee.
+    assert re.search(
+        r"^up will: 4 to create, 0 to update, 0 to replace, 0 to delete, [01] unchanged$",
+        stdout,
+        re.MULTILINE,
+    ), stdout
     assert "  create  network:solo" in stdout
     assert "nothing was changed" in stdout
     code, status = cli_json(topology, "status")
