@@ -9,6 +9,7 @@ repairs it. The irreversible break (a deleted endpoint) runs last.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_principal_widened_to_star(mesh: Mesh) -> None:
         )
 
 
-def test_endpoint_security_group_rule_removed(mesh: Mesh) -> None:
+def test_endpoint_security_group_rule_removed(mesh: Mesh, tmp_path: Path) -> None:
     outputs = mesh.outputs("endpoints:user-service")
     group = outputs["EndpointNotificationServiceSecurityGroupId"]
     task_group = mesh.outputs("edge:user-service")["TaskSecurityGroupId"]
@@ -153,14 +154,30 @@ def test_endpoint_security_group_rule_removed(mesh: Mesh) -> None:
     ec2 = mesh.ec2(USERS)
     ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[permission])
     try:
-        code, report = mesh.verify()
+        junit = tmp_path / "verify.xml"
+        code, report = mesh.verify("--junit", str(junit))
         assert code == 1
         assert_fails_only(
             report,
             {("endpoint.security-group", USER_TO_NOTIFY), ("traffic.positive", USER_TO_NOTIFY)},
         )
-        probe = result(report, "traffic.positive", USER_TO_NOTIFY)["evidence"]
-        assert probe["outcome"] in ("unreachable", "timeout"), probe
+        probe = result(report, "traffic.positive", USER_TO_NOTIFY)
+        assert probe["evidence"]["outcome"] in ("unreachable", "timeout"), probe
+        # Why: the data plane's refusal names the group, the endpoint's ENI and the port.
+        why = re.compile(
+            rf"no ingress rule of {group} on eni-\w+ admits eni-\w+ \({task_group}\) on tcp/8081"
+        )
+        assert why.search(probe["message"]), probe["message"]
+        assert any(why.search(line) for line in probe["evidence"]["refused"]), probe
+        assert why.search(junit.read_text()), junit.read_text()
+        # ... and the table people read says it too (folded over lines: compare unspaced).
+        code, stdout, stderr = mesh.cli("verify")
+        assert code == 1
+        assert why.search(stderr), stderr
+        unspaced = re.compile(
+            rf"noingressruleof{group}oneni-\w+admitseni-\w+\({task_group}\)ontcp/8081"
+        )
+        assert unspaced.search(re.sub(r"[\s│]", "", stdout)), stdout
     finally:
         ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
 
