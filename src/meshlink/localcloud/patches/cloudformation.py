@@ -10,8 +10,8 @@
   goes (cleanup phase), and a failed update rolls back to the previous resources.
 * ``DescribeStacks`` gives a list parameter's value comma-joined, as passed (moto showed
   the Python list), and masks ``NoEcho`` parameters by key (moto compared the value).
-* An update (or change set) that changes only the stack's tags is an update, as on AWS
-  (moto said "No updates are to be performed"): `up --adopt` re-tags stacks this way.
+* An UpdateStack that changes only the stack's tags is an update, as on AWS (moto said
+  "No updates are to be performed"): `up --adopt` re-tags stacks this way.
 """
 
 from __future__ import annotations
