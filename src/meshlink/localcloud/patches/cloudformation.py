@@ -174,10 +174,19 @@ def _update_resources(
             name, body, self, self._account_id, self._region_name
         )
 
-    plan = plan_update(self, template, parameters, can_update)
-    cleanup = run_update(self, template, parameters, plan, update_in_place, _rollback_starts)
     stack = _stack()
-    if stack is not None:
+    # A CREATE change set runs as an update of an empty stack; its failure is a create's.
+    updating = stack is not None and str(stack.status).startswith("UPDATE")
+    plan = plan_update(self, template, parameters, can_update)
+    cleanup = run_update(
+        self,
+        template,
+        parameters,
+        plan,
+        update_in_place,
+        _rollback_starts if updating else None,
+    )
+    if updating and stack is not None:
         stack.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
         stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
     cleanup()

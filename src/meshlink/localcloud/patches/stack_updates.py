@@ -23,6 +23,7 @@ new one (a target group still used by a listener: ResourceInUse, half-applied st
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -274,9 +275,8 @@ class CustomNameReplacement(Exception):
 
 @dataclass
 class Applied:
-    """What an update has done so far: undone in reverse on rollback."""
+    """What an update has done so far: undone on rollback."""
 
-    created: list[str] = field(default_factory=list)
     replaced: dict[str, Any] = field(default_factory=dict)  # logical id -> old resource
     updated: list[str] = field(default_factory=list)
 
@@ -311,9 +311,10 @@ def run_update(
     parameters: dict[str, Any] | None,
     plan: UpdatePlan,
     update_in_place: Callable[[str, dict[str, Any]], Any],
-    rolling_back: Callable[[BaseException], None] = lambda error: None,
+    rolling_back: Callable[[BaseException], None] | None = None,
 ) -> Callable[[], None]:
-    """Make the changes of `plan`; on failure say `rolling_back(error)`, roll back, re-raise.
+    """Make the changes of `plan`; on failure say `rolling_back(error)`, roll back, re-raise
+    (`rolling_back` None: a create, which its caller undoes by deleting the stack's all).
 
     Returns the cleanup (old replaced resources and removed ones), which the caller runs
     once the stack has reached UPDATE_COMPLETE_CLEANUP_IN_PROGRESS.
@@ -335,7 +336,6 @@ def run_update(
     try:
         for name in plan.add:
             _ = resource_map[name]  # moto creates a resource on first access
-            applied.created.append(name)
         for name, update in plan.modify.items():
             if update.replace:
                 _check_name(update, before.resources[name], new[name])
@@ -345,23 +345,28 @@ def run_update(
                 applied.updated.append(name)
                 resource_map._parsed_resources[name] = update_in_place(name, new[name])
     except Exception as error:
-        rolling_back(error)
-        _roll_back(resource_map, before, applied, update_in_place)
+        if rolling_back is not None:
+            rolling_back(error)
+            _roll_back(resource_map, before, applied, update_in_place)
         raise
 
-    def cleanup() -> None:
-        for name, old in applied.replaced.items():
-            if old is not None:
-                with contextlib.suppress(Exception):
-                    resource_map._delete_resource(old, before.resources[name])
-        for name in plan.remove:
-            resource = resource_map._parsed_resources.pop(name, None)
-            if resource is not None:
-                with contextlib.suppress(Exception):
-                    resource_map._delete_resource(resource, before.resources[name])
-        resource_map._resource_json_map = new
+    return functools.partial(_clean_up, resource_map, before, applied, plan, new)
 
-    return cleanup
+
+def _clean_up(
+    resource_map: Any, before: Before, applied: Applied, plan: UpdatePlan, new: dict[str, Any]
+) -> None:
+    """UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the replaced and the removed resources go."""
+    for name, old in applied.replaced.items():
+        if old is not None:
+            with contextlib.suppress(Exception):
+                resource_map._delete_resource(old, before.resources[name])
+    for name in plan.remove:
+        resource = resource_map._parsed_resources.pop(name, None)
+        if resource is not None:
+            with contextlib.suppress(Exception):
+                resource_map._delete_resource(resource, before.resources[name])
+    resource_map._resource_json_map = new
 
 
 def _roll_back(
@@ -372,11 +377,26 @@ def _roll_back(
 ) -> None:
     """Back to the previous template: new resources deleted, the previous ones in use."""
     current = resource_map._resource_json_map
-    for name in reversed([*applied.created, *applied.replaced]):
-        resource = resource_map._parsed_resources.get(name)
-        if resource is not None and resource is not applied.replaced.get(name):
-            with contextlib.suppress(Exception):
-                resource_map._delete_resource(resource, current[name])
+    # Everything this update created, also what moto created on first reference (the
+    # dependencies of a resource); resources updated in place get their old properties.
+    new = [
+        name
+        for name, resource in resource_map._parsed_resources.items()
+        if name in current
+        and name not in applied.updated
+        and resource is not None
+        and resource is not before.parsed.get(name)
+    ]
+    for _ in range(len(new) + 1):  # dependants first; what still has dependants, next pass
+        left = []
+        for name in reversed(new):
+            try:
+                resource_map._delete_resource(resource_map._parsed_resources[name], current[name])
+            except Exception:
+                left.append(name)
+        new = list(reversed(left))
+        if not new:
+            break
     _switch(resource_map, before.template, before.parameters, before.resources)
     resource_map._parsed_resources.clear()
     resource_map._parsed_resources.update(before.parsed)
