@@ -117,10 +117,11 @@ class EdgeStack(MeshStack):
             "Access logs need an S3 bucket with a bucket policy per account; meshlink "
             "services log requests themselves to the platform log group.",
         )
+        # No custom name: a port change replaces the target group, and CloudFormation can
+        # only replace a resource it names itself (the new one exists before the old goes).
         target_group = elbv2.CfnTargetGroup(
             self,
             "TargetGroup",
-            name=name,
             port=port,
             protocol="TCP",
             target_type="ip",

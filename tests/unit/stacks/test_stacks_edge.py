@@ -80,7 +80,7 @@ def test_target_group_and_listener_on_the_service_port(two_way: Mesh) -> None:
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         {
-            "Name": "shop-notification-service",
+            "Name": Match.absent(),  # CloudFormation names it: a port change can replace it
             "Port": 8081,
             "Protocol": "TCP",
             "TargetType": "ip",
