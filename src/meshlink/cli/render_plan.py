@@ -11,6 +11,7 @@ from meshlink.cli.context import CliContext
 from meshlink.words import plural
 
 if TYPE_CHECKING:
+    from meshlink.deploy.handlers.model import Change
     from meshlink.deploy.plan import MeshPlan
 
 ACTION_STYLE = {
@@ -21,6 +22,31 @@ ACTION_STYLE = {
     "reconcile": "cyan",
     "delete": "red",
 }
+
+
+VALUE_WIDTH = 30  # a property's before/after values beyond this are cut
+
+
+def property_lines(change: Change) -> list[str]:
+    """One line per changed property: its values (or the items added and removed, for
+    lists such as AllowedPrincipals), what caused it, and whether it forces replacement."""
+    lines = []
+    for prop in change.properties:
+        if prop.added or prop.removed:
+            values = " ".join([*(f"+{i}" for i in prop.added), *(f"-{i}" for i in prop.removed)])
+        elif prop.before is not None or prop.after is not None:
+            values = f"{_cut(prop.before)} -> {_cut(prop.after)}"
+        else:
+            values = f"via {prop.causing_entity}" if prop.causing_entity else ""
+        forced = " (requires replacement)" if prop.requires_recreation == "Always" else ""
+        lines.append(f"{prop.name}: {values}{forced}".replace(": (", " ("))
+    return lines
+
+
+def _cut(value: str | None) -> str:
+    if value is None:
+        return "(none)"
+    return value if len(value) <= VALUE_WIDTH else value[: VALUE_WIDTH - 3] + "..."
 
 
 def render_plan(cli: CliContext, plan: MeshPlan) -> None:
@@ -41,13 +67,15 @@ def render_plan(cli: CliContext, plan: MeshPlan) -> None:
             escape(node.detail),
         )
         for change in node.changes:
-            replace = " (replacement)" if change.replacement == "True" else ""
+            replace = " (replacement)" if change.replacement in ("True", "Conditional") else ""
             table.add_row(
                 "",
                 "",
                 f"[dim]{change.action}[/dim]",
                 f"[dim]{change.logical_id} {change.resource_type}{replace}[/dim]",
             )
+            for line in property_lines(change):
+                table.add_row("", "", "", f"[dim]  {escape(line)}[/dim]")
     cli.console.print(table)
     totals = plan.totals()
     cli.console.print(

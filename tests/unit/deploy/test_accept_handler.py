@@ -88,7 +88,7 @@ def test_plan_down_and_what_status_and_verify_read(tmp_path: Path) -> None:
     assert (plan.action, plan.detail) == ("reconcile", "no connection from user-service")
     down = HANDLER.down(mesh.ctx, NODE, lambda message: None)
     assert (down.status, down.detail) == ("unchanged", "not deployed: nothing to delete")
-    mesh.runtime.journal.update(NODE.id, status="done")
+    mesh.runtime.journal.update(NODE.id, status="running", outputs={"ServiceId": "vpce-svc-n"})
     down = HANDLER.down(mesh.ctx, NODE, lambda message: None)
     assert (down.status, down.detail) == ("done", "connections go with the endpoints")
     mesh.runtime.journal.forget(NODE.id)

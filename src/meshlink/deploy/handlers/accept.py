@@ -60,7 +60,7 @@ class AcceptHandler:
         return Outcome("done" if changed else "unchanged", detail, result.as_outputs())
 
     def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
-        if ctx.journal.get(node.id).status != "done":
+        if not ctx.journal.get(node.id).outputs:  # never reconciled (down marks it running)
             return Outcome("unchanged", "not deployed: nothing to delete")
         return Outcome("done", "connections go with the endpoints")
 

@@ -96,11 +96,14 @@ def plan_from_stack_plan(node: Node, result: StackPlan) -> NodePlan:
     replaced = [c for c in changes if c.replacement in ("True", "Conditional")]
     if not replaced:
         return NodePlan(node.id, "update", "", changes)
-    reasons = [
-        f"{c.logical_id} ({', '.join(c.replaced_by) or 'a change'} requires recreation)"
-        for c in replaced
-    ]
+    reasons = [f"{c.logical_id} ({_forced_by(c.replaced_by)})" for c in replaced]
     return NodePlan(node.id, "replace", "replaces " + "; ".join(reasons), changes)
+
+
+def _forced_by(properties: list[str]) -> str:
+    if not properties:
+        return "CloudFormation replaces it"
+    return f"{', '.join(properties)} require{'s' if len(properties) == 1 else ''} recreation"
 
 
 def _change(change: ResourceChange) -> Change:

@@ -1,0 +1,152 @@
+"""`plan` tells what `up` then does, node for node, on both examples (real local cloud).
+
+The nodes plan says create/update/replace/reconcile/delete are exactly those up reports
+done; the nodes plan says unchanged are exactly those up reports unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshlink.localcloud.info import LocalCloudInfo
+from tests.functional.deploy_support import cli, cli_json, write_topology
+
+pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
+BAD_ARN = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/nope/0123456789"
+AUDIT = (
+    "  audit-service:\n    account: users\n    port: 8090\n    desired_count: 1\n"
+    "    consumes: [notification-service]\n"
+)
+
+
+@pytest.fixture()
+def workdir(local_cloud: LocalCloudInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MESHLINK_STATE_DIR", str(local_cloud.state_dir))
+    monkeypatch.setenv("MESHLINK_LOCAL_PORT", str(local_cloud.port))
+    return tmp_path
+
+
+def plan_then_up(topology: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """plan, then up; asserts up did to each node what plan said. (plan, up summary)."""
+    code, plan = cli_json(topology, "plan")
+    assert code == 0, plan
+    code, summary = cli_json(topology, "up", "--yes")
+    assert code == 0, summary
+    planned = {n["node"]: n["action"] for n in plan["nodes"]}
+    outcomes = {nid: o["status"] for nid, o in summary["nodes"].items()}
+    acted = {nid for nid, action in planned.items() if action != "unchanged"}
+    assert acted == {nid for nid, status in outcomes.items() if status == "done"}, (
+        planned,
+        outcomes,
+    )
+    kept = {nid for nid, action in planned.items() if action == "unchanged"}
+    assert kept == {nid for nid, status in outcomes.items() if status == "unchanged"}
+    return plan, summary
+
+
+def node(plan: dict[str, Any], nid: str) -> dict[str, Any]:
+    return next(n for n in plan["nodes"] if n["node"] == nid)
+
+
+def fail_an_edge_update(topology_path: Path, workdir: Path, stack: str) -> None:
+    """`up` with a listener that cannot be created added to one edge stack's update."""
+    from meshlink.deploy.run import up
+    from meshlink.deploy.runtime import MeshRuntime, RunOptions
+    from meshlink.engines.cdk.synth import Synthesized
+    from meshlink.topology.loader import load_topology
+
+    topology = load_topology(topology_path)
+    options = RunOptions(workdir=workdir)
+
+    def broken(runtime: MeshRuntime) -> Synthesized:
+        real = MeshRuntime(topology, options).synthesized()
+        templates = json.loads(json.dumps(real.templates))
+        resources = templates[stack]["Resources"]
+        resources["Broken"] = json.loads(json.dumps(resources["Listener"]))
+        resources["Broken"]["Properties"]["LoadBalancerArn"] = BAD_ARN
+        return Synthesized(templates, real.assembly_dir, real.cached)
+
+    report = up(MeshRuntime(topology, options, synthesize=broken))
+    assert report.outcomes["edge:notification-service"].status == "failed"
+
+
+def test_plan_is_what_up_does_on_two_accounts(workdir: Path, local_sessions: Any) -> None:
+    topology = write_topology(workdir, "two-accounts.yaml", "truth")
+    stack = "meshlink-truth-edge-notification-service"
+    cfn = local_sessions.client("222222222222", "cloudformation")
+
+    plan, _ = plan_then_up(topology)  # fresh
+    assert {n["action"] for n in plan["nodes"]} == {"create", "reconcile", "unchanged"}
+    # Endpoints to a service without acceptance connect by themselves: nothing to accept.
+    assert node(plan, "accept:user-service")["action"] == "unchanged"
+
+    plan, _ = plan_then_up(topology)  # no-op
+    assert plan["totals"]["unchanged"] == len(plan["nodes"])
+
+    # A port change whose update fails rolls back; the next plan does not call it unchanged.
+    topology.write_text(topology.read_text().replace("port: 8081", "port: 8082"))
+    before = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    fail_an_edge_update(topology, workdir, stack)
+    after = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    assert after["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert after["Outputs"] == before["Outputs"]  # the previous target group, port 8081
+
+    plan, summary = plan_then_up(topology)  # the port change, for real this time
+    edge = node(plan, "edge:notification-service")
+    assert edge["action"] == "replace"
+    assert edge["detail"] == (
+        "replaces LoadBalancerToTasks (FromPort, ToPort require recreation); "
+        "TasksFromLoadBalancer (FromPort, ToPort require recreation); "
+        "TargetGroup (Port requires recreation)"
+    )
+    target_group = next(c for c in edge["changes"] if c["logical_id"] == "TargetGroup")
+    assert target_group["replaced_by"] == ["Port"]
+    (port,) = target_group["properties"]
+    assert (port["before"], port["after"]) == ("8081", "8082")
+    assert node(plan, "service:notification-service")["action"] == "update"
+    # The consumer's security group rule on the port is replaced; its endpoint is kept,
+    # so there is no connection to accept again.
+    endpoints = node(plan, "endpoints:user-service")
+    assert endpoints["action"] == "replace"
+    assert all(
+        c["replacement"] != "True"
+        for c in endpoints["changes"]
+        if c["resource_type"][-8:] == "Endpoint"
+    )
+    assert node(plan, "accept:notification-service")["action"] == "unchanged"
+    assert node(plan, "edge:user-service")["action"] == "unchanged"
+    code, status = cli_json(topology, "status")
+    assert {e["state"] for e in status["edges"]} == {"available"}
+
+    # A service added, then removed.
+    text = topology.read_text()
+    topology.write_text(text + AUDIT)
+    plan, _ = plan_then_up(topology)
+    assert node(plan, "edge:audit-service")["action"] == "create"
+    assert node(plan, "accept:notification-service")["action"] == "reconcile"
+    topology.write_text(text)
+    plan, _ = plan_then_up(topology)
+    assert {n["node"] for n in plan["nodes"] if n["action"] == "delete"} == {
+        "edge:audit-service",
+        "endpoints:audit-service",
+        "service:audit-service",
+    }
+
+    code, summary = cli_json(topology, "down", "--yes")
+    assert code == 0 and set(summary["counts"]) == {"done"}, summary["nodes"]
+    code, summary = cli_json(topology, "down", "--yes")  # nothing left to delete
+    assert code == 0 and summary["counts"] == {"unchanged": len(summary["nodes"])}
+    details = {o["detail"] for o in summary["nodes"].values()}
+    assert all(d.startswith("not deployed") or d == "was not there" for d in details), details
+
+
+def test_plan_is_what_up_does_on_the_full_mesh(workdir: Path) -> None:
+    topology = write_topology(workdir, "full-mesh-4.yaml", "truth4")
+    plan_then_up(topology)
+    plan, _ = plan_then_up(topology)
+    assert plan["totals"]["unchanged"] == len(plan["nodes"])
+    assert cli(topology, "down", "--yes")[0] == 0
