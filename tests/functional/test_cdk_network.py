@@ -313,7 +313,7 @@ def test_local_cloud_places_a_cloudformation_subnet_by_zone_id(cloud: Any, accou
     """The local-cloud patch (patches/subnet_zone_id.py), through CloudFormation."""
     deployer = Deployer(cloud.client(account_id, "cloudformation"), pacing=FAST)
     names = zone_names(cloud.client(account_id, "ec2"))
-    for zone_id in ("use1-az6", "use1-az1"):  # an update replaces the subnet in the new zone
+    for zone_id in ("use1-az6", "use1-az1"):
         result = deployer.deploy(
             "subnet-by-zone-id", SUBNET_BY_ZONE_ID, parameters={"ZoneId": zone_id}
         )
@@ -326,7 +326,9 @@ def test_local_cloud_places_a_cloudformation_subnet_by_zone_id(cloud: Any, accou
         assert [(s["AvailabilityZoneId"], s["AvailabilityZone"]) for s in subnets] == [
             (zone_id, names[zone_id])
         ]
-    assert deployer.delete("subnet-by-zone-id").deleted
+        # A new zone replaces the subnet, new one first: with the same CIDR that conflicts,
+        # as on AWS. Each zone gets a stack of its own.
+        assert deployer.delete("subnet-by-zone-id").deleted
 
     with pytest.raises(StackDeployError) as failed:
         deployer.deploy("subnet-bad-zone-id", SUBNET_BY_ZONE_ID, parameters={"ZoneId": "use1-az99"})

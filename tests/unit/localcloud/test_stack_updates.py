@@ -65,10 +65,11 @@ def test_principals_change_in_place_and_a_parameter_change_is_seen() -> None:
     assert plan.replaced == {"Tg"} and "Listener" in plan.modify
 
 
-def test_what_cannot_be_updated_in_place_is_replaced() -> None:
+def test_what_moto_cannot_update_in_place_is_recreated_not_replaced() -> None:
     old = stack(8080, ["a"])
     plan = plan_update(
         old, {"Resources": resources(8080, ["b"])}, {"VpcId": "vpc-1"}, lambda t: t != PERMISSIONS
     )
-    assert plan.replaced == {"Perms"}
+    # AWS updates it in place (no Replacement); the local cloud deletes and creates it.
+    assert plan.replaced == set() and plan.modify["Perms"].recreate
     assert plan_update(old, {"Resources": resources(8080, ["a"])}, None, bool).modify == {}

@@ -113,6 +113,7 @@ class ResourceUpdate:
     action: str  # Add | Modify | Remove
     replace: bool = False
     properties: list[PropertyChange] = field(default_factory=list)
+    recreate: bool = False  # moto cannot update the type in place: delete, then create
 
     def change(self, physical_id: str | None) -> dict[str, Any]:
         """Keyword arguments of the local cloud's change record (DescribeChangeSet shape)."""
@@ -222,7 +223,8 @@ def plan_update(
     )
     updates: dict[str, ResourceUpdate] = {}
     while True:  # a replacement changes what refers to it: until nothing more changes
-        replaced = {name for name, update in updates.items() if update.replace}
+        # What gets a new physical resource: what refers to it changes too.
+        replaced = {name for name, u in updates.items() if u.replace or u.recreate}
         found = {}
         for name, body in new.items():
             if name not in old:
@@ -231,10 +233,12 @@ def plan_update(
             properties = _property_changes(kind, old[name], body, changed, replaced)
             if not properties and body == old[name]:
                 continue
-            replace = any(p.recreation == "Always" for p in properties) or not can_update(kind)
-            found[name] = ResourceUpdate(name, kind, "Modify", replace, properties)
+            replace = any(p.recreation == "Always" for p in properties)
+            # AWS updates it in place; moto cannot: deleted and created again (recreate).
+            recreate = not replace and not can_update(kind)
+            found[name] = ResourceUpdate(name, kind, "Modify", replace, properties, recreate)
         settled = found.keys() == updates.keys() and replaced == {
-            n for n, u in found.items() if u.replace
+            n for n, u in found.items() if u.replace or u.recreate
         }
         updates = found
         if settled:
@@ -279,6 +283,7 @@ class Applied:
 
     replaced: dict[str, Any] = field(default_factory=dict)  # logical id -> old resource
     updated: list[str] = field(default_factory=list)
+    recreated: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -340,6 +345,12 @@ def run_update(
             if update.replace:
                 _check_name(update, before.resources[name], new[name])
                 applied.replaced[name] = resource_map._parsed_resources.pop(name, None)
+                _ = resource_map[name]
+            elif update.recreate:
+                applied.recreated.append(name)
+                old = resource_map._parsed_resources.pop(name, None)
+                if old is not None:
+                    resource_map._delete_resource(old, before.resources[name])
                 _ = resource_map[name]
             else:
                 applied.updated.append(name)
@@ -403,3 +414,7 @@ def _roll_back(
     for name in reversed(applied.updated):
         with contextlib.suppress(Exception):
             resource_map._parsed_resources[name] = update_in_place(name, before.resources[name])
+    for name in reversed(applied.recreated):  # deleted by the update: created again
+        resource_map._parsed_resources.pop(name, None)
+        with contextlib.suppress(Exception):
+            _ = resource_map[name]
