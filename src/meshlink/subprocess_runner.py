@@ -168,6 +168,42 @@ def _spawn(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> sub
     return process
 
 
+def background(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None, log_path: Path
+) -> subprocess.Popen[str]:
+    """Start a long-running child whose output goes to `log_path`; `stop()` ends it.
+
+    Like every child it runs in its own process group and is reached by interrupt_all().
+    """
+    log.debug("start %s (cwd=%s, log=%s)", shlex.join(argv), cwd or ".", log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as output:
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=os.name == "posix",
+            )
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+    with _live_lock:
+        _live.add(process)
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """End a child started by background() (SIGTERM, then SIGKILL) and forget it."""
+    try:
+        _stop(process)
+    finally:
+        _forget(process)
+
+
 def _stop(process: subprocess.Popen[str]) -> None:
     """SIGTERM the child's process group, SIGKILL it if it lingers."""
     if process.poll() is not None:

@@ -134,6 +134,9 @@ def test_two_accounts_up_verify_noop_drift_parity_down(
     assert sum(c.startswith("init") for c in commands) == 1  # one init per mesh
     assert sum(c.startswith("apply") for c in commands) == 2  # one apply per account
     assert not any(c.startswith("output") for c in commands)  # outputs come from state
+    # Each apply attached to one provider process started for it (provider_server.py).
+    provider_log = mesh.state_file("users").parent / ".terraform-provider.log"
+    assert "TF_REATTACH_PROVIDERS=" in provider_log.read_text()
     code, verified = verify_results(mesh.topology)
     assert code == 0, verified
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,7 @@ PLAN_FILE = "tfplan"
 _INIT_STAMP = ".meshlink-init.sha256"
 SHARED_DIRNAME = ".shared"  # beside the account roots; account keys never start with a dot
 LOCK_FILENAME = ".terraform.lock.hcl"
+ENV_SHARED_PROVIDER = "MESHLINK_TF_SHARED_PROVIDER"
 
 
 class ParallelFailure(DeployError):
@@ -158,7 +160,21 @@ class TerraformNetworkEngine:
             progress=self.progress,
             env=env,
             setup=self.setup(),
+            share_provider=self.provider_sharing(),
         )
+
+    def provider_sharing(self) -> tuple[str, ...] | None:
+        """Whether each command attaches to one provider process (provider_server.py).
+
+        The variables listed are kept from the provider. None: Terraform starts its own,
+        as asked by MESHLINK_TF_SHARED_PROVIDER=0, or where the provider cannot be
+        configured twice (a custom CA bundle against AWS).
+        """
+        if os.environ.get(ENV_SHARED_PROVIDER, "1").strip() == "0":
+            return None
+        if self.topology.target == "local":
+            return ("AWS_CA_BUNDLE",)  # plain HTTP to the local cloud
+        return None if os.environ.get("AWS_CA_BUNDLE") else ()
 
     def mesh_zone_ids(self) -> tuple[str, ...] | None:
         """The mesh's zone ids from the `zone_ids` callable, evaluated once (None without one)."""

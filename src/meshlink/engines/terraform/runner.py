@@ -6,7 +6,8 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,29 @@ from meshlink.engines.terraform.events import (
     TerraformEvent,
     parse_line,
 )
+from meshlink.engines.terraform.provider_server import (
+    ENV_REATTACH,
+    provider_binary,
+    shared_provider,
+)
 
 ENV_TERRAFORM = "MESHLINK_TERRAFORM"
 WORKER_MODULE = "meshlink.engines.terraform.worker"
 INIT_TIMEOUT = 900.0  # first init downloads the aws provider (hundreds of MB)
 RUN_TIMEOUT = 3600.0
 LOCK_TIMEOUT = "120s"
+PROVIDER_STAGES = frozenset({"plan", "apply", "destroy"})
+PROVIDER_LOG = ".terraform-provider.log"
+# terraform-plugin-log's switches (provider, SDK, protocol, mux, framework loggers).
+PROVIDER_LOG_LEVELS = (
+    "TF_LOG_PROVIDER",
+    "TF_LOG_SDK",
+    "TF_LOG_SDK_PROTO",
+    "TF_LOG_SDK_MUX",
+    "TF_LOG_SDK_FRAMEWORK",
+    "TF_LOG_SDK_HELPER_SCHEMA",
+    "TF_LOG_SDK_HELPER_RESOURCE",
+)
 
 
 @dataclass(frozen=True)
@@ -129,12 +147,16 @@ class TerraformRunner:
         env: Mapping[str, str] | None = None,
         setup: CliSetup | None = None,
         timeout: float = RUN_TIMEOUT,
+        share_provider: Sequence[str] | None = None,
     ):
         self.workdir = Path(workdir)
         self.account = account
         self.executable = executable or resolve_executable()
         self.progress = progress
         self.env = terraform_env(env, setup=setup)
+        # Not None: plan/apply/destroy attach to one provider process started for the
+        # command (provider_server.py), whose environment lacks these variables.
+        self.share_provider = None if share_provider is None else tuple(share_provider)
         self.timeout = timeout
 
     # -- commands ---------------------------------------------------------------
@@ -267,13 +289,34 @@ class TerraformRunner:
 
         argv = [*self.executable.argv, *args]
         limit = timeout or self.timeout
-        if stream_events:
-            result = subprocess_runner.stream(
-                argv, env=self.env, cwd=self.workdir, on_line=on_line, timeout=limit
-            )
-        else:
-            result = subprocess_runner.run(argv, env=self.env, cwd=self.workdir, timeout=limit)
+        with self._provider_env(stage) as env:
+            if stream_events:
+                result = subprocess_runner.stream(
+                    argv, env=env, cwd=self.workdir, on_line=on_line, timeout=limit
+                )
+            else:
+                result = subprocess_runner.run(argv, env=env, cwd=self.workdir, timeout=limit)
         return result, record
+
+    @contextmanager
+    def _provider_env(self, stage: str) -> Iterator[dict[str, str]]:
+        """The command's environment, attached to one shared provider when that helps.
+
+        Only the commands that walk the graph (plan, apply, destroy) start providers.
+        """
+        binary = None
+        if self.share_provider is not None and stage in PROVIDER_STAGES:
+            data_dir = Path(self.env.get("TF_DATA_DIR") or self.workdir / ".terraform")
+            binary = provider_binary(data_dir)
+        if binary is None or self.share_provider is None:
+            yield self.env
+            return
+        provider_env = {k: v for k, v in self.env.items() if k not in self.share_provider}
+        for variable in PROVIDER_LOG_LEVELS:  # debug mode logs every RPC at trace level
+            provider_env.setdefault(variable, "WARN")
+        log_path = self.workdir / PROVIDER_LOG
+        with shared_provider(binary, provider_env, log_path) as config:
+            yield self.env if config is None else {**self.env, ENV_REATTACH: config}
 
     @staticmethod
     def _plain_diagnostics(stderr: str) -> list[Diagnostic]:
