@@ -46,18 +46,23 @@ def wait_until_stable(
     *,
     cluster: str,
     service: str,
-    target_group: str,
+    target_group: str | None,
     desired: int,
     progress: Callable[[str], None] = lambda message: None,
     timeout: float = 300.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """Block until the service is steady and its targets healthy; what was seen last."""
+    """Block until the service is steady and its targets (if any) healthy; what was seen last."""
     deadline = time.monotonic() + timeout
     delay = 0.1
     while True:
         steady, tasks = _service_state(ecs, cluster, service)
-        healthy, targets = _targets_state(elbv2, target_group, desired) if steady else (False, "")
+        if target_group is None:  # no load balancer (consumed by no one): tasks are enough
+            healthy, targets = steady, ""
+        elif steady:
+            healthy, targets = _targets_state(elbv2, target_group, desired)
+        else:
+            healthy, targets = False, ""
         seen = f"{tasks}, {targets}" if targets else tasks
         if steady and healthy:
             return seen

@@ -17,13 +17,13 @@ from meshlink.deploy.handlers.model import (
     provider_edges,
 )
 from meshlink.deploy.handlers.network import NetworkHandler
-from meshlink.deploy.handlers.stack import ServiceHandler, StackHandler
+from meshlink.deploy.handlers.stack import EdgeHandler, ServiceHandler, StackHandler
 from meshlink.graph.planner import Node
 
 HANDLERS: dict[str, NodeHandler] = {
     "network": NetworkHandler(),
     "platform": StackHandler("platform", account_edges),
-    "edge": StackHandler("edge", provider_edges),
+    "edge": EdgeHandler("edge", provider_edges),
     "endpoints": StackHandler("endpoints", consumer_edges),
     "accept": AcceptHandler(),
     "service": ServiceHandler("service", provider_edges),

@@ -227,6 +227,7 @@ class StackHandler:
         skipped = ctx.unchanged(node, digest, lambda: ctx.live_stack_outputs(node))
         if skipped:
             return skipped
+        self.prepare(ctx, node, template, progress)
         result = ctx.deployer(node.account, progress).deploy(
             name,
             template,
@@ -248,6 +249,11 @@ class StackHandler:
         """After the stack is deployed: wait for what it runs; a detail for the outcome."""
         return ""
 
+    def prepare(
+        self, ctx: NodeContext, node: Node, template: Mapping[str, Any], progress: Progress
+    ) -> None:
+        """Before the stack is deployed (and only when it changes): clear its way."""
+
     def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         result = ctx.deployer(node.account, progress).delete(ctx.stack_name(node))
         if result.deleted:
@@ -265,6 +271,35 @@ class StackHandler:
 
     def affected_edges(self, topology: Topology, node: Node) -> tuple[Edge, ...]:
         return self._edges(topology, node)
+
+
+class EdgeHandler(StackHandler):
+    """The edge stack, whose endpoint service goes when the last consumer does."""
+
+    def prepare(
+        self, ctx: NodeContext, node: Node, template: Mapping[str, Any], progress: Progress
+    ) -> None:
+        # AWS refuses to delete an endpoint service with live connections, and the
+        # consumer endpoints that hold them may go later in this run (or as orphans after
+        # it): reject them first, as the accept node would reject an unexpected one.
+        from meshlink.deploy.acceptance import LIVE_STATES, connections
+        from meshlink.stacks.outputs import EdgeOutputs
+
+        resources = template.get("Resources", {}).values()
+        if any(r.get("Type") == "AWS::EC2::VPCEndpointService" for r in resources):
+            return
+        service_id = ctx.journal.get(node.id).outputs.get(EdgeOutputs.SERVICE_ID)
+        if not service_id:
+            return
+        ec2 = ctx.client(node.account, "ec2")
+        live = sorted(
+            eid
+            for eid, c in connections(ec2, str(service_id)).items()
+            if c.get("VpcEndpointState") in LIVE_STATES
+        )
+        if live:
+            progress(f"no consumer left: rejecting {', '.join(live)} before the service goes")
+            ec2.reject_vpc_endpoint_connections(ServiceId=str(service_id), VpcEndpointIds=live)
 
 
 class ServiceHandler(StackHandler):
@@ -286,7 +321,11 @@ class ServiceHandler(StackHandler):
             ctx.client(node.account, "elbv2"),
             cluster=str(platform[PlatformOutputs.CLUSTER_NAME]),
             service=outputs[ServiceOutputs.ECS_SERVICE_ARN],
-            target_group=str(edge[EdgeOutputs.TARGET_GROUP_ARN]),
+            target_group=(
+                str(edge[EdgeOutputs.TARGET_GROUP_ARN])
+                if EdgeOutputs.TARGET_GROUP_ARN in edge
+                else None
+            ),
             desired=ctx.topology.services[service].desired_count,
             progress=progress,
         )
