@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from meshlink.cli.context import get_context
+from meshlink.cli.context import CliContext, get_context
+
+if TYPE_CHECKING:
+    from meshlink.render.diagram import Notice
+    from meshlink.verify.staleness import Staleness, VerifiedResult
 
 
 class GraphFormat(StrEnum):
@@ -21,32 +26,69 @@ def graph(
     fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", help="Output format."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to a file."),
     verify: bool = typer.Option(
-        False, "--verify", help="Colour edges from the last `meshlink verify` (green/red)."
+        False,
+        "--verify",
+        help="Colour edges from the last `meshlink verify` (green/red); says when it is stale.",
     ),
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Where .meshlink/ state lives (with --verify)."
     ),
 ) -> None:
     """Draw the mesh: accounts as boxes, services as nodes, consumption as arrows."""
-    from meshlink.render.diagram import Diagram, EdgeState, to_dot, to_html, to_mermaid
+    from meshlink.render.diagram import Diagram, to_dot, to_html, to_mermaid
 
     cli = get_context(ctx)
     topology = cli.topology()
-    states: dict[tuple[str, str], EdgeState] | None = None
+    result: VerifiedResult | None = None
     if verify:
         from meshlink.graph.journal import state_dir
-        from meshlink.verify.report import last_edge_states
+        from meshlink.verify.staleness import last_result
 
         directory = state_dir(cli.workdir(workdir), topology.name, topology.target)
-        states = last_edge_states(directory)
-    diagram = Diagram(topology, states)
+        result = last_result(directory, topology)
+        _warn_if_stale(cli, result.staleness)
+    diagram = Diagram(
+        topology,
+        None if result is None else result.edge_states(),
+        None if result is None else _notice(result.staleness),
+    )
     render = {GraphFormat.mermaid: to_mermaid, GraphFormat.dot: to_dot, GraphFormat.html: to_html}
     text = render[fmt](diagram)
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
+    if output is not None:
         output.write_text(text, encoding="utf-8")
         cli.err_console.print(f"wrote {output}")
+    if cli.json_output:
+        cli.emit_json(
+            {
+                "mesh": topology.name,
+                "target": topology.target,
+                "format": fmt.value,
+                "output": None if output is None else str(output),
+                "diagram": text if output is None else None,
+                "verify": None if result is None else result.to_json(),
+            }
+        )
+    elif output is None:
+        typer.echo(text, nl=False)
+
+
+def _notice(staleness: Staleness) -> Notice | None:
+    from meshlink.render.diagram import Notice
+
+    if not staleness.stale:
+        return None
+    return Notice(staleness.headline(), tuple(staleness.messages()), staleness.remedy())
+
+
+def _warn_if_stale(cli: CliContext, staleness: Staleness) -> None:
+    from rich.markup import escape
+
+    if not staleness.stale:
+        return
+    cli.err_console.print(f"[yellow]warning:[/yellow] {escape(staleness.headline())}")
+    for message in staleness.messages():
+        cli.err_console.print(f"  {escape(message)}")
+    cli.err_console.print(f"[cyan]hint:[/cyan] {escape(staleness.remedy() or '')}")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal
 
@@ -13,6 +13,23 @@ from meshlink.topology.model import Topology
 
 EdgeState = Literal["pass", "fail", "unknown"]
 EDGE_COLOURS = {"pass": "#2da44e", "fail": "#cf222e", "unknown": "#57606a"}
+NOTICE_COLOUR = "#9a6700"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning drawn with the mesh (a stale verify result): what, why, what to run."""
+
+    headline: str
+    reasons: tuple[str, ...] = ()
+    remedy: str | None = None
+
+    def line(self) -> str:
+        """The whole notice on one line (mermaid and DOT titles)."""
+        text = "WARNING: " + self.headline
+        if self.reasons:
+            text += ": " + "; ".join(self.reasons)
+        return text + (f". Fix: {self.remedy}" if self.remedy else "")
 
 
 @dataclass(frozen=True)
@@ -21,6 +38,7 @@ class Diagram:
 
     topology: Topology
     edge_states: dict[tuple[str, str], EdgeState] | None = None
+    notice: Notice | None = None
 
     def state(self, edge: tuple[str, str]) -> EdgeState:
         return (self.edge_states or {}).get(edge, "unknown")
@@ -34,6 +52,10 @@ def to_mermaid(diagram: Diagram) -> str:
     """Mermaid flowchart source."""
     topology = diagram.topology
     lines = ["flowchart LR"]
+    if diagram.notice is not None:
+        # Front matter: mermaid draws the title above the diagram (JSON is valid YAML).
+        title = json.dumps(diagram.notice.line(), ensure_ascii=False)
+        lines = ["---", f"title: {title}", "---", *lines]
     for key, account in topology.accounts.items():
         lines.append(f'  subgraph {_node_id("acct_" + key)}["{key} ({account.id})"]')
         for name in topology.services_in(key):
@@ -76,20 +98,43 @@ def to_dot(diagram: Diagram) -> str:
             state = diagram.state((consumer, provider))
             attrs = f' [color="{EDGE_COLOURS[state]}", label="{state}", penwidth=2]'
         lines.append(f"  {_node_id(consumer)} -> {_node_id(provider)}{attrs};")
+    if diagram.notice is not None:
+        # Last, so the clusters above do not inherit the graph's label and its colour.
+        label = _dot_string(diagram.notice.line())
+        lines.append(f'  label={label}; labelloc=t; labeljust=l; fontcolor="{NOTICE_COLOUR}";')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_string(text: str) -> str:
+    """A DOT quoted string (DOT knows no \\u escapes, so not json.dumps)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _html_banner(notice: Notice | None) -> str:
+    if notice is None:
+        return ""
+    reasons = "".join(f"<li>{html.escape(reason)}</li>" for reason in notice.reasons)
+    remedy = f"<p>{html.escape(notice.remedy)}</p>" if notice.remedy else ""
+    return (
+        f'<div class="notice" id="notice" role="alert"><strong>Warning: '
+        f"{html.escape(notice.headline)}</strong><ul>{reasons}</ul>{remedy}</div>\n"
+    )
 
 
 def to_html(diagram: Diagram) -> str:
     """A self-contained page (mermaid inlined, nothing fetched) that renders the mesh."""
     script = resources.files("meshlink.render").joinpath("vendor/mermaid.min.js").read_text("utf-8")
     title = html.escape(f"meshlink: {diagram.topology.name}")
-    source = html.escape(to_mermaid(diagram))
+    # The notice is the page's banner, not a second time the diagram's title.
+    source = html.escape(to_mermaid(replace(diagram, notice=None)))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem}}</style></head>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}
+.notice{{border:2px solid {NOTICE_COLOUR};background:#fff8c5;padding:.5rem 1rem;margin:1rem 0}}
+</style></head>
 <body><h1>{title}</h1>
-<pre class="mermaid" id="mesh">
+{_html_banner(diagram.notice)}<pre class="mermaid" id="mesh">
 {source}</pre>
 <script>{script}</script>
 <script>
