@@ -73,3 +73,22 @@ def test_what_moto_cannot_update_in_place_is_recreated_not_replaced() -> None:
     # AWS updates it in place (no Replacement); the local cloud deletes and creates it.
     assert plan.replaced == set() and plan.modify["Perms"].recreate
     assert plan_update(old, {"Resources": resources(8080, ["a"])}, None, bool).modify == {}
+
+
+def test_removed_resources_go_dependants_first() -> None:
+    # The group is declared first, as CDK does; its rule must still go before it, or
+    # revoking the rule later finds its source group gone and the rule stays (AWS: order).
+    old = SimpleNamespace(
+        _resource_json_map={
+            "NlbSg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+            "Rule": {
+                "Type": "AWS::EC2::SecurityGroupIngress",
+                "Properties": {"SourceSecurityGroupId": {"Fn::GetAtt": ["NlbSg", "GroupId"]}},
+            },
+            "Kept": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+        },
+        input_parameters={},
+    )
+    template = {"Resources": {"Kept": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}}}}
+    plan = plan_update(old, template, {}, bool)
+    assert plan.remove == ["Rule", "NlbSg"]

@@ -219,7 +219,8 @@ def plan_update(
     changed = _changed_parameters(resource_map.input_parameters, parameters)
     plan = UpdatePlan(
         add=[name for name in new if name not in old],
-        remove=[name for name in old if name not in new],
+        # Dependants first, as AWS deletes them: a rule before the group it names.
+        remove=_dependency_order(old, [name for name in old if name not in new])[::-1],
     )
     updates: dict[str, ResourceUpdate] = {}
     while True:  # a replacement changes what refers to it: until nothing more changes
