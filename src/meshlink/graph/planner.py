@@ -115,6 +115,8 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
         )
     for name, service in topology.services.items():
         consumers = topology.consumers_of(name)
+        if not consumers:
+            continue  # consumed by no one: no endpoint service to accept connections on
         graph.add(
             Node(
                 "accept",

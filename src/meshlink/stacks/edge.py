@@ -1,4 +1,9 @@
-"""edge[service]: what a provider exposes: task SG, NLB, target group, endpoint service."""
+"""edge[service]: what a provider exposes: task SG, NLB, target group, endpoint service.
+
+A service no other service consumes exposes nothing: its edge is the task security
+group alone (no NLB, target group, listener or endpoint service to pay for). Adding its
+first consumer adds them; removing its last removes them.
+"""
 
 from __future__ import annotations
 
@@ -39,16 +44,17 @@ class EdgeStack(MeshStack):
             region=topology.region,
         )
         port = spec.port
+        self.exposed = bool(topology.consumers_of(service))
         vpc_id = network_value(self, account, "vpc_id")
-        private_subnets = network_list(self, account, "private_subnet_ids")
         # Passed through as the comma-joined string the network output is.
         zone_ids = network_value(self, account, "az_ids")
-        name = load_balancer_name(topology.name, service)
 
         task_sg = ec2.CfnSecurityGroup(
             self,
             "TaskSecurityGroup",
             vpc_id=vpc_id,
+            # Also true of an unconsumed service (no NLB, no ingress at all), and the same
+            # either way: a changed description would replace the group (and its users).
             group_description=f"{service} tasks: the service port from its NLB only",
             # Tasks pull their image from a registry on the internet (through NAT) and
             # call peers through interface endpoints: egress stays open.
@@ -58,6 +64,24 @@ class EdgeStack(MeshStack):
                 )
             ],
         )
+        self.output(EdgeOutputs.PORT, str(port))
+        self.output(EdgeOutputs.TASK_SECURITY_GROUP_ID, task_sg.attr_group_id)
+        self.output(EdgeOutputs.ZONE_IDS, zone_ids)
+        if self.exposed:
+            self._expose(topology, service, vpc_id, task_sg)
+
+    def _expose(
+        self,
+        topology: Topology,
+        service: str,
+        vpc_id: str,
+        task_sg: ec2.CfnSecurityGroup,
+    ) -> None:
+        """The NLB, target group, listener and endpoint service of a consumed service."""
+        spec = topology.services[service]
+        private_subnets = network_list(self, spec.account, "private_subnet_ids")
+        port = spec.port
+        name = load_balancer_name(topology.name, service)
         # PrivateLink delivers consumer traffic to the NLB, never to the tasks, and
         # nothing else in the VPC needs to reach the NLB. The NLB's own inbound rules are
         # not enforced on PrivateLink traffic (below), so the group needs no ingress at
@@ -159,24 +183,19 @@ class EdgeStack(MeshStack):
         )
         # A service whose NLB has no listener yet would accept connections to nothing.
         endpoint_service.node.add_dependency(listener)
-        principals = topology.allowed_principals(service)
-        if principals:
-            ec2.CfnVPCEndpointServicePermissions(
-                self,
-                "EndpointServicePermissions",
-                service_id=endpoint_service.ref,
-                allowed_principals=principals,
-            )
+        ec2.CfnVPCEndpointServicePermissions(
+            self,
+            "EndpointServicePermissions",
+            service_id=endpoint_service.ref,
+            allowed_principals=topology.allowed_principals(service),
+        )
         service_name = cdk.Fn.join(
             ".", ["com.amazonaws.vpce", cdk.Aws.REGION, endpoint_service.ref]
         )
 
         self.output(EdgeOutputs.SERVICE_NAME, service_name)
         self.output(EdgeOutputs.SERVICE_ID, endpoint_service.ref)
-        self.output(EdgeOutputs.PORT, str(port))
         self.output(EdgeOutputs.LOAD_BALANCER_ARN, nlb.ref)
         self.output(EdgeOutputs.LOAD_BALANCER_DNS_NAME, nlb.attr_dns_name)
         self.output(EdgeOutputs.LOAD_BALANCER_SECURITY_GROUP_ID, nlb_sg.attr_group_id)
         self.output(EdgeOutputs.TARGET_GROUP_ARN, target_group.ref)
-        self.output(EdgeOutputs.TASK_SECURITY_GROUP_ID, task_sg.attr_group_id)
-        self.output(EdgeOutputs.ZONE_IDS, zone_ids)

@@ -26,7 +26,7 @@ def task_family(mesh: str, service: str) -> str:
 
 
 class ServiceStack(MeshStack):
-    """A Fargate service in private subnets, registered in its edge's target group."""
+    """A Fargate service in private subnets, registered in its edge's target group (if any)."""
 
     def __init__(self, scope: Construct, topology: Topology, service: str) -> None:
         spec = topology.services[service]
@@ -46,7 +46,8 @@ class ServiceStack(MeshStack):
         execution_role = self.upstream(platform, PlatformOutputs.EXECUTION_ROLE_ARN)
         subnets = network_list(self, account, "private_subnet_ids")
         task_sg = self.upstream(edge, EdgeOutputs.TASK_SECURITY_GROUP_ID).value_as_string
-        target_group = self.upstream(edge, EdgeOutputs.TARGET_GROUP_ARN).value_as_string
+        # An unconsumed service has no NLB (stacks/edge.py): its tasks run unregistered.
+        exposed = bool(topology.consumers_of(service))
 
         container = ecs.CfnTaskDefinition.ContainerDefinitionProperty(
             name=service,
@@ -100,14 +101,9 @@ class ServiceStack(MeshStack):
                     assign_public_ip="DISABLED",
                 )
             ),
-            load_balancers=[
-                ecs.CfnService.LoadBalancerProperty(
-                    container_name=service,
-                    container_port=spec.port,
-                    target_group_arn=target_group,
-                )
-            ],
-            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+            load_balancers=self._load_balancers(service, spec.port) if exposed else None,
+            # Only valid for a service behind a load balancer.
+            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS if exposed else None,
             # A bad image rolls back and fails the deploy instead of hanging it (§3a);
             # 100/200 keeps full capacity while new tasks start.
             deployment_configuration=ecs.CfnService.DeploymentConfigurationProperty(
@@ -123,6 +119,16 @@ class ServiceStack(MeshStack):
         self.output(ServiceOutputs.ECS_SERVICE_ARN, fargate.ref)
         self.output(ServiceOutputs.ECS_SERVICE_NAME, fargate.attr_name)
         self.output(ServiceOutputs.TASK_DEFINITION_ARN, task_definition.ref)
+
+    def _load_balancers(self, service: str, port: int) -> list[ecs.CfnService.LoadBalancerProperty]:
+        target_group = self.upstream(node_id("edge", service), EdgeOutputs.TARGET_GROUP_ARN)
+        return [
+            ecs.CfnService.LoadBalancerProperty(
+                container_name=service,
+                container_port=port,
+                target_group_arn=target_group.value_as_string,
+            )
+        ]
 
     def _environment(
         self, topology: Topology, service: str

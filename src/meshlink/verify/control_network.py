@@ -111,13 +111,16 @@ def check_endpoint_security_group(ctx: VerifyContext, verdict: Verdict) -> Check
 
 
 def check_task_security_group(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
-    """The provider's task group admits only its NLB's group, on the service port."""
+    """The provider's task group admits only its NLB's group, on the service port; the
+    group of a service consumed by no one (it has no NLB) admits nothing at all."""
     service = verdict.subject.name
     task_group = ctx.edge_output(service, EdgeOutputs.TASK_SECURITY_GROUP_ID)
     nlb_group = ctx.edge_output(service, EdgeOutputs.LOAD_BALANCER_SECURITY_GROUP_ID)
     if task_group is None:
         return verdict.failed(f"{service} has no recorded task security group")
     group = ctx.security_group(ctx.account_of(service), task_group)
+    if not ctx.topology.consumers_of(service):
+        return _admits_nothing(verdict, task_group, group)
     return judge_ingress(
         verdict,
         {task_group: group},
@@ -125,6 +128,27 @@ def check_task_security_group(ctx: VerifyContext, verdict: Verdict) -> CheckResu
         port=ctx.topology.services[service].port,
         what=f"task group {task_group}",
     )
+
+
+def _admits_nothing(verdict: Verdict, task_group: str, group: dict[str, Any] | None) -> CheckResult:
+    what = f"task group {task_group}"
+    if group is None:
+        return verdict.failed(f"{what} does not exist", groups=[task_group])
+    rules = grants(group)
+    evidence = {
+        "groups": [task_group],
+        "expected": "no ingress (consumed by no one)",
+        "rules": rules,
+    }
+    if rules:
+        first = rules[0]
+        source = first.get("source_group") or first.get("cidr") or first.get("prefix_list")
+        return verdict.failed(
+            f"{what} admits {source} on {first['protocol']} {first['from_port']}-"
+            f"{first['to_port']}, but no one consumes the service",
+            **evidence,
+        )
+    return verdict.passed(f"{what} admits no one (no consumer, no NLB)", **evidence)
 
 
 def _healthy_target_zones(ctx: VerifyContext, provider: str) -> dict[str, Any]:
@@ -243,7 +267,7 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         "service.task-security-group",
         "control",
-        "the provider's tasks admit only its NLB's security group",
+        "the provider's tasks admit only its NLB's security group (no one, if unconsumed)",
         providers,
         check_task_security_group,
     ),

@@ -13,8 +13,13 @@ Targets = list[tuple[Subject, tuple[Edge, ...]]]
 
 
 def providers(ctx: VerifyContext) -> Targets:
-    """Every meshlink service (each has an endpoint service), bearing on its incoming edges."""
+    """Every meshlink service, bearing on its incoming edges (none when unconsumed)."""
     return [(Subject("service", name), ctx.incoming(name)) for name in ctx.topology.services]
+
+
+def exposed_providers(ctx: VerifyContext) -> Targets:
+    """Meshlink services some service consumes: only those have an endpoint service."""
+    return [(s, edges) for s, edges in providers(ctx) if edges]
 
 
 def all_edges(ctx: VerifyContext) -> Targets:
@@ -205,14 +210,14 @@ CHECKS: tuple[CheckSpec, ...] = (
         "endpoint-service.principals",
         "control",
         "allowed principals are exactly the consumers' accounts",
-        providers,
+        exposed_providers,
         check_principals,
     ),
     CheckSpec(
         "endpoint-service.unexpected-connections",
         "control",
         "no connection from an endpoint meshlink did not create",
-        providers,
+        exposed_providers,
         check_unexpected_connections,
     ),
     CheckSpec(

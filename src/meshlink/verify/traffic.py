@@ -12,7 +12,7 @@ from typing import Any
 from meshlink.aws.errors import error_code
 from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.verify.context import VerifyContext, expected_principals
-from meshlink.verify.control_privatelink import providers, service_zone_ids
+from meshlink.verify.control_privatelink import exposed_providers, service_zone_ids
 from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
 from meshlink.verify.probes import UNREACHABLE_CODES, ProbeSpec, run_probe
 
@@ -70,6 +70,12 @@ def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
 def check_negative(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """A probe from the consumer's network at the provider's NLB must not get an answer."""
     consumer, provider = str(verdict.subject.consumer), str(verdict.subject.provider)
+    if not ctx.topology.consumers_of(provider):
+        # Nothing was probed, so nothing is claimed: service.task-security-group proves
+        # its tasks admit no one.
+        return verdict.skipped(
+            f"{provider} is consumed by no one: it has no NLB or endpoint service to aim at"
+        )
     dns = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_DNS_NAME)
     if dns is None:
         return verdict.skipped(f"{provider} has no recorded NLB to aim at")
@@ -215,7 +221,7 @@ OUTSIDER = CheckSpec(
     "privatelink.outsider-refused",
     "traffic",
     "an account outside the allowed principals cannot create an endpoint",
-    providers,
+    exposed_providers,
     check_outsider_refused,
 )
 CHECKS: tuple[CheckSpec, ...] = (POSITIVE, NEGATIVE)

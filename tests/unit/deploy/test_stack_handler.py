@@ -22,7 +22,7 @@ QUIET = lambda message: None  # noqa: E731
 def edge_mesh(tmp_path: Path) -> Mesh:
     mesh = Mesh(tmp_path)
     mesh.templates[mesh.stack("edge", "user-service")] = template(
-        {"Nlb": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Tg": "AWS::X::TargetGroup"},
+        {"Nlb": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Svc": "AWS::EC2::VPCEndpointService"},
         {"VpcId": {"node": "network:users", "output": "vpc_id"}},
     )
     mesh.deployer.outputs_after_deploy[mesh.stack("edge", "user-service")] = {
@@ -60,6 +60,45 @@ def test_up_skips_an_unchanged_healthy_stack_and_redeploys_an_unhealthy_one(
     assert [call[0] for call in mesh.deployer.calls] == ["deploy", "deploy"]
 
 
+@pytest.mark.parametrize("state", ["available", "pendingAcceptance", "rejected"])
+def test_an_edge_losing_its_last_consumer_rejects_live_connections_first(
+    tmp_path: Path, state: str
+) -> None:
+    # AWS refuses to delete an endpoint service with live connections; the consumer's
+    # endpoint may only go later (its endpoints stack, or as an orphan after the run).
+    mesh = edge_mesh(tmp_path)
+    mesh.record("network:users", **NETWORK)
+    mesh.record("edge:user-service", **{EdgeOutputs.SERVICE_ID: "vpce-svc-1"})
+    mesh.templates[mesh.stack("edge", "user-service")] = template(
+        {"TaskSg": "AWS::EC2::SecurityGroup"},
+        {"VpcId": {"node": "network:users", "output": "vpc_id"}},
+    )
+    ec2 = Stub(
+        describe_vpc_endpoint_connections={
+            "VpcEndpointConnections": [{"VpcEndpointId": "vpce-1", "VpcEndpointState": state}]
+        },
+        reject_vpc_endpoint_connections={"Unsuccessful": []},
+    )
+    mesh.client("users", "ec2", ec2)
+    assert HANDLERS["edge"].up(mesh.ctx, EDGE, QUIET).status == "done"
+    rejected = [kw for name, kw in ec2.calls if name == "reject_vpc_endpoint_connections"]
+    if state == "rejected":
+        assert rejected == []
+    else:
+        assert rejected == [{"ServiceId": "vpce-svc-1", "VpcEndpointIds": ["vpce-1"]}]
+    assert [call[0] for call in mesh.deployer.calls] == ["deploy"]
+
+
+def test_an_edge_keeping_its_endpoint_service_touches_no_connection(tmp_path: Path) -> None:
+    mesh = edge_mesh(tmp_path)
+    mesh.record("network:users", **NETWORK)
+    mesh.record("edge:user-service", **{EdgeOutputs.SERVICE_ID: "vpce-svc-1"})
+    ec2 = Stub()
+    mesh.client("users", "ec2", ec2)
+    assert HANDLERS["edge"].up(mesh.ctx, EDGE, QUIET).status == "done"
+    assert ec2.calls == []
+
+
 def test_up_refuses_when_an_upstream_node_is_not_deployed(tmp_path: Path) -> None:
     mesh = edge_mesh(tmp_path)
     with pytest.raises(DeployError) as caught:
@@ -72,7 +111,7 @@ def test_plan_create_unchanged_upstream_and_diff(tmp_path: Path) -> None:
     mesh = edge_mesh(tmp_path)
     plan = HANDLERS["edge"].plan(mesh.ctx, EDGE)
     assert plan.action == "create"
-    assert [(c.action, c.logical_id) for c in plan.changes] == [("Add", "Nlb"), ("Add", "Tg")]
+    assert [(c.action, c.logical_id) for c in plan.changes] == [("Add", "Nlb"), ("Add", "Svc")]
 
     name = mesh.stack("edge", "user-service")
     mesh.deployer.put(name, "CREATE_COMPLETE")

@@ -39,11 +39,43 @@ def test_principals_are_deduplicated_and_never_a_wildcard(full_mesh: Mesh) -> No
             assert len(principals) == len(set(principals))
 
 
-def test_a_service_nobody_consumes_allows_nobody(one_way: Mesh) -> None:
-    assert _permissions(one_way, "web") == []
-    assert one_way.topology.allowed_principals("web") == []
+def test_a_service_nobody_consumes_exposes_nothing_but_its_task_group(one_way: Mesh) -> None:
+    # web consumes api; nobody consumes web: no NLB, listener, target group or
+    # endpoint service to pay for, only the group its tasks (and its endpoints) use.
+    template = one_way.templates["edge:web"]
+    types = sorted(r["Type"] for r in template["Resources"].values())
+    assert types == ["AWS::EC2::SecurityGroup"]
+    task_sg = template["Resources"]["TaskSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in task_sg
+    assert task_sg["SecurityGroupEgress"][0]["CidrIp"] == "0.0.0.0/0"
+    # The same description as a consumed service's group: adding a consumer must not
+    # replace the group (and with it the consumer side's rules and the ECS service).
+    exposed = one_way.templates["edge:api"]["Resources"]["TaskSecurityGroup"]["Properties"]
+    assert task_sg["GroupDescription"] == "web tasks: the service port from its NLB only"
+    assert exposed["GroupDescription"] == "api tasks: the service port from its NLB only"
+    assert set(template["Outputs"]) == {
+        EdgeOutputs.PORT,
+        EdgeOutputs.TASK_SECURITY_GROUP_ID,
+        EdgeOutputs.ZONE_IDS,
+    }
+    assert parameter_sources(template) == {
+        "NetworkFrontVpcId": {"node": "network:front", "output": "vpc_id"},
+        "NetworkFrontAzIds": {"node": "network:front", "output": "az_ids"},
+    }
+
+
+def test_a_consumed_service_exposes_the_full_edge(one_way: Mesh) -> None:
+    template = one_way.templates["edge:api"]
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert {
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::EC2::VPCEndpointService",
+    } <= types
     (permissions,) = _permissions(one_way, "api")
     assert permissions["Properties"]["AllowedPrincipals"] == ["arn:aws:iam::400000000001:root"]
+    assert EdgeOutputs.TARGET_GROUP_ARN in template["Outputs"]
 
 
 def test_acceptance_flag_comes_from_the_topology(two_way: Mesh) -> None:

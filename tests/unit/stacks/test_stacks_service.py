@@ -130,6 +130,34 @@ def test_a_service_that_consumes_nothing_reads_no_endpoints(one_way: Mesh) -> No
     assert not any(name.startswith("PEER_") for name in _env(_container(one_way, "api")))
 
 
+def test_a_service_nobody_consumes_runs_without_a_load_balancer(one_way: Mesh) -> None:
+    template = one_way.templates["service:web"]
+    (service,) = resources(template, "AWS::ECS::Service").values()
+    assert "LoadBalancers" not in service["Properties"]
+    # Only valid behind a load balancer (ECS rejects it otherwise).
+    assert "HealthCheckGracePeriodSeconds" not in service["Properties"]
+    assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"][
+        "SecurityGroups"
+    ] == [{"Ref": "EdgeWebTaskSecurityGroupId"}]
+    sources = parameter_sources(template).values()
+    assert {"node": "edge:web", "output": "TargetGroupArn"} not in sources
+    assert {"node": "edge:web", "output": "TaskSecurityGroupId"} in sources
+    # Its own calls to what it consumes still go through its endpoints.
+    assert _env(_container(one_way, "web"))["PEER_API_URL"]
+
+
+def test_a_consumed_service_registers_in_its_target_group(one_way: Mesh) -> None:
+    (service,) = resources(one_way.templates["service:api"], "AWS::ECS::Service").values()
+    assert service["Properties"]["LoadBalancers"] == [
+        {
+            "ContainerName": "api",
+            "ContainerPort": 8001,
+            "TargetGroupArn": {"Ref": "EdgeApiTargetGroupArn"},
+        }
+    ]
+    assert service["Properties"]["HealthCheckGracePeriodSeconds"] == 60
+
+
 def test_outputs(two_way: Mesh) -> None:
     assert set(two_way.templates["service:user-service"]["Outputs"]) == {
         ServiceOutputs.ECS_SERVICE_ARN,

@@ -121,11 +121,24 @@ def test_positive_probe_not_started_through_a_dead_endpoint(runtime: FakeRuntime
 def test_negative_probe_passes_only_when_nothing_answers(
     runtime: FakeRuntime, code: int | None, status: str
 ) -> None:
-    runtime.clients[("b", "ecs")] = client = ecs(code)
-    result = negative(runtime, "beta", "alpha")
+    runtime.clients[("c", "ecs")] = client = ecs(code)
+    result = negative(runtime, "gamma", "beta")
     assert result.status == status
     command = client.calls[0][1]["overrides"]["containerOverrides"][0]["command"]
-    assert command[1] == "http://unit-alpha-1.us-east-1.elb.amazonaws.com:8080/health"
+    assert "http://unit-beta-1.us-east-1.elb.amazonaws.com:8081/health" in command
+
+
+def test_a_negative_probe_to_a_service_nobody_consumes_is_skipped_unrun(
+    runtime: FakeRuntime,
+) -> None:
+    # alpha is consumed by no one: no NLB or endpoint service exists to aim at.
+    runtime.clients[("b", "ecs")] = client = ecs(0)
+    result = negative(runtime, "beta", "alpha")
+    assert result.status == "skipped"
+    assert (
+        result.message == "alpha is consumed by no one: it has no NLB or endpoint service to aim at"
+    )
+    assert client.calls == []
 
 
 def test_a_service_with_its_own_local_command_gets_the_whole_probe_command(
@@ -138,8 +151,8 @@ def test_a_service_with_its_own_local_command_gets_the_whole_probe_command(
 
 
 def test_a_probe_that_never_stops_is_stopped(runtime: FakeRuntime) -> None:
-    runtime.clients[("b", "ecs")] = client = ecs(None, stops=False)
-    verdict = Verdict("traffic.negative", "traffic", Subject.pair("beta", "alpha"))
+    runtime.clients[("c", "ecs")] = client = ecs(None, stops=False)
+    verdict = Verdict("traffic.negative", "traffic", Subject.pair("gamma", "beta"))
     result = traffic.check_negative(context(runtime, task_timeout=0.2), verdict)
     assert result.status == "fail"
     assert result.evidence["outcome"] == "task-timeout"
@@ -147,8 +160,8 @@ def test_a_probe_that_never_stops_is_stopped(runtime: FakeRuntime) -> None:
 
 
 def test_run_task_refused(runtime: FakeRuntime) -> None:
-    runtime.clients[("b", "ecs")] = Stub(run_task=ClientError("ClusterNotFoundException"))
-    result = negative(runtime, "beta", "alpha")
+    runtime.clients[("c", "ecs")] = Stub(run_task=ClientError("ClusterNotFoundException"))
+    result = negative(runtime, "gamma", "beta")
     assert result.status == "fail"
     assert "ClusterNotFoundException" in result.evidence["stopped_reason"]
 
