@@ -57,7 +57,7 @@ def local_sessions(local_cloud: LocalCloudInfo) -> SessionFactory:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Tests use the Terraform provider only when they ask (terraform_support.aws_provider)."""
+    """Tests use the Terraform provider only when they ask (terraform_support)."""
     from tests.functional.terraform_support import set_aside
 
     set_aside(Path(tempfile.mkdtemp(prefix="meshlink-test-cache-")))

@@ -3,8 +3,9 @@
 `make test` names the machine's offline mirror in MESHLINK_TF_PROVIDER_MIRROR (the
 Makefile finds it). Most tests deploy with `engine: auto` and should not pay for
 Terraform, so the suite sets the mirror aside (`set_aside`, from conftest) with a plugin
-cache of its own; tests that need Terraform take the `aws_provider` fixture, which puts
-the mirror back, and skip, saying why, only when no provider can be had at all.
+cache of its own that never receives the provider; tests that need Terraform call
+`require_aws_provider()` (skipping, saying why, only when no provider can be had), put
+`real_mirror()` back and give their runs a plugin cache of their own.
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ def _provider_problem() -> str | None:
         return None
     from meshlink.engines.terraform.provider import provider_available
 
-    with tempfile.TemporaryDirectory(prefix="meshlink-provider-") as probe:
+    with (
+        tempfile.TemporaryDirectory(prefix="meshlink-provider-") as probe,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        # Its own plugin cache: a provider the probe downloads must not reach the suite's.
+        patch.setenv("TF_PLUGIN_CACHE_DIR", str(Path(probe) / "plugin-cache"))
         available, reason = provider_available(Path(probe))
     if available:
         return None
@@ -57,13 +63,3 @@ def require_aws_provider() -> None:
     problem = _provider_problem()
     if problem:
         pytest.skip(problem)
-
-
-@pytest.fixture()
-def aws_provider(monkeypatch: pytest.MonkeyPatch) -> Path | None:
-    """The real provider for this test (its mirror, or None when it comes from the registry)."""
-    require_aws_provider()
-    mirror = real_mirror()
-    if mirror is not None:
-        monkeypatch.setenv(ENV_MIRROR, str(mirror))
-    return mirror

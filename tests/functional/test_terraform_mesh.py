@@ -75,6 +75,9 @@ def env(local_cloud: LocalCloudInfo, tmp_path: Path) -> Iterator[tuple[Path, Pat
         patch.setenv("MESHLINK_STATE_DIR", str(local_cloud.state_dir))
         patch.setenv("MESHLINK_LOCAL_PORT", str(local_cloud.port))
         patch.setenv("MESHLINK_TERRAFORM", str(script))
+        # A cache of its own: the suite's must not hold the provider, or every other
+        # test's `engine: auto` would pick Terraform (terraform_support.set_aside).
+        patch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "plugin-cache"))
         mirror = real_mirror()
         if mirror is not None:
             patch.setenv(ENV_MIRROR, str(mirror))
