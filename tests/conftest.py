@@ -61,3 +61,12 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.functional.terraform_support import set_aside
 
     set_aside(Path(tempfile.mkdtemp(prefix="meshlink-test-cache-")))
+
+
+@pytest.fixture(autouse=True)
+def _width_from_the_test_not_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output off a terminal is 160 columns unless $COLUMNS says otherwise: a width the
+    shell (or a CI runner) exports must not change what tests read; a test that renders
+    at a width sets COLUMNS itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)

@@ -19,19 +19,21 @@ import pytest
 
 from meshlink.engines.terraform.cli_config import ENV_MIRROR, has_aws_provider
 
-_aside: dict[str, str] = {}
+# Where the set-aside mirror list waits: pytest-xdist workers start after the main
+# process configured itself, and inherit its environment, not its variables.
+ENV_ASIDE = "MESHLINK_TEST_PROVIDER_MIRROR"
 
 
 def set_aside(cache_home: Path) -> None:
     """Hide the named mirror and the user's plugin cache from tests that did not ask."""
-    _aside["mirror"] = os.environ.pop(ENV_MIRROR, "")
+    os.environ[ENV_ASIDE] = os.environ.pop(ENV_MIRROR, "") or os.environ.get(ENV_ASIDE, "")
     os.environ["XDG_CACHE_HOME"] = str(cache_home)
     os.environ.pop("TF_PLUGIN_CACHE_DIR", None)
 
 
 def real_mirror() -> Path | None:
     """The first directory of the set-aside mirror list that holds hashicorp/aws."""
-    for named in _aside.get("mirror", os.environ.get(ENV_MIRROR, "")).split(os.pathsep):
+    for named in os.environ.get(ENV_ASIDE, os.environ.get(ENV_MIRROR, "")).split(os.pathsep):
         if named and has_aws_provider(Path(named)):
             return Path(named)
     return None
