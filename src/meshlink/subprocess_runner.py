@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from meshlink.errors import DeployError, EnvironmentProblem
 
@@ -140,20 +141,31 @@ def interrupt_all(sig: int = signal.SIGINT) -> int:
     return len(running)
 
 
-def _spawn(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> subprocess.Popen[str]:
+def _spawn(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path | None,
+    *,
+    output: IO[str] | int = subprocess.PIPE,
+) -> subprocess.Popen[str]:
+    """Start a child in its own process group (a timeout or Ctrl-C reaches all it started).
+
+    Its stdout goes to `output` (a pipe by default), its stderr to a pipe, or with
+    stdout when `output` is a file.
+    """
     log.debug("run %s (cwd=%s, env=%s)", shlex.join(argv), cwd or ".", ",".join(sorted(env)))
+    piped = output == subprocess.PIPE
     try:
         process = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.PIPE if piped else subprocess.STDOUT,
             text=True,
             encoding="utf-8",
             errors="replace",
-            # Own process group: a timeout stops the child and whatever it started.
             start_new_session=os.name == "posix",
         )
     except FileNotFoundError as exc:
@@ -175,25 +187,9 @@ def background(
 
     Like every child it runs in its own process group and is reached by interrupt_all().
     """
-    log.debug("start %s (cwd=%s, log=%s)", shlex.join(argv), cwd or ".", log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as output:
-        try:
-            process = subprocess.Popen(
-                list(argv),
-                cwd=cwd,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=os.name == "posix",
-            )
-        except OSError as exc:
-            raise EnvironmentProblem(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
-    with _live_lock:
-        _live.add(process)
-    return process
+        return _spawn(argv, env, cwd, output=output)
 
 
 def stop(process: subprocess.Popen[str]) -> None:
