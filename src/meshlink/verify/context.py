@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from meshlink.aws.errors import error_code
+from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 from meshlink.topology.model import Topology
 
@@ -95,15 +96,17 @@ class VerifyContext:
     # -- what meshlink deployed (journal) -----------------------------------------------
 
     def endpoint_id(self, consumer: str, provider: str) -> str | None:
-        value = self.outputs(f"endpoints:{consumer}").get(EndpointsOutputs.endpoint_id(provider))
+        endpoints = self.outputs(node_id("endpoints", consumer))
+        value = endpoints.get(EndpointsOutputs.endpoint_id(provider))
         return str(value) if value else None
 
     def endpoint_dns(self, consumer: str, provider: str) -> str | None:
-        value = self.outputs(f"endpoints:{consumer}").get(EndpointsOutputs.endpoint_dns(provider))
+        endpoints = self.outputs(node_id("endpoints", consumer))
+        value = endpoints.get(EndpointsOutputs.endpoint_dns(provider))
         return str(value) if value else None
 
     def edge_output(self, service: str, key: str) -> str | None:
-        value = self.outputs(f"edge:{service}").get(key)
+        value = self.outputs(node_id("edge", service)).get(key)
         return str(value) if value else None
 
     def service_id(self, provider: str) -> str | None:

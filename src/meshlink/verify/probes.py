@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from meshlink.aws.errors import error_code
+from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext
 
@@ -111,10 +112,11 @@ def probe_command(ctx: VerifyContext, spec: ProbeSpec) -> list[str]:
 def launch_parameters(ctx: VerifyContext, spec: ProbeSpec) -> dict[str, Any] | str:
     """RunTask's arguments, or why the consumer cannot run a probe."""
     account = ctx.account_of(spec.consumer)
-    cluster = ctx.outputs(f"platform:{account}").get(PlatformOutputs.CLUSTER_NAME)
-    definition = ctx.outputs(f"service:{spec.consumer}").get(ServiceOutputs.TASK_DEFINITION_ARN)
+    cluster = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.CLUSTER_NAME)
+    service = ctx.outputs(node_id("service", spec.consumer))
+    definition = service.get(ServiceOutputs.TASK_DEFINITION_ARN)
     group = ctx.edge_output(spec.consumer, EdgeOutputs.TASK_SECURITY_GROUP_ID)
-    subnets = list(ctx.outputs(f"network:{account}").get("private_subnet_ids") or [])
+    subnets = list(ctx.outputs(node_id("network", account)).get("private_subnet_ids") or [])
     missing = [
         name
         for name, value in (
@@ -248,7 +250,7 @@ def _output(ctx: VerifyContext, spec: ProbeSpec, arn: str) -> list[str]:
     if ctx.topology.target != "aws":
         return []  # the local cloud keeps task output in files: `meshlink local logs`
     account = ctx.account_of(spec.consumer)
-    group = ctx.outputs(f"platform:{account}").get(PlatformOutputs.LOG_GROUP_NAME)
+    group = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.LOG_GROUP_NAME)
     if not group:
         return []
     stream = f"{spec.consumer}/{spec.consumer}/{arn.rsplit('/', 1)[-1]}"

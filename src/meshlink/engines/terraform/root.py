@@ -10,6 +10,7 @@ from typing import Any
 
 from meshlink.engines.network_contract import NETWORK_OUTPUTS
 from meshlink.errors import EnvironmentProblem
+from meshlink.graph.planner import node_id
 from meshlink.topology.model import Account, Topology
 from meshlink.topology.naming import default_role_arn
 
@@ -79,7 +80,7 @@ def _tags(topology: Topology, account: str) -> dict[str, str]:
     return {
         "meshlink:mesh": topology.name,
         "meshlink:mesh-id": topology.identity,
-        "meshlink:node": f"network:{account}",
+        "meshlink:node": node_id("network", account),
         "meshlink:account": account,
     }
 
