@@ -31,8 +31,7 @@ from pathlib import Path
 ENV_MIRROR = "MESHLINK_TF_PROVIDER_MIRROR"
 AWS_PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 CONFIG_FILENAME = "terraform-cli.tfrc"
-_HOSTS = ("registry.terraform.io", "registry.opentofu.org")
-_NAMESPACE, _TYPE = "hashicorp", "aws"
+PROVIDER_HOSTS = ("registry.terraform.io", "registry.opentofu.org")
 
 
 @dataclass(frozen=True)
@@ -50,11 +49,16 @@ def terraform_platform() -> str:
     return f"{platform.system().lower()}_{arch}"
 
 
+def aws_provider_dirs(root: Path) -> Iterator[Path]:
+    """Where hashicorp/aws lies under a mirror, a plugin cache or a data dir's providers/."""
+    for host in PROVIDER_HOSTS:
+        yield root / host / "hashicorp" / "aws"
+
+
 def has_aws_provider(directory: Path) -> bool:
     """True when `directory` (a mirror or plugin cache) holds hashicorp/aws for this platform."""
     target = terraform_platform()
-    for host in _HOSTS:
-        base = directory / host / _NAMESPACE / _TYPE
+    for base in aws_provider_dirs(directory):
         if not base.is_dir():
             continue
         for version in base.iterdir():
@@ -126,9 +130,13 @@ def _implied_mirrors(env: Mapping[str, str]) -> Iterator[Path]:
             yield Path(data_dir) / "terraform" / "plugins"
 
 
-def candidate_sources(env: Mapping[str, str], plugin_cache: Path) -> Iterator[ProviderSource]:
-    """Every directory that may hold hashicorp/aws, in the order meshlink's config uses."""
-    config = read_user_config(env)
+def candidate_sources(
+    env: Mapping[str, str], plugin_cache: Path, config: str
+) -> Iterator[ProviderSource]:
+    """Every directory that may hold hashicorp/aws, in the order meshlink's config uses.
+
+    `config` is the user's CLI config text (read_user_config).
+    """
     for mirror in user_filesystem_mirrors(config):
         yield ProviderSource("filesystem mirror", mirror)
     for named in (env.get(ENV_MIRROR) or "").split(os.pathsep):
@@ -140,11 +148,13 @@ def candidate_sources(env: Mapping[str, str], plugin_cache: Path) -> Iterator[Pr
     yield ProviderSource("plugin cache", plugin_cache)
 
 
-def sources_with_provider(env: Mapping[str, str], plugin_cache: Path) -> list[ProviderSource]:
+def sources_with_provider(
+    env: Mapping[str, str], plugin_cache: Path, config: str
+) -> list[ProviderSource]:
     """The candidate directories that hold hashicorp/aws for this platform, deduplicated."""
     found: list[ProviderSource] = []
     seen: set[Path] = set()
-    for source in candidate_sources(env, plugin_cache):
+    for source in candidate_sources(env, plugin_cache, config):
         resolved = source.path.resolve()
         if resolved in seen or not has_aws_provider(source.path):
             continue
@@ -153,10 +163,10 @@ def sources_with_provider(env: Mapping[str, str], plugin_cache: Path) -> list[Pr
     return found
 
 
-def effective_plugin_cache(env: Mapping[str, str], default: Path) -> Path:
+def effective_plugin_cache(env: Mapping[str, str], default: Path, config: str) -> Path:
     """The user's plugin cache (TF_PLUGIN_CACHE_DIR or plugin_cache_dir), else meshlink's."""
     named = env.get("TF_PLUGIN_CACHE_DIR") or next(
-        iter(re.findall(r'plugin_cache_dir\s*=\s*"([^"]+)"', read_user_config(env))), None
+        iter(re.findall(r'plugin_cache_dir\s*=\s*"([^"]+)"', config)), None
     )
     return Path(named).expanduser() if named else default
 
@@ -233,13 +243,13 @@ def write_cli_config(directory: Path, env: Mapping[str, str], plugin_cache: Path
     run goes without TF_PLUGIN_CACHE_DIR and copies the provider once per mesh. Otherwise
     the cache stays a cache: filled from a mirror or the registry, then linked.
     """
-    cache = effective_plugin_cache(env, plugin_cache)
-    found = sources_with_provider(env, cache)
+    config = read_user_config(env)
+    cache = effective_plugin_cache(env, plugin_cache, config)
+    found = sources_with_provider(env, cache, config)
     if not found:
         return CliSetup(None, (), cache)
     elsewhere = [source for source in found if source.path.resolve() != cache.resolve()]
     mirrors = elsewhere or found
-    config = read_user_config(env)
     text = render_cli_config(
         config, mirrors, user_network_mirrors(config), keep_plugin_cache=bool(elsewhere)
     )

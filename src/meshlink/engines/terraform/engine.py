@@ -275,7 +275,7 @@ class TerraformNetworkEngine:
         """Create or update the account's network; returns its normalised outputs."""
         runner = self.prepare(account)
         runner.apply()
-        return self.outputs(account)
+        return self._outputs(account, runner)
 
     def destroy(self, account: str) -> ChangeSummary:
         """Delete everything the account's root manages (nothing to do if never applied)."""
@@ -289,10 +289,14 @@ class TerraformNetworkEngine:
         With the local backend they are read from the state file: no Terraform command,
         no provider start. An S3 backend's state is read through `terraform output`.
         """
+        return self._outputs(account, None)
+
+    def _outputs(self, account: str, runner: TerraformRunner | None) -> NetworkOutputs:
+        """Outputs from the state file, or through `runner` (prepared if not given) on S3."""
         if shares_data_dir(self.topology):
             raw = state_outputs(self.workdir(account) / STATE_FILENAME) or {}
         else:
-            raw = self.prepare(account, resolve_zones=False).output()
+            raw = (runner or self.prepare(account, resolve_zones=False)).output()
         return self._normalised(account, raw)
 
     def available(self, account: str | None = None) -> tuple[bool, str]:

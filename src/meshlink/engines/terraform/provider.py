@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from meshlink.engines.terraform.cli_config import CliSetup, write_cli_config
+from meshlink.engines.terraform.cli_config import CliSetup, aws_provider_dirs, write_cli_config
 from meshlink.engines.terraform.errors import TerraformUnavailable
 from meshlink.engines.terraform.root import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION
 from meshlink.engines.terraform.runner import (
@@ -18,8 +18,6 @@ from meshlink.engines.terraform.runner import (
 from meshlink.errors import MeshlinkError
 
 PROBE_TIMEOUT = 20.0
-_HOSTS = ("registry.terraform.io", "registry.opentofu.org")
-_NAMESPACE, _TYPE = AWS_PROVIDER_SOURCE.split("/")
 
 
 def cli_setup(config_dir: Path) -> CliSetup:
@@ -38,11 +36,10 @@ def unavailable_reason(error: TerraformUnavailable) -> str:
 
 
 def _installed_in(workdir: Path) -> bool:
-    for host in _HOSTS:
-        base = workdir / ".terraform" / "providers" / host / _NAMESPACE / _TYPE
-        if base.is_dir() and any(base.iterdir()):
-            return True
-    return False
+    return any(
+        base.is_dir() and any(base.iterdir())
+        for base in aws_provider_dirs(workdir / ".terraform" / "providers")
+    )
 
 
 def provider_available(

@@ -26,18 +26,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from meshlink import subprocess_runner
-from meshlink.engines.terraform.cli_config import terraform_platform
+from meshlink.engines.terraform.cli_config import aws_provider_dirs, terraform_platform
 
 ENV_REATTACH = "TF_REATTACH_PROVIDERS"
 START_TIMEOUT = 120.0
 _MARKER = f"{ENV_REATTACH}='"
-_HOSTS = ("registry.terraform.io", "registry.opentofu.org")
 
 
 def provider_binary(data_dir: Path) -> Path | None:
     """The installed hashicorp/aws provider executable in a Terraform data dir, if any."""
-    for host in _HOSTS:
-        base = data_dir / "providers" / host / "hashicorp" / "aws"
+    for base in aws_provider_dirs(data_dir / "providers"):
         found = sorted(base.glob(f"*/{terraform_platform()}/terraform-provider-aws_*"))
         if found:
             return found[-1]
