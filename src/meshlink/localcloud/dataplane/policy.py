@@ -33,21 +33,38 @@ def admit(world: World, source: str, dest: Eni, port: int) -> Decision:
         return Decision(False, f"{source} is not an ENI and host access is off")
     if sender.id == dest.id:
         return Decision(True, "same ENI")
+    privatelink = _privatelink(world, sender, dest, port)
+    if privatelink is not None:
+        return privatelink
     if sender.vpc_id != dest.vpc_id:
-        return _across_vpcs(world, sender, dest, port)
+        return _across_vpcs(sender, dest)
     return _security_groups(world, sender, dest, port)
 
 
-def _across_vpcs(world: World, sender: Eni, dest: Eni, port: int) -> Decision:
+def _privatelink(world: World, sender: Eni, dest: Eni, port: int) -> Decision | None:
+    """An interface endpoint's ENI entering its service's NLB, or None when it is not that.
+
+    It is PrivateLink traffic whichever VPC the endpoint is in: also an endpoint in the
+    provider's own VPC (a consumer in the same account). The NLB's security groups judge
+    it only when "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic" is on, "for
+    traffic sent to a Network Load Balancer through AWS PrivateLink" - with no exception
+    for the NLB's own VPC:
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetSecurityGroups.html
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html
+    """
+    endpoint = world.endpoints.get(sender.address)
+    if dest.kind != "nlb" or endpoint is None or dest.owner not in endpoint.load_balancers:
+        return None
+    lb = world.load_balancers.get(dest.owner)
+    if lb is None or not lb.enforce_on_privatelink or not dest.groups:
+        return Decision(True, f"PrivateLink from {endpoint.id}")
+    verdict = _security_groups(world, sender, dest, port)
+    return Decision(verdict.allowed, f"PrivateLink from {endpoint.id}: {verdict.reason}")
+
+
+def _across_vpcs(sender: Eni, dest: Eni) -> Decision:
     # No peering or transit gateway exists in a mesh: the only way between VPCs is an
     # interface endpoint, whose ENI forwards to the provider's NLB as PrivateLink traffic.
-    endpoint = world.endpoints.get(sender.address)
-    if dest.kind == "nlb" and endpoint is not None and dest.owner in endpoint.load_balancers:
-        lb = world.load_balancers.get(dest.owner)
-        if lb is None or not lb.enforce_on_privatelink or not dest.groups:
-            return Decision(True, f"PrivateLink from {endpoint.id}")
-        verdict = _security_groups(world, sender, dest, port)
-        return Decision(verdict.allowed, f"PrivateLink from {endpoint.id}: {verdict.reason}")
     return Decision(
         False,
         f"{sender.id} in {sender.vpc_id} cannot reach {dest.id} in {dest.vpc_id}: "

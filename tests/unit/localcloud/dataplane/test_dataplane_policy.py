@@ -111,3 +111,26 @@ def test_no_groups_means_the_vpc_default_group_for_tasks_and_nothing_for_nlbs() 
 def test_all_traffic_rule() -> None:
     everything = world(groups={"sg-server": (Rule("-1", None, None, groups=("sg-other",)),)})
     assert admit(everything, OTHER.address, SERVER, 5432)
+
+
+def test_endpoint_in_the_nlbs_own_vpc_is_privatelink_too() -> None:
+    """A consumer in the provider's account: its endpoint shares the NLB's VPC.
+
+    Its traffic is still PrivateLink traffic: the NLB's groups judge it only when
+    enforcement is on, exactly as for an endpoint in another VPC.
+    """
+    local_nlb = replace(NLB, vpc_id="vpc-a")
+    lax = world(
+        enis={e.address: e for e in (CLIENT, local_nlb, ENDPOINT)},
+        load_balancers={"arn:nlb": LoadBalancer("arn:nlb", local_nlb, "n", {80: ()}, False)},
+        groups={"sg-nlb": ()},
+    )
+    verdict = admit(lax, ENDPOINT.address, local_nlb, 80)
+    assert verdict and "PrivateLink from vpce-1" in verdict.reason
+    # The same VPC's task going straight at the NLB is not PrivateLink: its groups judge.
+    assert not admit(lax, CLIENT.address, local_nlb, 80)
+    strict = replace(
+        lax, load_balancers={"arn:nlb": LoadBalancer("arn:nlb", local_nlb, "n", {80: ()}, True)}
+    )
+    verdict = admit(strict, ENDPOINT.address, local_nlb, 80)
+    assert not verdict and "PrivateLink from vpce-1" in verdict.reason
