@@ -15,7 +15,7 @@ TF_PROVIDER_MIRROR ?= $(shell find / \( -path /proc -o -path /sys -o -path /dev 
 	2>/dev/null | sed 's|/registry\.terraform\.io/.*||')
 export MESHLINK_TF_PROVIDER_MIRROR := $(TF_PROVIDER_MIRROR)
 
-.PHONY: install demo demo-down test lint typecheck bench clean
+.PHONY: install demo demo-down test lint typecheck bench clean image checkov
 
 install: $(STAMP)
 
@@ -54,6 +54,20 @@ test: install lint typecheck
 # Benchmarks are measured, never asserted: results go into bench/RESULTS.md by hand.
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The bundled service as a container image, built from service/Dockerfile and pushed to
+# REGISTRY (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/meshlink); target: aws
+# needs an image per service, the default one is never published. Docker, else podman.
+REGISTRY ?=
+IMAGE_NAME ?= meshlink-service
+IMAGE_TAG ?= $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' service/src/meshlink_service/__init__.py)
+CONTAINER_TOOL ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+image:
+	@test -n "$(REGISTRY)" || { echo "make image: say where to push, e.g. make image REGISTRY=123456789012.dkr.ecr.us-east-1.amazonaws.com/meshlink" >&2; exit 2; }
+	@test -n "$(CONTAINER_TOOL)" || { echo "make image: neither docker nor podman is on PATH; install one (or set CONTAINER_TOOL=/path/to/it)" >&2; exit 3; }
+	$(CONTAINER_TOOL) build -t $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG) service
+	$(CONTAINER_TOOL) push $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG)
+	@echo "pushed $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG): set it as each service's image: in the topology"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from meshlink.errors import Problem
 from meshlink.topology.addressing import TIERS, largest_vpc_prefix
 from meshlink.topology.locations import Locations, PathKey
-from meshlink.topology.model import MESH_ID_PATTERN, Topology
+from meshlink.topology.model import DEFAULT_IMAGE, MESH_ID_PATTERN, Topology
 from meshlink.topology.naming import (
     LOAD_BALANCER_NAME_LIMIT,
     STACK_NAME_LIMIT,
@@ -318,6 +318,26 @@ def mesh_id_is_well_formed(topology: Topology, locations: Locations) -> Iterator
         )
 
 
+def aws_services_name_their_image(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    # The default image names the bundled service, which the local cloud runs as a
+    # process; no registry publishes it, so on AWS every task would fail to pull it.
+    if topology.target != "aws":
+        return
+    for name, service in topology.services.items():
+        path: PathKey = ("services", name, "image")
+        if path in locations.values and service.image != DEFAULT_IMAGE:
+            continue
+        where = _at if path in locations.values else _at_key
+        yield where(
+            locations,
+            path if path in locations.values else ("services", name),
+            f"service '{name}' has no image of its own; target aws needs one "
+            f"({DEFAULT_IMAGE} is not published)",
+            "build and push the bundled service with `make image REGISTRY=<registry>`, then "
+            "set image: <registry>/meshlink-service:<tag> (or your own service's image)",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     mesh_id_is_well_formed,
     principals_belong_to_their_account,
@@ -332,6 +352,7 @@ RULES: tuple[Rule, ...] = (
     names_fit_aws_limits,
     az_count_fits_region,
     aws_accounts_are_reachable,
+    aws_services_name_their_image,
 )
 
 

@@ -56,6 +56,8 @@ def test_aws_target_with_roles_is_valid() -> None:
         VALID_YAML.replace("name: shop", "name: shop\ntarget: aws")
         .replace("vpc_cidr: 10.1.0.0/16 }", "vpc_cidr: 10.1.0.0/16, role: Deploy }")
         .replace("vpc_cidr: 10.2.0.0/16 }", "vpc_cidr: 10.2.0.0/16, profile: notify }")
+        .replace("    port: 8080\n", "    port: 8080\n    image: registry.example/svc:1\n")
+        .replace("    port: 8081\n", "    port: 8081\n    image: registry.example/svc:1\n")
     )
     topology = load_topology_text(text)
     assert topology.accounts["users"].role == "Deploy"
