@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
         "PEER_<NAME>_URL, ...).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{serve,probe}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,probe,probe-all}")
     commands.add_parser("serve", help="serve HTTP (the default)")
     probe = commands.add_parser(
         "probe",
@@ -44,6 +44,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="IP",
         help="source address of the connection (default: $BIND_ADDRESS)",
     )
+    many = commands.add_parser(
+        "probe-all",
+        help="probe several services at once; one JSON line per target, then a done line",
+        description="Each TARGET is NAME=HOST:PORT: GET http://HOST:PORT<path> and expect "
+        "service NAME. All run concurrently. Exit 0 when every target was probed (the "
+        "lines carry each outcome and its probe exit code), 2 bad usage.",
+    )
+    many.add_argument("targets", nargs="*", metavar="TARGET", help="NAME=HOST:PORT")
+    many.add_argument("--path", default="/health", help="path to GET (default /health)")
+    many.add_argument(
+        "--timeout", type=_positive_seconds, default=5.0, metavar="S", help="each (default 5)"
+    )
+    many.add_argument(
+        "--bind-address",
+        default=os.environ.get("BIND_ADDRESS") or None,
+        metavar="IP",
+        help="source address of the connections (default: $BIND_ADDRESS)",
+    )
     return parser
 
 
@@ -62,6 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "probe":
         return _probe(args)
+    if args.command == "probe-all":
+        from meshlink_service.probe_all import main as probe_all
+
+        return probe_all(
+            args.targets, path=args.path, timeout=args.timeout, bind_address=args.bind_address
+        )
     return _serve()
 
 
