@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from meshlink.topology.model import Topology
+    from meshlink.topology.notes import Note
 
 
 def _console(*, stderr: bool) -> Console:
@@ -34,14 +36,25 @@ class CliContext:
     console: Console = field(default_factory=lambda: _console(stderr=False))
     err_console: Console = field(default_factory=lambda: _console(stderr=True))
     _topology: Topology | None = None
+    _notes: list[Note] = field(default_factory=list)
 
     def topology(self) -> Topology:
         """Load (once) and return the topology named by -f/--file."""
         if self._topology is None:
-            from meshlink.topology.loader import load_topology
+            from meshlink.topology.loader import load_topology_with_notes
 
-            self._topology = load_topology(self.file)
+            self._topology, self._notes = load_topology_with_notes(self.file)
         return self._topology
+
+    def notes(self) -> list[Note]:
+        """What loading the topology inferred that the file leaves out (seed JSON)."""
+        self.topology()
+        return list(self._notes)
+
+    def print_notes(self) -> None:
+        """Say on stderr what was inferred, one located line each."""
+        for note in self.notes():
+            self.err_console.print(f"[cyan]{escape(note.render(self.file))}[/cyan]")
 
     def workdir(self, option: Path | None) -> Path:
         """Where .meshlink/ state lives: --workdir, else beside the topology file.

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from meshlink.cli.context import get_context
+
+if TYPE_CHECKING:
+    from meshlink.topology.notes import Note
 
 
 def convert(
@@ -18,10 +23,11 @@ def convert(
     """Convert the blog post's JSON config into meshlink.yaml."""
     from meshlink.errors import UsageError
     from meshlink.topology.dump import to_yaml
-    from meshlink.topology.loader import load_topology
+    from meshlink.topology.loader import load_topology_with_notes
 
     cli = get_context(ctx)
-    text = to_yaml(load_topology(source))
+    topology, notes = load_topology_with_notes(source)
+    text = to_yaml(topology, _comments(source, notes))
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -29,6 +35,17 @@ def convert(
         raise UsageError(f"{output} already exists", hint="pass --force to overwrite it")
     output.write_text(text, encoding="utf-8")
     cli.err_console.print(f"[green]✓[/green] wrote {output}")
+
+
+def _comments(source: Path, notes: list[Note]) -> list[str]:
+    """The inferences, as YAML comments naming where in the JSON each was made."""
+    if not notes:
+        return []
+    lines = [f"Converted from {source.name}. What it leaves out, meshlink inferred:"]
+    for note in notes:
+        wrapped = textwrap.wrap(f"{source.name}:{note.line}: {note.message}", width=86)
+        lines += [f"- {wrapped[0]}", *(f"  {rest}" for rest in wrapped[1:])]
+    return lines
 
 
 def register(app: typer.Typer) -> None:

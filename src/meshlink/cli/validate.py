@@ -32,8 +32,9 @@ def validate(ctx: typer.Context) -> None:
         raise AlreadyReported(error) from None
     summary = summarise(topology)
     if cli.json_output:
-        cli.emit_json(summary)
+        cli.emit_json({**summary, "notes": [note.as_json() for note in cli.notes()]})
         return
+    cli.print_notes()
     from meshlink.words import plural
 
     internal = sum(1 for edge in summary["edges"] if not edge["external"])

@@ -24,12 +24,13 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(_QuotedString, _quoted)
 
 
-def to_yaml(topology: Topology) -> str:
-    """YAML for `topology`, defaults left out, account ids quoted."""
+def to_yaml(topology: Topology, comments: list[str] | None = None) -> str:
+    """YAML for `topology`, defaults left out, account ids quoted; `comments` on top."""
     data: dict[str, Any] = topology.model_dump(mode="json", exclude_defaults=True)
     data = {"name": topology.name, "region": topology.region, "target": topology.target, **data}
     for account in data.get("accounts", {}).values():
         account["id"] = _QuotedString(account["id"])
     header = "# yaml-language-server: $schema=https://meshlink.dev/schema/meshlink.schema.json\n"
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
-    return header + body
+    said = "".join(f"# {line}\n" for line in comments or [])
+    return header + said + body

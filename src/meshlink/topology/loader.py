@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from meshlink.errors import Problem, TopologyError, UsageError
 from meshlink.topology.locations import Locations, parse_document
 from meshlink.topology.model import Topology
+from meshlink.topology.notes import Note
 from meshlink.topology.rules import check
 
 FRIENDLY_PATTERNS = {
@@ -29,6 +30,11 @@ FRIENDLY_PATTERNS = {
 
 def load_topology(path: Path | str) -> Topology:
     """Read, parse and validate `path`; raise TopologyError listing every problem."""
+    return load_topology_with_notes(path)[0]
+
+
+def load_topology_with_notes(path: Path | str) -> tuple[Topology, list[Note]]:
+    """`load_topology`, and what was inferred that the file leaves out (seed JSON)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -39,20 +45,27 @@ def load_topology(path: Path | str) -> Topology:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    return load_topology_text(text, path)
+    return _load(text, path)
 
 
 def load_topology_text(text: str, path: Path | str = "<string>") -> Topology:
     """Validate topology `text` (YAML or seed-format JSON) as if read from `path`."""
+    return _load(text, path)[0]
+
+
+def _load(text: str, path: Path | str) -> tuple[Topology, list[Note]]:
     document = parse_document(text)
     if document.problems and document.data is None:
         raise TopologyError(path=path, problems=document.problems)
     data, locations = document.data, document.locations
     problems = list(document.problems)
+    notes: list[Note] = []
     if isinstance(data, dict) and "microservices" in data:
         from meshlink.topology.seed import convert_seed
 
-        data, locations, seed_problems = convert_seed(data, locations, default_name=Path(path).stem)
+        data, locations, seed_problems, notes = convert_seed(
+            data, locations, default_name=Path(path).stem
+        )
         problems += seed_problems
     if not isinstance(data, dict):
         raise TopologyError(
@@ -79,7 +92,7 @@ def load_topology_text(text: str, path: Path | str = "<string>") -> Topology:
     problems += [p for p in found if (p.line, p.col) not in rejected]
     if problems or topology is None:
         raise TopologyError(path=path, problems=problems)
-    return topology
+    return topology, notes
 
 
 def _problem_from(error: Any, locations: Locations, lines: list[str] | None = None) -> Problem:

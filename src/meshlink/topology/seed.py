@@ -1,12 +1,19 @@
-"""Import the blog post's JSON config (microservices[], networking{}, aws{}) as a topology."""
+"""Import the blog post's JSON config (microservices[], networking{}, aws{}) as a topology.
+
+What the file leaves out is inferred and said (`Note`s): accounts and CIDRs
+(`seed_accounts.py`), the target and region, and, on the local cloud, a stand-in for each
+external service, since no such endpoint service exists there.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from meshlink.errors import Problem
 from meshlink.topology.locations import Locations, PathKey
+from meshlink.topology.notes import Note
+from meshlink.topology.seed_accounts import AccountBook, note_unused_networking
+from meshlink.topology.seed_common import LIST, STRING, Converter, dotted, kind_of, slug
 
 SEED_SERVICE_KEYS = {
     "port": "port",
@@ -16,134 +23,9 @@ SEED_SERVICE_KEYS = {
     "desiredCount": "desired_count",
     "acceptanceRequired": "acceptance_required",
 }
-OBJECT = (dict, "an object")
-LIST = (list, "a list")
-STRING = (str, "a string")
 
 
-class _Converter:
-    def __init__(self, source: Locations):
-        self.source = source
-        self.target = Locations()
-        self.problems: list[Problem] = []
-
-    def place(self, new: PathKey, old: PathKey) -> None:
-        """The value at `new` comes from `old` in the file: errors point there."""
-        self.target.values[new] = self.source.of_value(old)
-        self.target.keys[new] = self.source.of_key(old)
-
-    def problem(self, old: PathKey, message: str, hint: str, *, at_key: bool = False) -> None:
-        where = self.source.of_key(old) if at_key else self.source.of_value(old)
-        self.problems.append(Problem(message, *where, hint))
-
-    def field(
-        self, parent: dict[str, Any], old: PathKey, key: str, kind: tuple[type, str], default: Any
-    ) -> Any:
-        """parent[key] if it has the expected type; the default (and a problem) if not."""
-        value = parent.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, kind[0]):
-            self.problem(
-                (*old, key),
-                f"{_dotted((*old, key))} must be {kind[1]}, not {_kind_of(value)}",
-                "see the blog post's config for the expected shape",
-            )
-            return default
-        return value
-
-
-def _dotted(path: PathKey) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".")
-
-
-def _kind_of(value: Any) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    return "null" if value is None else kinds.get(type(value), "a number")
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "mesh"
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool)
-
-
-def _accounts(aws: dict[str, Any], conv: _Converter, networking: dict[str, Any]) -> dict[str, Any]:
-    raw = conv.field(aws, ("aws",), "accounts", OBJECT, {})
-    vpc_cidr = conv.field(networking, ("networking",), "vpcCidr", STRING, "10.0.0.0/16")
-    accounts: dict[str, Any] = {}
-    first: dict[str, str] = {}
-    for key, value in raw.items():
-        old: PathKey = ("aws", "accounts", key)
-        name = _slug(key)
-        if name in first:
-            conv.problem(
-                old,
-                f"accounts '{key}' and '{first[name]}' both become '{name}'",
-                "give each account a name that differs by more than case or punctuation",
-                at_key=True,
-            )
-            continue
-        first[name] = key
-        entry: dict[str, Any] = value if isinstance(value, dict) else {"id": value}
-        if not (_is_id(value) or isinstance(value, dict)):
-            # Keep the account (services name it) with no id: that problem is this one.
-            conv.problem(
-                old,
-                f"{_dotted(old)} must be an account id or an object, not {_kind_of(value)}",
-                'e.g. "users": "111111111111" or "users": {"id": "111111111111"}',
-            )
-            entry = {}
-        id_key = "id" if "id" in entry else "accountId"
-        account_id = entry.get(id_key, "")
-        if not _is_id(account_id):
-            conv.problem(
-                (*old, id_key),
-                f"{_dotted((*old, id_key))} must be a string of 12 digits",
-                f'e.g. "{id_key}": "111111111111"',
-            )
-            account_id = ""
-        account = {"id": str(account_id), "vpc_cidr": entry.get("vpcCidr", vpc_cidr)}
-        conv.place(("accounts", name), old)
-        conv.place(("accounts", name, "id"), (*old, id_key) if id_key in entry else old)
-        cidr_from = (*old, "vpcCidr") if "vpcCidr" in entry else ("networking", "vpcCidr")
-        if cidr_from not in conv.source.values:  # the default CIDR: the account is to blame
-            cidr_from = old
-        conv.place(("accounts", name, "vpc_cidr"), cidr_from)
-        for field in ("role", "profile"):
-            if field in entry:
-                account[field] = entry[field]
-                conv.place(("accounts", name, field), (*old, field))
-        accounts[name] = account
-    return accounts
-
-
-def _account_for(
-    service: dict[str, Any], name: str, accounts: dict[str, Any], conv: _Converter, old: PathKey
-) -> str:
-    key = "account" if "account" in service else "accountName"
-    if service.get(key) is not None:
-        conv.place(("services", name, "account"), (*old, key))
-        wanted = conv.field(service, old, key, STRING, "")
-        return _slug(wanted) if wanted else ""
-    if name in accounts:
-        return name
-    if len(accounts) == 1:
-        return next(iter(accounts))
-    conv.problem(
-        old,
-        f"cannot tell which account runs microservice '{name}'",
-        'add "account": "<key of aws.accounts>" to the microservice',
-    )
-    return "unknown"
-
-
-def _named_microservices(data: dict[str, Any], conv: _Converter) -> dict[str, int]:
+def _named_microservices(data: dict[str, Any], conv: Converter) -> dict[str, int]:
     """Slug of each well-formed microservice -> its index; problems for the others."""
     named: dict[str, int] = {}
     written: dict[str, str] = {}
@@ -152,12 +34,12 @@ def _named_microservices(data: dict[str, Any], conv: _Converter) -> dict[str, in
         if not isinstance(micro, dict):
             conv.problem(
                 old,
-                f"{_dotted(old)} must be an object, not {_kind_of(micro)}",
+                f"{dotted(old)} must be an object, not {kind_of(micro)}",
                 "see the blog post's config",
             )
             continue
         raw = conv.field(micro, old, "name", STRING, f"service-{index}")
-        name = _slug(raw)
+        name = slug(raw)
         if name in named:
             conv.problem(
                 (*old, "name"),
@@ -171,75 +53,138 @@ def _named_microservices(data: dict[str, Any], conv: _Converter) -> dict[str, in
 
 
 def _consumes(
-    micro: dict[str, Any], name: str, old: PathKey, named: dict[str, int], conv: _Converter
-) -> tuple[list[str], dict[str, Any]]:
-    """Peers this microservice consumes, and the external services among them."""
+    micro: dict[str, Any], name: str, old: PathKey, named: dict[str, int], conv: Converter
+) -> tuple[list[str], dict[str, tuple[dict[str, Any], PathKey]]]:
+    """Peers this microservice consumes, and the external ones (spec, where written)."""
     consumes: list[str] = []
-    external: dict[str, Any] = {}
+    external: dict[str, tuple[dict[str, Any], PathKey]] = {}
     for peer_index, peer in enumerate(conv.field(micro, old, "consumerEndpointServices", LIST, [])):
         peer_old: PathKey = (*old, "consumerEndpointServices", peer_index)
         if not isinstance(peer, dict):
             conv.problem(
                 peer_old,
-                f"{_dotted(peer_old)} must be an object, not {_kind_of(peer)}",
+                f"{dotted(peer_old)} must be an object, not {kind_of(peer)}",
                 'write {"serviceName": …, "vpcEndpointServiceId": …, "port": …}',
             )
             continue
         if peer.get("serviceName") is None:
-            conv.problem(peer_old, f"{_dotted(peer_old)} has no serviceName", "name the service")
+            conv.problem(peer_old, f"{dotted(peer_old)} has no serviceName", "name the service")
             continue
         raw = conv.field(peer, peer_old, "serviceName", STRING, None)
         if raw is None:
             continue
-        peer_name = _slug(raw)
+        peer_name = slug(raw)
         conv.place(("services", name, "consumes", len(consumes)), (*peer_old, "serviceName"))
         consumes.append(peer_name)
         if peer_name not in named:
-            external[peer_name] = {
+            spec = {
                 "service_name": peer.get("vpcEndpointServiceId", ""),
                 "port": peer.get("port", 443),
             }
-            conv.place(("external", peer_name), peer_old)
-            conv.place(("external", peer_name, "service_name"), (*peer_old, "vpcEndpointServiceId"))
-            conv.place(("external", peer_name, "port"), (*peer_old, "port"))
+            external[peer_name] = (spec, peer_old)
     return consumes, external
+
+
+class _Seed:
+    """One conversion: the services, the external ones, and the accounts they claim."""
+
+    def __init__(self, data: dict[str, Any], conv: Converter, target: str):
+        self.data, self.conv, self.target = data, conv, target
+        self.book = AccountBook(conv, data, target)
+        self.named = _named_microservices(data, conv)
+        self.services: dict[str, Any] = {}
+        self.external: dict[str, dict[str, Any]] = {}
+        self.external_at: dict[str, PathKey] = {}
+
+    def convert_services(self) -> None:
+        for name, index in self.named.items():
+            old: PathKey = ("microservices", index)
+            micro: dict[str, Any] = self.data["microservices"][index]
+            service: dict[str, Any] = {"account": self.book.for_service(micro, name, index, old)}
+            self.conv.place(("services", name), old)
+            for seed_key, key in SEED_SERVICE_KEYS.items():
+                if seed_key in micro:
+                    service[key] = micro[seed_key]
+                    self.conv.place(("services", name, key), (*old, seed_key))
+            service["consumes"], found = _consumes(micro, name, old, self.named, self.conv)
+            for peer_name, (spec, where) in found.items():
+                self._add_external(peer_name, spec, where, old)
+            self.services[name] = service
+
+    def _add_external(
+        self, name: str, spec: dict[str, Any], where: PathKey, consumer: PathKey
+    ) -> None:
+        if name in self.external:
+            if self.external[name] != spec:
+                self.conv.problem(
+                    (*consumer, "consumerEndpointServices"),
+                    f"external service '{name}' is described differently by two microservices",
+                    "give every consumer the same vpcEndpointServiceId and port for it",
+                )
+            return
+        self.external[name] = spec
+        self.external_at[name] = where
+
+    def place_externals(self) -> dict[str, Any]:
+        """External services as such (AWS), or a stand-in service for each (local cloud)."""
+        if self.target != "local":
+            for name, where in self.external_at.items():
+                self.conv.place(("external", name), where)
+                self.conv.place(
+                    ("external", name, "service_name"), (*where, "vpcEndpointServiceId")
+                )
+                self.conv.place(("external", name, "port"), (*where, "port"))
+                self.conv.note(
+                    where,
+                    f"'{name}' names no microservice of this file: it is the external "
+                    f"endpoint service {self.external[name]['service_name'] or '(no id)'}",
+                )
+            return dict(self.external)
+        for name, spec in self.external.items():
+            self._stand_in(name, spec, self.external_at[name])
+        return {}
+
+    def _stand_in(self, name: str, spec: dict[str, Any], where: PathKey) -> None:
+        account = self.book.stand_in(name, where)
+        self.services[name] = {"account": account, "port": spec["port"], "consumes": []}
+        self.conv.place(("services", name), where)
+        self.conv.place(("services", name, "port"), (*where, "port"))
+        self.conv.note(
+            where,
+            f"'{name}' names no microservice of this file, and its endpoint service "
+            f"{spec['service_name'] or '(no id)'} cannot exist on the local cloud: meshlink "
+            f"runs a stand-in for it there (the bundled service on port {spec['port']}); "
+            'with "target": "aws" it is that external endpoint service',
+        )
+
+
+def _say_defaults(data: dict[str, Any], aws: dict[str, Any], conv: Converter, name: str) -> None:
+    if "name" not in data:
+        conv.note((), f"mesh name '{name}' comes from the file name")
+    if "target" not in data:
+        conv.note((), 'target local (the local cloud); add "target": "aws" to deploy to AWS')
+    if "region" not in aws:
+        conv.note(("aws",) if "aws" in data else (), "region us-east-1: the file names none")
 
 
 def convert_seed(
     data: dict[str, Any], locations: Locations, default_name: str = "blog"
-) -> tuple[dict[str, Any], Locations, list[Problem]]:
+) -> tuple[dict[str, Any], Locations, list[Problem], list[Note]]:
     """Turn seed-format data into topology data, keeping every value's file location."""
-    conv = _Converter(locations)
-    aws = conv.field(data, (), "aws", OBJECT, {})
-    accounts = _accounts(aws, conv, conv.field(data, (), "networking", OBJECT, {}))
-    named = _named_microservices(data, conv)
-    services: dict[str, Any] = {}
-    external: dict[str, Any] = {}
-    for name, index in named.items():
-        old: PathKey = ("microservices", index)
-        micro: dict[str, Any] = data["microservices"][index]
-        service: dict[str, Any] = {"account": _account_for(micro, name, accounts, conv, old)}
-        conv.place(("services", name), old)
-        for seed_key, key in SEED_SERVICE_KEYS.items():
-            if seed_key in micro:
-                service[key] = micro[seed_key]
-                conv.place(("services", name, key), (*old, seed_key))
-        service["consumes"], found = _consumes(micro, name, old, named, conv)
-        for peer_name, spec in found.items():
-            if peer_name in external and external[peer_name] != spec:
-                conv.problem(
-                    (*old, "consumerEndpointServices"),
-                    f"external service '{peer_name}' is described differently by two microservices",
-                    "give every consumer the same vpcEndpointServiceId and port for it",
-                )
-            external.setdefault(peer_name, spec)
-        services[name] = service
+    conv = Converter(locations)
+    target = data.get("target", "local")
+    seed = _Seed(data, conv, target)
+    seed.convert_services()
+    external = seed.place_externals()
+    note_unused_networking(conv, seed.book.networking)
+    name = slug(conv.field(data, (), "name", STRING, default_name))
+    _say_defaults(data, seed.book.aws, conv, name)
     topology: dict[str, Any] = {
-        "name": _slug(conv.field(data, (), "name", STRING, default_name)),
-        "region": conv.field(aws, ("aws",), "region", STRING, "us-east-1"),
-        "target": data.get("target", "local"),
-        "accounts": accounts,
-        "services": services,
+        "name": name,
+        "region": conv.field(seed.book.aws, ("aws",), "region", STRING, "us-east-1"),
+        "target": target,
+        "accounts": seed.book.finish(),
+        "services": seed.services,
     }
     if external:
         topology["external"] = external
@@ -251,4 +196,5 @@ def convert_seed(
         (("services",), ("microservices",)),
     ):
         conv.place(new, old_path)
-    return topology, conv.target, conv.problems
+    notes = sorted(conv.notes, key=lambda n: (n.line, n.col))
+    return topology, conv.target, conv.problems, notes

@@ -24,7 +24,7 @@ def test_blog_config_becomes_a_bidirectional_mesh() -> None:
 
 
 def test_consumer_entry_outside_the_file_becomes_external() -> None:
-    text = """{"microservices": [{"name": "api", "port": 8080,
+    text = """{"target": "aws", "microservices": [{"name": "api", "port": 8080, "image": "r/api:1",
         "consumerEndpointServices": [{"serviceName": "billing",
           "vpcEndpointServiceId": "com.amazonaws.vpce.us-east-1.vpce-svc-0abc", "port": 443}]}],
       "networking": {"vpcCidr": "10.9.0.0/16"},
