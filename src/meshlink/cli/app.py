@@ -33,6 +33,12 @@ def root(
     file: Path = typer.Option(
         Path("meshlink.yaml"), "-f", "--file", help="Topology file.", envvar="MESHLINK_FILE"
     ),
+    environment: str | None = typer.Option(
+        None,
+        "--env",
+        help="Environment overlay of the topology (its environments: section) to use.",
+        envvar="MESHLINK_ENV",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
     version: bool = typer.Option(
@@ -40,7 +46,7 @@ def root(
     ),
 ) -> None:
     """Global options for every command."""
-    ctx.obj = CliContext(file=file, json_output=json_output, debug=debug)
+    ctx.obj = CliContext(file=file, json_output=json_output, debug=debug, environment=environment)
 
 
 def main() -> None:

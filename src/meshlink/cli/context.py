@@ -33,6 +33,7 @@ class CliContext:
     file: Path = Path("meshlink.yaml")
     json_output: bool = False
     debug: bool = False
+    environment: str | None = None
     console: Console = field(default_factory=lambda: _console(stderr=False))
     err_console: Console = field(default_factory=lambda: _console(stderr=True))
     _topology: Topology | None = None
@@ -43,7 +44,7 @@ class CliContext:
         if self._topology is None:
             from meshlink.topology.loader import load_topology_with_notes
 
-            self._topology, self._notes = load_topology_with_notes(self.file)
+            self._topology, self._notes = load_topology_with_notes(self.file, self.environment)
         return self._topology
 
     def notes(self) -> list[Note]:

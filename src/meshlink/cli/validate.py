@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 
 from meshlink.cli.context import get_context
+
+if TYPE_CHECKING:
+    from meshlink.topology.model import Topology
 
 
 def validate(ctx: typer.Context) -> None:
@@ -16,6 +22,8 @@ def validate(ctx: typer.Context) -> None:
     cli = get_context(ctx)
     try:
         topology = cli.topology()
+        if cli.environment is None:
+            _check_environments(cli.file, topology)
     except TopologyError as error:
         if not cli.json_output:
             raise
@@ -47,9 +55,31 @@ def validate(ctx: typer.Context) -> None:
     for edge in summary["edges"]:
         mark = " (external)" if edge["external"] else ""
         cli.console.print(f"  {edge['consumer']} → {edge['provider']}{mark}")
+    for name in topology.environments:
+        cli.console.print(
+            f"  environment {name}: valid (mesh {topology.name}-{name}; --env {name})"
+        )
     note = identity_note(topology)
     if note:
         cli.console.print(f"[dim]{note}[/dim]")
+
+
+def _check_environments(path: Path, topology: Topology) -> None:
+    """Every environment's merged topology is valid too: one error lists all problems."""
+    from meshlink.errors import Problem, TopologyError
+    from meshlink.topology.loader import load_topology
+
+    problems: list[Problem] = []
+    for name in topology.environments:
+        try:
+            load_topology(path, name)
+        except TopologyError as error:
+            problems += [
+                Problem(f"environment {name}: {p.message}", p.line, p.col, p.hint)
+                for p in error.problems
+            ]
+    if problems:
+        raise TopologyError(path=path, problems=problems)
 
 
 def register(app: typer.Typer) -> None:

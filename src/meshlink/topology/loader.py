@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from meshlink.errors import Problem, TopologyError, UsageError
+from meshlink.topology.environments import select_environment
 from meshlink.topology.locations import Locations, parse_document
 from meshlink.topology.model import Topology
 from meshlink.topology.notes import Note
@@ -28,12 +29,17 @@ FRIENDLY_PATTERNS = {
 }
 
 
-def load_topology(path: Path | str) -> Topology:
-    """Read, parse and validate `path`; raise TopologyError listing every problem."""
-    return load_topology_with_notes(path)[0]
+def load_topology(path: Path | str, environment: str | None = None) -> Topology:
+    """Read, parse and validate `path`; raise TopologyError listing every problem.
+
+    With `environment`, that overlay of the file's `environments` is laid over the base.
+    """
+    return load_topology_with_notes(path, environment)[0]
 
 
-def load_topology_with_notes(path: Path | str) -> tuple[Topology, list[Note]]:
+def load_topology_with_notes(
+    path: Path | str, environment: str | None = None
+) -> tuple[Topology, list[Note]]:
     """`load_topology`, and what was inferred that the file leaves out (seed JSON)."""
     path = Path(path)
     try:
@@ -45,15 +51,17 @@ def load_topology_with_notes(path: Path | str) -> tuple[Topology, list[Note]]:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    return _load(text, path)
+    return _load(text, path, environment)
 
 
-def load_topology_text(text: str, path: Path | str = "<string>") -> Topology:
+def load_topology_text(
+    text: str, path: Path | str = "<string>", environment: str | None = None
+) -> Topology:
     """Validate topology `text` (YAML or seed-format JSON) as if read from `path`."""
-    return _load(text, path)[0]
+    return _load(text, path, environment)[0]
 
 
-def _load(text: str, path: Path | str) -> tuple[Topology, list[Note]]:
+def _load(text: str, path: Path | str, environment: str | None) -> tuple[Topology, list[Note]]:
     document = parse_document(text)
     if document.problems and document.data is None:
         raise TopologyError(path=path, problems=document.problems)
@@ -67,6 +75,9 @@ def _load(text: str, path: Path | str) -> tuple[Topology, list[Note]]:
             data, locations, default_name=Path(path).stem
         )
         problems += seed_problems
+    if environment is not None and isinstance(data, dict):
+        data, locations, overlay_problems = select_environment(data, locations, environment)
+        problems += overlay_problems
     if not isinstance(data, dict):
         raise TopologyError(
             path=path,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,6 +12,12 @@ from meshlink.topology.naming import default_role_arn as _role_arn
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 DEFAULT_IMAGE = "ghcr.io/meshlink/meshlink-service:0.1.0"
+# verify's probe task: the bundled service's image (its `probe-all` command), pinned by
+# the digest meshlink publishes for 0.1.0 (README, "The probe image", says how to override).
+DEFAULT_PROBE_IMAGE = (
+    "ghcr.io/meshlink/meshlink-service@sha256:"
+    "e715c20e982aba44d8aa3e8b53103e1d234f03b61e1a8ce387546b528cf7d427"
+)
 DEFAULT_REGION = "us-east-1"
 # A mesh id: 8-32 lower-case hex digits (`meshlink init` writes 16), or a UUID.
 MESH_ID_PATTERN = (
@@ -20,6 +26,13 @@ MESH_ID_PATTERN = (
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=63)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# AWS services a VPC may reach through VPC endpoints (network.aws_service_endpoints);
+# s3 is a gateway endpoint, the others interface endpoints.
+AwsServiceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "s3", "sts"]
+AWS_SERVICE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "s3", "sts")
+# What a Fargate task in a subnet without NAT needs to pull an ECR image and use awslogs
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html).
+FARGATE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "s3")
 
 
 class _Frozen(BaseModel):
@@ -46,6 +59,29 @@ class NetworkOptions(_Frozen):
     state_bucket: str | None = Field(
         None, description="S3 bucket for Terraform state (local backend when unset)."
     )
+    aws_service_endpoints: list[AwsServiceEndpoint] | None = Field(
+        None,
+        description="VPC endpoints to AWS services in each VPC's private subnets: interface "
+        "endpoints with private DNS (ecr.api, ecr.dkr, logs, sts) and an s3 gateway endpoint "
+        "on the private route tables. Unset: ecr.api, ecr.dkr, logs and s3 when nat_gateways "
+        "is none (what Fargate needs to pull an ECR image and ship its logs), none otherwise. "
+        "A list: exactly those ([] for none); add sts when your tasks call AWS STS.",
+    )
+
+    @field_validator("aws_service_endpoints")
+    @classmethod
+    def _distinct_endpoints(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("aws_service_endpoints lists a service twice")
+        return value
+
+    def service_endpoints(self) -> tuple[str, ...]:
+        """The AWS service endpoints each VPC gets, in a fixed order (the default resolved)."""
+        if self.aws_service_endpoints is None:
+            wanted: list[str] = list(FARGATE_ENDPOINTS) if self.nat_gateways == "none" else []
+        else:
+            wanted = list(self.aws_service_endpoints)
+        return tuple(s for s in AWS_SERVICE_ENDPOINTS if s in wanted)
 
 
 class Account(_Frozen):
@@ -171,6 +207,19 @@ class Topology(_Frozen):
     external: dict[Name, ExternalService] = Field(
         default_factory=dict,
         description="Endpoint services meshlink consumes but does not own, by name.",
+    )
+    environments: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Overlays by environment name (e.g. dev, staging): `meshlink --env "
+        "<name>` lays one over the rest of this file (mappings merge, other values are "
+        "replaced) and deploys it as mesh `<name>-<env>`, with its own stacks and state.",
+    )
+    probe_image: str = Field(
+        DEFAULT_PROBE_IMAGE,
+        min_length=1,
+        description="Image of verify's probe task (one per account, run in each consumer's "
+        "network): the bundled service's image, which has the probe-all command; pin it by "
+        "digest. `meshlink verify --probe-image` overrides it for one run.",
     )
 
     @property
