@@ -3,8 +3,15 @@
 * ``target="local"``: base credentials ``meshlink``/``meshlink`` against the local
   cloud's endpoint, then ``sts:AssumeRole`` into ``arn:aws:iam::<id>:role/<role>``;
   the returned credentials act in account ``<id>`` (any 12-digit id works).
-* ``target="aws"``: the account's ``profile`` if set, else its ``role`` (default
-  ``MeshlinkDeploy``) assumed from the default credential chain, refreshed before expiry.
+* ``target="aws"``: the account's ``profile`` alone when it names no role; otherwise
+  its ``role`` (default ``MeshlinkDeploy``) assumed from the profile, or from the default
+  credential chain without one, refreshed before expiry (what the Terraform root does).
+* Either target: a ``profile`` (AWS config/credentials files) replaces the base
+  credentials, so on the local cloud a profile that names no role acts in the account
+  the local cloud gives its keys (moto's default, 123456789012): a wrong account to stage.
+
+Every AssumeRole's session name is ``meshlink-<mesh>-<operator>`` (``session_name``), so
+CloudTrail tells one operator's runs of one mesh from another's.
 
 Clients use botocore's ``adaptive`` retry mode (client-side rate limiting plus
 jittered backoff on throttling). Sessions and clients are cached and thread-safe to get.
@@ -12,6 +19,9 @@ jittered backoff on throttling). Sessions and clients are cached and thread-safe
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -31,6 +41,39 @@ LOCAL_ACCESS_KEY = "meshlink"
 LOCAL_SECRET_KEY = "meshlink"  # noqa: S105 - the local cloud's fixed, documented credentials
 SESSION_NAME = "meshlink"
 ASSUME_DURATION = 3600
+# RoleSessionName: 2-64 of [\w+=,.@-]
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+SESSION_NAME_LIMIT = 64
+_NOT_IN_SESSION_NAME = re.compile(r"[^\w+=,.@-]+", re.ASCII)
+
+
+def operator() -> str:
+    """Who runs meshlink: $MESHLINK_OPERATOR, else the login name ("unknown" if none)."""
+    name = os.environ.get("MESHLINK_OPERATOR", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+    return name
+
+
+def session_name(mesh: str, user: str | None = None) -> str:
+    """``meshlink-<mesh>-<user>``: disallowed characters become '-', cut to 64."""
+    raw = f"meshlink-{mesh}-{user if user is not None else operator()}"
+    return _NOT_IN_SESSION_NAME.sub("-", raw)[:SESSION_NAME_LIMIT]
+
+
+def assumes_role(account: Account | None) -> bool:
+    """Whether meshlink assumes a role in `account` rather than use its profile as is.
+
+    A profile alone means "these credentials are the account"; a named role, or
+    ``principal: role`` (the identity the providers allow is the deploy role), is assumed
+    on top of it, as the Terraform root does (engines/terraform/root.py).
+    """
+    if account is None or account.profile is None:
+        return True
+    return account.role is not None or account.principal == "role"
 
 
 class SessionFactory:
@@ -68,7 +111,13 @@ class SessionFactory:
     @classmethod
     def for_topology(cls, topology: Topology, endpoint_url: str | None = None) -> SessionFactory:
         """A factory for the topology's target, region and accounts."""
-        return cls(topology.target, topology.region, endpoint_url, topology.accounts)
+        return cls(
+            topology.target,
+            topology.region,
+            endpoint_url,
+            topology.accounts,
+            session_name=session_name(topology.name),
+        )
 
     @property
     def config(self) -> Config:
@@ -118,10 +167,14 @@ class SessionFactory:
 
     # -- local -------------------------------------------------------------------------
 
-    def base_session(self) -> boto3.Session:
-        """The session before any AssumeRole (local: meshlink/meshlink; aws: default chain)."""
+    def base_session(self, account_id: str | None = None) -> boto3.Session:
+        """The session before any AssumeRole: the account's profile when it has one, else
+        (local) meshlink/meshlink or (aws) the default credential chain."""
         import boto3
 
+        account = self._accounts.get(account_id) if account_id else None
+        if account is not None and account.profile:
+            return boto3.Session(profile_name=account.profile, region_name=self.region)
         if self.target == "local":
             return boto3.Session(
                 aws_access_key_id=LOCAL_ACCESS_KEY,
@@ -163,7 +216,10 @@ class SessionFactory:
     def _local_session(self, account_id: str) -> boto3.Session:
         import boto3
 
-        credentials = self._assume(account_id, self.base_session())
+        base = self.base_session(account_id)
+        if not assumes_role(self._accounts.get(account_id)):
+            return base
+        credentials = self._assume(account_id, base)
         return boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
@@ -178,10 +234,9 @@ class SessionFactory:
         import botocore.session
         from botocore.credentials import RefreshableCredentials
 
-        account = self._accounts.get(account_id)
-        if account is not None and account.profile:
-            return boto3.Session(profile_name=account.profile, region_name=self.region)
-        base = self.base_session()
+        base = self.base_session(account_id)
+        if not assumes_role(self._accounts.get(account_id)):
+            return base
 
         def refresh() -> dict[str, str]:
             creds = self._assume(account_id, base)

@@ -98,6 +98,7 @@ class MeshRuntime:
         self._network_engine: NetworkEngine | None = None
         self._journal: Journal | None = None
         self._zone_ids: list[str] | None = None
+        self._identity_checked = False
         self.endpoint_url: str | None = None
 
     @property
@@ -133,7 +134,22 @@ class MeshRuntime:
                 if self.topology.target == "local":
                     self.endpoint_url = self._local_cloud(start=start).endpoint_url
                 self._sessions = SessionFactory.for_topology(self.topology, self.endpoint_url)
+            if not self._identity_checked:
+                self._check_identities(self._sessions)
             return self._sessions
+
+    def _check_identities(self, sessions: ClientSource) -> None:
+        """Every account's caller identity against its id, once, before the first call.
+
+        Only for the real session factory: a test's stand-in has no STS to ask.
+        """
+        from meshlink.aws.sessions import SessionFactory
+
+        if isinstance(sessions, SessionFactory):
+            from meshlink.aws.identity import check_identities
+
+            check_identities(sessions, self.topology)
+        self._identity_checked = True
 
     def _local_cloud(self, *, start: bool) -> LocalCloudInfo:
         from meshlink.localcloud.daemon import ensure_running, require_running

@@ -85,6 +85,8 @@ def test_reading_sessions_never_starts_the_local_cloud(
 
     monkeypatch.setattr(daemon, "ensure_running", ensure_running)
     monkeypatch.setattr(daemon, "require_running", require_running)
+    # No cloud answers STS here: the identity check is tests/functional/test_identity.py's.
+    monkeypatch.setattr("meshlink.aws.identity.check_identities", lambda *args: [])
     runtime = MeshRuntime(topology(), RunOptions(workdir=tmp_path))
     with pytest.raises(EnvironmentProblem):
         runtime.sessions  # noqa: B018

@@ -38,6 +38,8 @@ class Daemon:
         monkeypatch.setattr(daemon, "require_running", self.require_running)
         monkeypatch.setattr(daemon, "is_running", lambda *args: self.running)
         monkeypatch.setattr(daemon, "log_path", lambda *args: Path("/state/localcloud.log"))
+        # No cloud answers STS here: the identity check is tests/functional/test_identity.py's.
+        monkeypatch.setattr("meshlink.aws.identity.check_identities", lambda *args: [])
 
     def ensure_running(self, *args: Any, on_start: Any = None, **kwargs: Any) -> LocalCloudInfo:
         if not self.running:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from meshlink.aws.sessions import assumes_role
 from meshlink.engines.network_contract import NETWORK_OUTPUTS
 from meshlink.errors import EnvironmentProblem
 from meshlink.graph.planner import node_id
@@ -98,9 +99,11 @@ def _provider(topology: Topology, name: str, account: Account, endpoint: str) ->
     if account.profile and not local:
         provider["profile"] = account.profile
     # On AWS a profile alone means "these credentials are the account"; a role (named,
-    # or the default MeshlinkDeploy) is assumed on top of them. The local cloud is
-    # multi-account only through AssumeRole, so there the role is always assumed.
-    if account.role or not account.profile or local:
+    # the default MeshlinkDeploy, or the one `principal: role` allows) is assumed on top
+    # of them (aws/sessions.py::assumes_role, the same choice for meshlink's own calls).
+    # The local cloud is multi-account only through AssumeRole, so there the role is
+    # always assumed.
+    if assumes_role(account) or local:
         provider["assume_role"] = [
             {
                 "role_arn": default_role_arn(account.id, account.role),

@@ -1,0 +1,78 @@
+"""Identity check and role choice, with a stand-in STS (the real one: functional tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from meshlink.aws.identity import IdentityMismatch, check_identities
+from meshlink.aws.sessions import assumes_role
+from meshlink.errors import EXIT_ENVIRONMENT
+from meshlink.topology.model import Account, Topology
+
+
+class FakeSts:
+    def __init__(self, actual: str, calls: list[str]):
+        self.actual, self.calls = actual, calls
+
+    def get_caller_identity(self) -> dict[str, str]:
+        self.calls.append(self.actual)
+        return {"Account": self.actual, "Arn": f"arn:aws:iam::{self.actual}:user/op"}
+
+
+class FakeSessions:
+    def __init__(self, acts_in: dict[str, str]):
+        self.acts_in, self.calls = acts_in, []  # type: dict[str, str], list[str]
+
+    def client(self, account_id: str, service: str) -> Any:
+        assert service == "sts"
+        return FakeSts(self.acts_in.get(account_id, account_id), self.calls)
+
+
+def topology() -> Topology:
+    return Topology.model_validate(
+        {
+            "name": "shop",
+            "accounts": {
+                "users": {"id": "111111111111", "vpc_cidr": "10.1.0.0/16"},
+                "notify": {"id": "222222222222", "vpc_cidr": "10.2.0.0/16"},
+            },
+            "services": {"a": {"account": "users", "port": 80}},
+        }
+    )
+
+
+def test_matching_identities_pass_once_per_account() -> None:
+    sessions = FakeSessions({})
+    found = check_identities(sessions, topology())
+    assert sorted(sessions.calls) == ["111111111111", "222222222222"]
+    assert all(identity.matches for identity in found)
+
+
+def test_a_mismatch_names_the_account_the_expected_and_the_actual_id() -> None:
+    with pytest.raises(IdentityMismatch) as caught:
+        check_identities(FakeSessions({"222222222222": "999999999999"}), topology())
+    assert caught.value.exit_code == EXIT_ENVIRONMENT
+    assert "account 'notify': expected 222222222222, but the credentials act in 999999999999" in (
+        caught.value.message
+    )
+    assert "'users'" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "assumed"),
+    [
+        ({}, True),
+        ({"role": "Deployer"}, True),
+        ({"profile": "p"}, False),
+        ({"profile": "p", "role": "Deployer"}, True),
+        ({"profile": "p", "principal": "role"}, True),
+        ({"profile": "p", "principal": "arn:aws:iam::111111111111:role/x"}, False),
+    ],
+)
+def test_a_profile_alone_is_the_account_a_role_or_principal_role_is_assumed(
+    fields: dict[str, str], assumed: bool
+) -> None:
+    account = Account(id="111111111111", vpc_cidr="10.1.0.0/16", **fields)
+    assert assumes_role(account) is assumed
