@@ -55,17 +55,30 @@ def start(
         None, "--port", help="Port on localhost (default $MESHLINK_LOCAL_PORT or 4580; 0 = any)."
     ),
     state_dir: Path | None = STATE_DIR_OPTION,
+    timing: str | None = typer.Option(
+        None,
+        "--timing",
+        help="instant (default; $MESHLINK_LOCAL_TIMING) or aws: each resource takes its AWS "
+        "duration x --time-scale, with AWS's eventual consistency.",
+    ),
+    time_scale: float | None = typer.Option(
+        None,
+        "--time-scale",
+        help="F: AWS durations x F under --timing aws (default $MESHLINK_LOCAL_TIME_SCALE or 1).",
+    ),
 ) -> None:
     """Start the local cloud in the background (does nothing if it already runs)."""
-    from meshlink.localcloud import daemon
+    from meshlink.localcloud import clock, daemon
 
     cli = get_context(ctx)
+    chosen = clock.parse(timing, time_scale) if timing or time_scale is not None else None
     began = time.perf_counter()
-    info = daemon.start(port=port, state_dir=state_dir)
+    info = daemon.start(port=port, state_dir=state_dir, timing=chosen)
     if cli.json_output:
         cli.emit_json({**info.to_dict(), "start_seconds": round(time.perf_counter() - began, 3)})
         return
     cli.console.print(f"local cloud running at [bold]{info.endpoint_url}[/bold] (pid {info.pid})")
+    cli.console.print(f"timing: {clock.Timing.from_dict(info.timing).describe()}")
     cli.console.print(f"logs: {info.log_file}")
 
 
@@ -119,6 +132,9 @@ def _render_status(console: object, report: object) -> None:
     console.print(
         f"pid {report.info.pid}, up {report.uptime_seconds or 0:.0f}s, logs {report.info.log_file}"
     )
+    from meshlink.localcloud.clock import Timing
+
+    console.print(f"timing: {Timing.from_dict(report.info.timing).describe()}")
     if not report.totals:
         console.print("no resources yet")
         return

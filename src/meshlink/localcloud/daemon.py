@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from meshlink.errors import EnvironmentProblem
-from meshlink.localcloud import info
+from meshlink.localcloud import clock, info
+from meshlink.localcloud.clock import Timing
 from meshlink.localcloud.errors import LocalCloudDown
 from meshlink.localcloud.info import LocalCloudInfo
 
@@ -53,6 +54,7 @@ class LocalCloudStatus:
                 resources=self.totals,
                 accounts=self.accounts,
                 extensions=self.extensions,
+                timing=self.info.timing or {"mode": "instant", "scale": 1.0, "consistency": False},
             )
         return data
 
@@ -125,18 +127,31 @@ def _log_tail(path: Path, lines: int = 20) -> str:
 
 
 def start(
-    port: int | None = None, state_dir: Path | str | None = None, *, timeout: float = START_TIMEOUT
+    port: int | None = None,
+    state_dir: Path | str | None = None,
+    *,
+    timeout: float = START_TIMEOUT,
+    timing: Timing | None = None,
 ) -> LocalCloudInfo:
     """Start the local cloud in the background and wait until it answers; idempotent.
 
     `port` None means $MESHLINK_LOCAL_PORT or 4580; 0 lets the OS pick a free port.
-    Raises EnvironmentProblem when the port is taken or the process does not come up.
+    `timing` None means $MESHLINK_LOCAL_TIMING / $MESHLINK_LOCAL_TIME_SCALE (default
+    instant). Raises EnvironmentProblem when the port is taken, the process does not
+    come up, or a local cloud already runs with another timing than `timing`.
     """
     directory = info.state_dir(state_dir)
     directory.mkdir(parents=True, exist_ok=True)
     # Two `meshlink up` runs at once must not both spawn a server.
     with _start_lock(directory):
-        return _start_locked(directory, port, timeout)[0]
+        record, started = _start_locked(directory, port, timeout, timing)
+    if timing is not None and not started and Timing.from_dict(record.timing) != timing:
+        raise EnvironmentProblem(
+            f"the local cloud already runs with timing {Timing.from_dict(record.timing).describe()}"
+            f", not {timing.describe()}",
+            hint="stop it first (meshlink local stop): a timing is set when it starts",
+        )
+    return record
 
 
 @contextlib.contextmanager
@@ -151,7 +166,9 @@ def _start_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _start_locked(directory: Path, port: int | None, timeout: float) -> tuple[LocalCloudInfo, bool]:
+def _start_locked(
+    directory: Path, port: int | None, timeout: float, timing: Timing | None = None
+) -> tuple[LocalCloudInfo, bool]:
     """(the running local cloud, whether this call started it)."""
     running = find(directory)
     if running is not None and _healthy(running):
@@ -164,6 +181,7 @@ def _start_locked(directory: Path, port: int | None, timeout: float) -> tuple[Lo
         )
     log_path = directory / info.LOG_FILE
     info.clear_state(directory)
+    chosen_timing = timing or clock.parse()
     env = dict(os.environ)
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
@@ -175,6 +193,12 @@ def _start_locked(directory: Path, port: int | None, timeout: float) -> tuple[Lo
                 str(chosen),
                 "--state-dir",
                 str(directory),
+                "--timing",
+                chosen_timing.mode,
+                "--time-scale",
+                repr(chosen_timing.scale),
+                "--consistency",
+                "on" if chosen_timing.consistency else "off",
             ],
             stdin=subprocess.DEVNULL,
             stdout=log_file,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class LocalCloudInfo:
     log_file: str
     started_at: float
     version: str = ""
+    # The timing in force (meshlink.localcloud.clock.Timing.to_dict()); {} from older servers.
+    timing: dict[str, Any] = field(default_factory=dict)
 
     @property
     def admin_url(self) -> str:

@@ -138,7 +138,7 @@ def describe_call(environ: dict[str, Any]) -> tuple[str, str]:
 
 
 def _register_builtin_routes(context: ServerContext) -> None:
-    from meshlink.localcloud import inventory
+    from meshlink.localcloud import clock, inventory
 
     def health(_: admin.AdminRequest) -> dict[str, Any]:
         return {
@@ -147,6 +147,7 @@ def _register_builtin_routes(context: ServerContext) -> None:
             "uptime_seconds": round(time.time() - context.started_at, 3),
             "extensions_loaded": context.extensions_loaded,
             "extensions_failed": context.extensions_failed,
+            "timing": clock.current().to_dict(),
         }
 
     def version(_: admin.AdminRequest) -> dict[str, str]:
@@ -190,12 +191,17 @@ def _start_extensions(context: ServerContext) -> list[Callable[[], None]]:
     return stoppers
 
 
-def serve(port: int, state_dir: Path) -> None:
-    """Run the local cloud in this process until SIGTERM/SIGINT."""
+def serve(port: int, state_dir: Path, timing: Any = None) -> None:
+    """Run the local cloud in this process until SIGTERM/SIGINT.
+
+    `timing` (a :class:`meshlink.localcloud.clock.Timing`; None: instant) is set first,
+    so every patch and the data plane see it.
+    """
     from werkzeug.serving import make_server
 
-    from meshlink.localcloud import patches
+    from meshlink.localcloud import clock, patches
 
+    clock.configure(timing or clock.Timing())
     patches.install()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -235,9 +241,15 @@ def serve(port: int, state_dir: Path) -> None:
         log_file=str(context.log_file),
         started_at=context.started_at,
         version=__version__,
+        timing=clock.current().to_dict(),
     )
     info.write_state(state_dir, record)
-    log.info("local cloud listening on %s (pid %s)", context.endpoint_url, os.getpid())
+    log.info(
+        "local cloud listening on %s (pid %s), timing %s",
+        context.endpoint_url,
+        os.getpid(),
+        clock.current().describe(),
+    )
     try:
         server.serve_forever()
     finally:
@@ -255,7 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m meshlink.localcloud.server")
     parser.add_argument("--port", type=int, default=info.default_port())
     parser.add_argument("--state-dir", type=Path, default=None)
+    parser.add_argument(
+        "--timing", default=None, help="instant | aws (default $MESHLINK_LOCAL_TIMING)"
+    )
+    parser.add_argument("--time-scale", default=None, help="F: AWS durations x F")
+    parser.add_argument("--consistency", default=None, help="on | off (default: on under aws)")
     args = parser.parse_args(argv)
+    from meshlink.localcloud import clock
+
+    timing = clock.parse(args.timing, args.time_scale, args.consistency)
     directory = info.state_dir(args.state_dir)
     directory.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
@@ -264,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    serve(args.port, directory)
+    serve(args.port, directory, timing)
     return 0
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from meshlink.localcloud import clock
 from meshlink.localcloud.dataplane import policy
 from meshlink.localcloud.dataplane.model import Target, TargetGroup, World
 
@@ -98,7 +99,13 @@ class HealthBoard:
             if state is None:
                 return
             interval = min(group.health.interval, MAX_INTERVAL)
-            if ok:
+            # --timing aws: a new target passes its checks only after registration
+            # completes, "a few minutes" on AWS (durations: nlb_target.healthy).
+            delay = clock.current().seconds("nlb_target.healthy")
+            settling = delay > 0 and now < state.registered + delay
+            if ok and state.state == "initial" and settling:
+                state.failures = 0
+            elif ok:
                 state.state, state.reason, state.description = "healthy", None, None
                 state.failures = 0
             else:

@@ -103,6 +103,7 @@ class Endpoint:
     enis: tuple[Eni, ...]
     load_balancers: tuple[str, ...]  # ARNs of the provider's NLBs
     ports: tuple[int, ...]
+    serves_at: float = 0.0  # monotonic: refuses connections before (--timing aws)
 
 
 @dataclass(frozen=True)

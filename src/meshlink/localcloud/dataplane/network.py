@@ -212,6 +212,10 @@ class Network:
         eni = next((e for e in endpoint.enis if e.address == address), None) if endpoint else None
         if endpoint is None or eni is None:
             return self._refuse(inbound, "no endpoint here")
+        if time.monotonic() < endpoint.serves_at:
+            # AWS: connections fail for a few seconds after the endpoint turns available
+            # (meshlink.durations: interface_endpoint.traffic_after_available).
+            return self._refuse(inbound, f"{endpoint.id}: just turned available, not serving yet")
         verdict = policy.admit(world, inbound.source, eni, port)
         if not verdict:
             return self._refuse(inbound, verdict.reason)

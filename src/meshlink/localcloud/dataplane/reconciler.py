@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from meshlink.localcloud import clock
 from meshlink.localcloud.dataplane import ecs, world
 from meshlink.localcloud.dataplane.addresses import AddressPool
 from meshlink.localcloud.dataplane.command import (
@@ -220,6 +221,9 @@ class Reconciler:
 
     def _spawn(self, record: TaskRecord, current: World) -> bool | str | None:
         """Start the record's process: True, an error message, or None (still waiting)."""
+        provisioning = clock.current().seconds("fargate_task.running")
+        if provisioning and time.monotonic() < record.created + provisioning:
+            return None  # --timing aws: PENDING as long as a Fargate task on AWS
         try:
             command = build_command(record.container, record.override)
         except CommandError as error:

@@ -24,6 +24,7 @@ from meshlink.localcloud.dataplane.model import (
     TaskNet,
     World,
 )
+from meshlink.localcloud.patches import lifecycle
 
 ENFORCE_ATTR = "enforce_security_group_inbound_rules_on_private_link_traffic"
 
@@ -201,7 +202,13 @@ def endpoints(world: dict[str, Any], pool: AddressPool) -> set[str]:
             live.update(eni.id for eni in enis)
             if not enis:
                 continue
-            value = Endpoint(endpoint.id, tuple(enis), nlbs, _listener_ports(world, nlbs))
+            value = Endpoint(
+                endpoint.id,
+                tuple(enis),
+                nlbs,
+                _listener_ports(world, nlbs),
+                lifecycle.endpoint_serves_at(endpoint),
+            )
             for eni in enis:
                 world["enis"][eni.address] = eni
                 world["endpoints"][eni.address] = value

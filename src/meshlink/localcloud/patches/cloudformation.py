@@ -10,6 +10,8 @@
   goes (cleanup phase), and a failed update rolls back to the previous resources.
 * ``DescribeStacks`` gives a list parameter's value comma-joined, as passed (moto showed
   the Python list), and masks ``NoEcho`` parameters by key (moto compared the value).
+* Under ``--timing aws`` a successful operation is held ``*_IN_PROGRESS`` for its
+  critical path, its events spread over it (:mod:`.stack_timing`).
 * An UpdateStack that changes only the stack's tags is an update, as on AWS (moto said
   "No updates are to be performed"): `up --adopt` re-tags stacks this way.
 """
@@ -21,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from meshlink.localcloud.patches import stack_timing
 from meshlink.localcloud.patches.registry import (
     backend,
     replace,
@@ -301,6 +304,7 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
     change_set = _find_change_set(self, change_set_name, stack_name)
     stack = self.stacks[change_set.stack_id]
     kind = change_set.change_set_type
+    first_event, before = len(stack.events), _resources(stack)
     stack.status = f"{kind}_IN_PROGRESS"
     stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
@@ -319,6 +323,12 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
     change_set.execution_status = "EXECUTE_COMPLETE"
     stack.status = f"{kind}_COMPLETE"
     stack._add_stack_event(f"{kind}_COMPLETE")
+    stack_timing.hold(stack, first_event, f"{kind}_IN_PROGRESS", before)
+
+
+def _resources(stack: Any) -> dict[str, Any]:
+    """The stack's template resources now (what a delete or an update starts from)."""
+    return dict((getattr(stack, "template_dict", None) or {}).get("Resources") or {})
 
 
 @wrap(f"{_MODELS}:Stack", "create_resources")
@@ -341,12 +351,14 @@ def _update(original: Any, self: Any, *args: Any, **kwargs: Any) -> None:
 
 @replace(f"{_MODELS}:Stack", "delete")
 def _delete(self: Any) -> None:
+    first_event, before = len(self.events), _resources(self)
     self.status = "DELETE_IN_PROGRESS"
     self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
     with _operating_on(self):
         self.resource_map.delete()
     self._add_stack_event("DELETE_COMPLETE")
     self.status = "DELETE_COMPLETE"
+    stack_timing.hold(self, first_event, "DELETE_IN_PROGRESS", before)
 
 
 @wrap(f"{_MODELS}:CloudFormationBackend", "delete_stack")
