@@ -1,0 +1,1 @@
+"""What a mesh costs: prices per region (prices.json), usage from the topology, estimate."""

@@ -1,0 +1,83 @@
+"""What meshlink deploys in each account, counted from the topology the way the stacks
+build it (stacks/network.py, stacks/edge.py, stacks/endpoints.py, stacks/service.py).
+
+Cost (cost/estimate.py) and quotas (quotas/check.py) both count from here, so the two
+never disagree about how many NLBs or endpoints a mesh has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meshlink.topology.model import NetworkOptions, Topology
+
+# AWS services reached through a gateway endpoint: route-table entries that AWS does not
+# charge for and that count under no interface-endpoint quota (stacks/network.py).
+GATEWAY_SERVICES = frozenset({"s3"})
+
+
+def nat_gateway_count(options: NetworkOptions) -> int:
+    """NAT gateways per VPC, as stacks/network.py::_nat_gateways makes them."""
+    return {"none": 0, "single": 1, "per_az": options.az_count}[options.nat_gateways]
+
+
+def interface_services(services: tuple[str, ...]) -> tuple[str, ...]:
+    """The interface endpoints among AWS service endpoints (s3 is a gateway)."""
+    return tuple(service for service in services if service not in GATEWAY_SERVICES)
+
+
+def aws_service_endpoints(topology: Topology) -> tuple[str, ...]:
+    """The AWS service interface endpoints each VPC gets (network.aws_service_endpoints;
+    unset, ecr.api, ecr.dkr and logs when the VPC has no NAT)."""
+    return interface_services(topology.network.service_endpoints())
+
+
+@dataclass(frozen=True)
+class AccountUsage:
+    """One account's billable resources, as meshlink deploys them."""
+
+    account: str
+    azs: int
+    nat_gateways: int
+    # Services of this account that someone consumes: each gets an NLB, a listener and
+    # an endpoint service (an unconsumed service gets none: stacks/edge.py).
+    exposed: tuple[str, ...]
+    # Edges that end at this account's services: each crosses one of its NLBs.
+    consumer_edges: int
+    # (consumer, peer): one interface endpoint in this VPC per consumed service.
+    endpoints: tuple[tuple[str, str], ...]
+    aws_endpoints: tuple[str, ...]
+    tasks: int
+    vcpus: float
+    memory_gb: float
+    flow_logs: bool
+
+    @property
+    def interface_endpoints(self) -> int:
+        """Interface endpoints in this account's VPC (mesh peers and AWS services)."""
+        return len(self.endpoints) + len(self.aws_endpoints)
+
+
+def account_usage(topology: Topology, account: str) -> AccountUsage:
+    services = topology.services_in(account)
+    specs = [topology.services[name] for name in services]
+    return AccountUsage(
+        account=account,
+        azs=topology.network.az_count,
+        nat_gateways=nat_gateway_count(topology.network),
+        exposed=tuple(name for name in services if topology.consumers_of(name)),
+        consumer_edges=sum(len(topology.consumers_of(name)) for name in services),
+        endpoints=tuple(
+            (name, peer) for name in services for peer in topology.services[name].consumes
+        ),
+        aws_endpoints=aws_service_endpoints(topology),
+        tasks=sum(spec.desired_count for spec in specs),
+        vcpus=sum(spec.desired_count * spec.cpu / 1024 for spec in specs),
+        memory_gb=sum(spec.desired_count * spec.memory / 1024 for spec in specs),
+        flow_logs=topology.network.flow_logs,
+    )
+
+
+def mesh_usage(topology: Topology) -> list[AccountUsage]:
+    """Every account's usage, in file order."""
+    return [account_usage(topology, account) for account in topology.accounts]

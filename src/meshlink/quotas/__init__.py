@@ -1,0 +1,1 @@
+"""AWS quotas a mesh would use, checked before anything is deployed."""
