@@ -11,7 +11,7 @@ import typer
 from meshlink.cli.context import CliContext, get_context
 
 if TYPE_CHECKING:
-    from meshlink.render.diagram import Notice
+    from meshlink.render.diagram import Diagram, Notice
     from meshlink.verify.staleness import Staleness, VerifiedResult
 
 
@@ -33,6 +33,13 @@ def graph(
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Where .meshlink/ state lives (with --verify)."
     ),
+    traffic: float = typer.Option(
+        10.0,
+        "--traffic",
+        min=0.0,
+        metavar="GB_PER_MONTH",
+        help="Traffic the HTML page's edge costs assume (GB a month on each edge).",
+    ),
 ) -> None:
     """Draw the mesh: accounts as boxes, services as nodes, consumption as arrows."""
     from meshlink.render.diagram import Diagram, to_dot, to_html, to_mermaid
@@ -52,6 +59,8 @@ def graph(
         None if result is None else result.edge_states(),
         None if result is None else _notice(result.staleness),
     )
+    if fmt == GraphFormat.html:
+        diagram = _with_costs(diagram, traffic)
     render = {GraphFormat.mermaid: to_mermaid, GraphFormat.dot: to_dot, GraphFormat.html: to_html}
     text = render[fmt](diagram)
     if output is not None:
@@ -70,6 +79,26 @@ def graph(
         )
     elif output is None:
         typer.echo(text, nl=False)
+
+
+def _with_costs(diagram: Diagram, traffic: float) -> Diagram:
+    """The diagram with each edge's monthly cost (or why there is none) for the HTML page."""
+    from dataclasses import replace
+
+    from meshlink.cost.estimate import Assumptions, estimate
+
+    cost = estimate(diagram.topology, Assumptions(traffic_gb=traffic))
+    if not cost.priced:
+        return replace(diagram, cost_note=cost.no_price())
+    edges = {
+        (edge.consumer, edge.provider): f"${edge.monthly_usd:,.2f} a month: {edge.detail}"
+        for edge in cost.edges
+    }
+    note = (
+        f"The mesh: ${cost.monthly_usd:,.2f} a month (${cost.hourly_usd:,.2f} an hour) in "
+        f"{cost.region}, at {traffic:g} GB a month per edge; `meshlink plan` itemises it."
+    )
+    return replace(diagram, edge_costs=edges, cost_note=note)
 
 
 def _notice(staleness: Staleness) -> Notice | None:

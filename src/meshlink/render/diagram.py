@@ -39,6 +39,10 @@ class Diagram:
     topology: Topology
     edge_states: dict[tuple[str, str], EdgeState] | None = None
     notice: Notice | None = None
+    # HTML only: each edge's monthly cost, shown when the pointer rests on the edge, and
+    # a line under the diagram (the total, or why there is no price).
+    edge_costs: dict[tuple[str, str], str] | None = None
+    cost_note: str | None = None
 
     def state(self, edge: tuple[str, str]) -> EdgeState:
         return (self.edge_states or {}).get(edge, "unknown")
@@ -122,25 +126,77 @@ def _html_banner(notice: Notice | None) -> str:
     )
 
 
+def mermaid_edge_id(consumer: str, provider: str) -> str:
+    """The id mermaid 11 gives the (first) edge between two nodes: L_<start>_<end>_0."""
+    return f"L_{_node_id(consumer)}_{_node_id(provider)}_0"
+
+
+# After mermaid has drawn the SVG: each edge path gets a <title> (the browser shows it on
+# hover) with its cost, found by mermaid's edge id, else by drawing order.
+_COST_SCRIPT = """
+function meshlinkEdgeCosts() {
+  const costs = JSON.parse(document.getElementById("edge-costs").textContent);
+  const paths = Array.from(document.querySelectorAll("#mesh svg [data-edge='true']"));
+  costs.forEach((cost, index) => {
+    const path = paths.find((p) => p.getAttribute("data-id") === cost.id) || paths[index];
+    if (!path) return;
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = cost.text;
+    path.appendChild(title);
+    path.setAttribute("data-cost", cost.text);
+  });
+}
+"""
+
+
+def _html_costs(diagram: Diagram) -> tuple[str, str]:
+    """(the page's cost section, the JavaScript that puts costs on the edges)."""
+    if diagram.edge_costs is None and diagram.cost_note is None:
+        return "", ""
+    costs = [
+        {"id": mermaid_edge_id(c, p), "edge": f"{c} -> {p}", "text": text}
+        for (c, p), text in (diagram.edge_costs or {}).items()
+    ]
+    data = json.dumps(costs, ensure_ascii=False).replace("</", "<\\/")
+    rows = "".join(
+        f"<tr><td>{html.escape(cost['edge'])}</td><td>{html.escape(cost['text'])}</td></tr>"
+        for cost in costs
+    )
+    note = f'<p id="cost-note">{html.escape(diagram.cost_note)}</p>' if diagram.cost_note else ""
+    table = (
+        f'<table id="edge-cost-table"><tr><th>edge</th><th>a month (hover an edge)</th></tr>'
+        f"{rows}</table>"
+        if rows
+        else ""
+    )
+    section = f'{note}{table}\n<script type="application/json" id="edge-costs">{data}</script>\n'
+    return section, _COST_SCRIPT
+
+
 def to_html(diagram: Diagram) -> str:
     """A self-contained page (mermaid inlined, nothing fetched) that renders the mesh."""
     script = resources.files("meshlink.render").joinpath("vendor/mermaid.min.js").read_text("utf-8")
     title = html.escape(f"meshlink: {diagram.topology.name}")
     # The notice is the page's banner, not a second time the diagram's title.
     source = html.escape(to_mermaid(replace(diagram, notice=None)))
+    cost_section, cost_script = _html_costs(diagram)
+    cost_call = "meshlinkEdgeCosts(); " if cost_script else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2rem}}
 .notice{{border:2px solid {NOTICE_COLOUR};background:#fff8c5;padding:.5rem 1rem;margin:1rem 0}}
+#mesh svg [data-edge='true']{{pointer-events:stroke}}
+#mesh svg [data-edge='true']:hover{{stroke-width:5px}}
+#edge-cost-table td,#edge-cost-table th{{text-align:left;padding:.1rem 1rem .1rem 0}}
 </style></head>
 <body><h1>{title}</h1>
 {_html_banner(diagram.notice)}<pre class="mermaid" id="mesh">
 {source}</pre>
-<script>{script}</script>
-<script>
+{cost_section}<script>{script}</script>
+<script>{cost_script}
 mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
 mermaid.run({{querySelector: "#mesh"}}).then(
-  () => document.body.setAttribute("data-rendered", "yes"),
+  () => {{{cost_call}document.body.setAttribute("data-rendered", "yes");}},
   (err) => document.body.setAttribute("data-rendered", "error: " + err));
 </script>
 </body></html>
