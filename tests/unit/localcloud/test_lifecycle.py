@@ -1,0 +1,93 @@
+"""In-between states read through TimedState, on a fake clock (no moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from meshlink.localcloud import clock
+from meshlink.localcloud.clock import Timing
+from meshlink.localcloud.patches import lifecycle
+from meshlink.localcloud.patches.lifecycle import TimedState
+
+
+class Now:
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[Now]:
+    fake = Now()
+    monkeypatch.setattr(clock, "now", fake)
+    before = clock.current()
+    clock.configure(Timing("aws", 0.1, True))
+    yield fake
+    clock.configure(before)
+
+
+class Nat:
+    state = TimedState(lifecycle.TIMED["moto.ec2.models.nat_gateways:NatGateway"])
+
+    def __init__(self) -> None:
+        self.state = "available"
+
+
+class Endpoint:
+    state = TimedState(lifecycle.TIMED["moto.ec2.models.vpcs:VPCEndPoint"])
+
+    def __init__(self, kind: str = "Interface", state: str = "available") -> None:
+        self.vpc_endpoint_type = kind
+        self.state = state
+
+
+def test_nat_gateway_pending_then_available_then_deleting(now: Now) -> None:
+    nat = Nat()
+    assert nat.state == "pending"
+    now.value += 9.9  # 100 s x 0.1
+    assert nat.state == "pending"
+    now.value += 0.2
+    assert nat.state == "available"
+    nat.state = "deleted"
+    assert nat.state == "deleting"
+    now.value += 6.1  # 60 s x 0.1
+    assert nat.state == "deleted"
+    assert vars(nat)["state"] == "deleted"  # the raw value stays where moto put it
+
+
+def test_instant_reads_the_raw_state(now: Now) -> None:
+    clock.configure(Timing())
+    assert Nat().state == "available"
+
+
+def test_endpoint_after_acceptance_and_traffic_a_little_later(now: Now) -> None:
+    endpoint = Endpoint(state="pendingAcceptance")
+    now.value += 20.0  # past 120 s x 0.1: accepted late
+    assert endpoint.state == "pendingAcceptance"
+    endpoint.state = "available"
+    assert endpoint.state == "available"
+    assert lifecycle.endpoint_serves_at(endpoint) == pytest.approx(now.value + 2.5)
+    gateway = Endpoint("Gateway")
+    assert gateway.state == "pending"
+    now.value += 0.6
+    assert gateway.state == "available"
+
+
+def test_cloudformation_settles_the_ready_time(now: Now) -> None:
+    nat = Nat()
+    lifecycle.settle(nat, now.value + 30.0)
+    now.value += 20.0
+    assert nat.state == "pending"
+    now.value += 10.0
+    assert nat.state == "available"
+    lifecycle.settle(object(), 0.0)  # not timed: nothing happens
+
+
+def test_times_of_other_objects_is_none() -> None:
+    thing: Any = object()
+    assert lifecycle.times_of(thing) is None
