@@ -23,15 +23,35 @@ class Only(StrEnum):
 # Help texts say what each command does with the option: plan deploys nothing.
 CONCURRENCY = {
     "plan": typer.Option(
-        8,
+        None,
         "--concurrency",
         "-c",
         min=1,
         help="Accepted so plan takes up's options; plan reads one node at a time.",
     ),
-    "up": typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deployed at once."),
-    "down": typer.Option(8, "--concurrency", "-c", min=1, help="Nodes deleted at once."),
+    "up": typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        min=1,
+        help="Nodes deployed at once (default: every node whose dependencies are done).",
+    ),
+    "down": typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        min=1,
+        help="Nodes deleted at once (default: every node whose dependants are gone).",
+    ),
 }
+# Every wait's deadline (stacks, service stability, acceptance); default: scaled to the
+# timing in force (AWS budgets, or the local cloud's time scale), see meshlink/deadlines.py.
+TIMEOUT = typer.Option(
+    None,
+    "--timeout",
+    min=1.0,
+    help="Seconds each wait may last (default: AWS budgets, scaled to the local cloud's timing).",
+)
 ONLY = {
     "plan": typer.Option(None, "--only", help="Plan only the network or only the services."),
     "up": typer.Option(None, "--only", help="Deploy only the network or only the services."),
@@ -65,17 +85,19 @@ WORKDIR = typer.Option(
 
 def _runtime(
     cli: CliContext,
-    concurrency: int,
+    concurrency: int | None,
     only: Only | None,
     workdir: Path | None,
     *,
     adopt: bool = False,
     read_only: bool = False,
+    timeout: float | None = None,
 ) -> MeshRuntime:
     from meshlink.deploy.runtime import MeshRuntime, RunOptions
 
     options = RunOptions(
         concurrency=concurrency,
+        timeout=timeout,
         only=only.value if only else None,
         workdir=cli.workdir(workdir),
         adopt=adopt,
@@ -88,27 +110,31 @@ def _runtime(
 
 def plan(
     ctx: typer.Context,
-    concurrency: int = CONCURRENCY["plan"],
+    concurrency: int | None = CONCURRENCY["plan"],
     only: Only | None = ONLY["plan"],
     adopt: bool = ADOPT["plan"],
     workdir: Path | None = WORKDIR,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """Show what `up` would create, update or leave unchanged; touches nothing."""
     from meshlink.cli.render_plan import render_plan
     from meshlink.deploy.plan import plan as make_plan
 
     cli = get_context(ctx)
-    result = make_plan(_runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True))
+    result = make_plan(
+        _runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout)
+    )
     render_plan(cli, result)
 
 
 def up(
     ctx: typer.Context,
-    concurrency: int = CONCURRENCY["up"],
+    concurrency: int | None = CONCURRENCY["up"],
     only: Only | None = ONLY["up"],
     yes: bool = YES,
     adopt: bool = ADOPT["up"],
     workdir: Path | None = WORKDIR,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure."""
     from meshlink.cli import confirm
@@ -121,10 +147,12 @@ def up(
     if confirm.require_terminal(cli, "up", yes):
         from meshlink.deploy.plan import plan as make_plan
 
-        preview = _runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True)
+        preview = _runtime(
+            cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout
+        )
         confirm.show_plan(cli, make_plan(preview))
         confirm.ask(cli, f"Deploy mesh {topology.name} to {topology.target}?")
-    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt)
+    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt, timeout=timeout)
     report = run_with_progress(cli, runtime, run_up)
     if report.ok and only != Only.network:
         render_edges(cli, edge_states(runtime))
@@ -134,11 +162,12 @@ def up(
 
 def down(
     ctx: typer.Context,
-    concurrency: int = CONCURRENCY["down"],
+    concurrency: int | None = CONCURRENCY["down"],
     only: Only | None = ONLY["down"],
     yes: bool = YES,
     adopt: bool = ADOPT["down"],
     workdir: Path | None = WORKDIR,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """Delete everything the mesh deployed, in reverse order; safe to run again."""
     from meshlink.cli import confirm
@@ -155,7 +184,7 @@ def down(
     if ask and not found.empty:
         confirm.show_teardown(cli, found)
         confirm.ask(cli, f"Delete mesh {topology.name} from {topology.target}?")
-    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt)
+    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt, timeout=timeout)
     report = run_with_progress(cli, runtime, run_down, reverse=True, absent=found.absent)
     if not report.ok:
         raise RunFailed(action=report.action, failed=list(report.failures()))

@@ -31,11 +31,19 @@ def verify(
     task_timeout: float | None = typer.Option(
         None, "--task-timeout", min=1.0, help="Seconds a probe task may take, start-up included."
     ),
-    settle_timeout: float = typer.Option(
-        90.0,
+    settle_timeout: float | None = typer.Option(
+        None,
         "--settle-timeout",
         min=0.0,
-        help="Seconds to wait for a mesh still converging (new tasks) before checking.",
+        help="Seconds to wait for a mesh still converging (new tasks) before checking "
+        "(default: the --timeout deadline).",
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=1.0,
+        help="Seconds each wait (settling, a probe task) may last "
+        "(default: AWS budgets, scaled to the local cloud's timing).",
     ),
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
@@ -64,7 +72,10 @@ def verify(
     with cli.err_console.status("verifying...") as status:
         notice = cli.err_console.print
         runtime = runtime_for(
-            cli.topology(), cli.workdir(workdir), notice=lambda m: notice(f"[dim]{escape(m)}[/dim]")
+            cli.topology(),
+            cli.workdir(workdir),
+            notice=lambda m: notice(f"[dim]{escape(m)}[/dim]"),
+            timeout=timeout,
         )
 
         def progress(result: object, done: int, total: int) -> None:

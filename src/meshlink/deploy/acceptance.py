@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshlink.deadlines import TIMEOUT_HINT, timed_out
 from meshlink.errors import DeployError
 
 LIVE_STATES = {"pendingAcceptance", "pending", "available"}
@@ -44,67 +45,110 @@ def connections(ec2: Any, service_id: str) -> dict[str, dict[str, Any]]:
         paginator_args["NextToken"] = token
 
 
+# States an expected connection never leaves by itself: waiting longer cannot help.
+BROKEN_STATES = frozenset({"rejected", "failed", "deleted", "deleting", "expired"})
+# Errors of an accept call on a connection the provider's side cannot see yet.
+NOT_YET_CODES = ("InvalidVpcEndpointId.NotFound", "InvalidVpcEndpoint.NotFound")
+
+
 def reconcile_connections(
     ec2: Any,
     service_id: str,
     expected: Mapping[str, str],
     *,
     progress: Callable[[str], None] = lambda message: None,
-    timeout: float = 300.0,
+    timeout: float,
+    poll_max: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AcceptanceResult:
     """Accept the `expected` endpoints (id -> consumer label), reject every other live one,
-    and wait until the expected ones are available."""
+    and wait until the expected ones are available.
+
+    The provider's side is eventually consistent: a consumer's new endpoint shows up in
+    its connections only after a delay. Each look accepts the expected connections it
+    sees pending and rejects the unexpected live ones; an expected connection not visible
+    yet is waited for, and is a failure only when `timeout` passes.
+    """
     result = AcceptanceResult(service_id)
-    current = connections(ec2, service_id)
-    unexpected = [
-        eid
-        for eid, c in current.items()
-        if eid not in expected and c["VpcEndpointState"] in LIVE_STATES
-    ]
-    if unexpected:
-        progress(f"rejecting unexpected endpoints {', '.join(sorted(unexpected))}")
-        ec2.reject_vpc_endpoint_connections(ServiceId=service_id, VpcEndpointIds=unexpected)
-        result.rejected = unexpected
-    pending = [
-        eid
-        for eid in expected
-        if current.get(eid, {}).get("VpcEndpointState") == "pendingAcceptance"
-    ]
-    if pending:
-        progress(f"accepting {', '.join(expected[e] for e in pending)}")
-        answer = ec2.accept_vpc_endpoint_connections(ServiceId=service_id, VpcEndpointIds=pending)
-        failed = answer.get("Unsuccessful") or []
-        if failed:
-            reasons = "; ".join(
-                f"{f.get('ResourceId')}: {f.get('Error', {}).get('Message')}" for f in failed
-            )
-            raise DeployError(f"endpoint service {service_id}: could not accept {reasons}")
-        result.accepted = pending
-    deadline = time.monotonic() + timeout
-    delay = 0.05
+    deadline = clock() + timeout
+    delay = min(0.05, poll_max)
     while True:
         current = connections(ec2, service_id)
+        _reject_unexpected(ec2, service_id, expected, current, result, progress)
+        _accept_pending(ec2, service_id, expected, current, result, progress)
         result.states = {
-            eid: current.get(eid, {}).get("VpcEndpointState", "missing") for eid in expected
+            eid: current.get(eid, {}).get("VpcEndpointState", "not visible yet") for eid in expected
         }
         waiting = {eid: state for eid, state in result.states.items() if state != "available"}
         if not waiting:
             return result
-        broken = {
-            e: s
-            for e, s in waiting.items()
-            if s in ("rejected", "failed", "deleted", "missing", "expired")
-        }
+        broken = {e: s for e, s in waiting.items() if s in BROKEN_STATES}
         if broken:
             detail = ", ".join(f"{expected[e]} ({e}) is {s}" for e, s in broken.items())
             raise DeployError(
                 f"endpoint service {service_id}: {detail}",
                 hint="run `meshlink up` again to recreate the consumer's endpoints stack",
             )
-        if time.monotonic() > deadline:
-            detail = ", ".join(f"{expected[e]}: {s}" for e, s in waiting.items())
-            raise DeployError(f"endpoint service {service_id}: still waiting for {detail}")
+        if clock() > deadline:
+            detail = ", ".join(f"{expected[e]} ({e}): {s}" for e, s in waiting.items())
+            raise DeployError(
+                f"endpoint service {service_id}: "
+                + timed_out("its consumers' endpoint connections", timeout, detail),
+                hint=TIMEOUT_HINT,
+            )
         progress("waiting for " + ", ".join(f"{expected[e]} ({s})" for e, s in waiting.items()))
         sleep(delay)
-        delay = min(delay * 2, 5.0)
+        delay = min(delay * 2, poll_max)
+
+
+def _reject_unexpected(
+    ec2: Any,
+    service_id: str,
+    expected: Mapping[str, str],
+    current: dict[str, dict[str, Any]],
+    result: AcceptanceResult,
+    progress: Callable[[str], None],
+) -> None:
+    unexpected = sorted(
+        eid
+        for eid, c in current.items()
+        if eid not in expected and c["VpcEndpointState"] in LIVE_STATES
+    )
+    if unexpected:
+        progress(f"rejecting unexpected endpoints {', '.join(unexpected)}")
+        ec2.reject_vpc_endpoint_connections(ServiceId=service_id, VpcEndpointIds=unexpected)
+        result.rejected += [e for e in unexpected if e not in result.rejected]
+        for eid in unexpected:
+            current[eid]["VpcEndpointState"] = "rejected"
+
+
+def _accept_pending(
+    ec2: Any,
+    service_id: str,
+    expected: Mapping[str, str],
+    current: Mapping[str, dict[str, Any]],
+    result: AcceptanceResult,
+    progress: Callable[[str], None],
+) -> None:
+    pending = [
+        eid
+        for eid in expected
+        if current.get(eid, {}).get("VpcEndpointState") == "pendingAcceptance"
+    ]
+    if not pending:
+        return
+    progress(f"accepting {', '.join(expected[e] for e in pending)}")
+    answer = ec2.accept_vpc_endpoint_connections(ServiceId=service_id, VpcEndpointIds=pending)
+    failed = [
+        f
+        for f in answer.get("Unsuccessful") or []
+        if f.get("Error", {}).get("Code") not in NOT_YET_CODES  # seen next look
+    ]
+    if failed:
+        reasons = "; ".join(
+            f"{f.get('ResourceId')}: {f.get('Error', {}).get('Message')}" for f in failed
+        )
+        raise DeployError(f"endpoint service {service_id}: could not accept {reasons}")
+    retried = {f.get("ResourceId") for f in answer.get("Unsuccessful") or []}
+    result.accepted += [e for e in pending if e not in retried and e not in result.accepted]

@@ -20,6 +20,7 @@ from meshlink.graph.planner import node_id
 from meshlink.topology.model import Topology
 
 if TYPE_CHECKING:
+    from meshlink.deadlines import Deadlines
     from meshlink.engines.cdk.synth import Synthesized
     from meshlink.graph.executor import Outcome
     from meshlink.localcloud.info import LocalCloudInfo
@@ -34,7 +35,8 @@ Notice = Callable[[str], None]
 class RunOptions:
     """What the user asked for, beyond the topology."""
 
-    concurrency: int = 8
+    # Nodes run at once; None: every ready node (on AWS, botocore throttles per account).
+    concurrency: int | None = None
     only: str | None = None  # "network" | "services" | None
     workdir: Path = field(default_factory=Path.cwd)
     # Take over stacks that carry another mesh's identity (--adopt).
@@ -43,6 +45,8 @@ class RunOptions:
     read_only: bool = False
     # The -f file, for the command that resumes a run (None: the default file).
     topology_file: Path | None = None
+    # --timeout: every wait's deadline in seconds (None: scaled to the timing in force).
+    timeout: float | None = None
 
 
 def _source_digest() -> str:
@@ -98,6 +102,7 @@ class MeshRuntime:
         self._network_engine: NetworkEngine | None = None
         self._journal: Journal | None = None
         self._zone_ids: list[str] | None = None
+        self._deadlines: Deadlines | None = None
         self._identity_checked = False
         self.endpoint_url: str | None = None
 
@@ -164,6 +169,24 @@ class MeshRuntime:
             )
 
         return ensure_running(on_start=started)
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """Every wait's deadline: --timeout, else scaled to the timing in force (deadlines.py)."""
+        with self._lock:
+            if self._deadlines is None:
+                from meshlink.deadlines import for_target, local_timing
+
+                timing, scale = (
+                    local_timing(self.endpoint_url) if self.endpoint_url else ("instant", 1.0)
+                )
+                self._deadlines = for_target(
+                    self.topology.target,
+                    timeout=self.options.timeout,
+                    timing=timing,
+                    time_scale=scale,
+                )
+            return self._deadlines
 
     def resume_command(self, action: str) -> str:
         """The command line that runs `action` again on this mesh (resuming where it stopped)."""

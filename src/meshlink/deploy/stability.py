@@ -4,22 +4,44 @@ On AWS, CloudFormation returns from an ECS service only once it is stable; the l
 cloud returns as soon as the service exists. Waiting here makes `up` mean the same on
 both: when it finishes, every task runs and every target is healthy (on AWS the first
 look already says so).
+
+The APIs are eventually consistent: right after a create, a describe may not see the
+service or its target group yet (NotFound). That is "not visible yet", not a failure,
+until the deadline. A task that stops for a reason no retry can cure (its subnets
+cannot reach ECR or CloudWatch Logs) ends the wait at once, with ECS's own reason.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from meshlink.aws.errors import error_code
+from meshlink.deadlines import TIMEOUT_HINT, timed_out
 from meshlink.errors import DeployError
 
+# stoppedReason prefixes that ECS would retry forever without success: the task's network
+# cannot pull its image or ship its logs. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html
+FATAL_STOPS = ("ResourceInitializationError", "CannotPullContainerError")
 
-def _service_state(ecs: Any, cluster: str, service: str) -> tuple[bool, str]:
-    found = ecs.describe_services(cluster=cluster, services=[service]).get("services") or []
+
+def _not_visible(error: Exception) -> bool:
+    """A describe right after a create: the resource is not visible to reads yet."""
+    return error_code(error).endswith(("NotFound", "NotFoundException"))
+
+
+def _service_state(ecs: Any, cluster: str, service: str) -> tuple[bool, str, dict[str, Any]]:
+    try:
+        found = ecs.describe_services(cluster=cluster, services=[service]).get("services") or []
+    except Exception as error:
+        if _not_visible(error):
+            return False, "service not visible yet", {}
+        raise
     if not found:
-        return False, "not found yet"
-    svc = found[0]
+        return False, "service not visible yet", {}
+    svc: dict[str, Any] = found[0]
     desired, running = svc.get("desiredCount", 0), svc.get("runningCount", 0)
     deployments = svc.get("deployments") or []
     rolling = len(deployments) > 1 or any(
@@ -30,14 +52,44 @@ def _service_state(ecs: Any, cluster: str, service: str) -> tuple[bool, str]:
         reason = failed[0].get("rolloutStateReason") or "deployment failed"
         raise DeployError(f"ECS service {service}: {reason}", hint="see the tasks' logs")
     steady = running == desired and not svc.get("pendingCount") and not rolling
-    return steady, f"{running}/{desired} tasks running"
+    return steady, f"{running}/{desired} tasks running", svc
 
 
 def _targets_state(elbv2: Any, target_group: str, desired: int) -> tuple[bool, str]:
-    health = elbv2.describe_target_health(TargetGroupArn=target_group)
+    try:
+        health = elbv2.describe_target_health(TargetGroupArn=target_group)
+    except Exception as error:
+        if _not_visible(error):
+            return False, "target group not visible yet"
+        raise
     states = [h["TargetHealth"]["State"] for h in health["TargetHealthDescriptions"]]
     healthy = states.count("healthy")
     return healthy >= desired, f"{healthy}/{desired} targets healthy"
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def fatal_stop(ecs: Any, cluster: str, svc: dict[str, Any], since: float) -> str | None:
+    """The stoppedReason of a task of the service's current deployment that stopped after
+    `since` (epoch seconds) for a reason no retry cures; None if there is none."""
+    primary = [d for d in svc.get("deployments") or [] if d.get("status") == "PRIMARY"]
+    task_definition = primary[0].get("taskDefinition") if primary else svc.get("taskDefinition")
+    arns = ecs.list_tasks(
+        cluster=cluster, serviceName=svc.get("serviceName", ""), desiredStatus="STOPPED"
+    ).get("taskArns", [])
+    if not arns:
+        return None
+    for task in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", []):
+        reason = str(task.get("stoppedReason") or "")
+        current = task_definition is None or task.get("taskDefinitionArn") == task_definition
+        recent = _epoch(task.get("stoppedAt")) >= since
+        if current and recent and reason.startswith(FATAL_STOPS):
+            return reason
+    return None
 
 
 def wait_until_stable(
@@ -49,14 +101,21 @@ def wait_until_stable(
     target_group: str | None,
     desired: int,
     progress: Callable[[str], None] = lambda message: None,
-    timeout: float = 300.0,
+    timeout: float,
+    poll_max: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
 ) -> str:
-    """Block until the service is steady and its targets (if any) healthy; what was seen last."""
-    deadline = time.monotonic() + timeout
-    delay = 0.1
+    """Block until the service is steady and its targets (if any) healthy; what was seen last.
+
+    `timeout` comes from the run's Deadlines ("stability"); polls back off to `poll_max`.
+    """
+    deadline = clock() + timeout
+    since = wall() - 1.0  # a task stopped before this wait belongs to an earlier attempt
+    delay = min(0.1, poll_max)
     while True:
-        steady, tasks = _service_state(ecs, cluster, service)
+        steady, tasks, svc = _service_state(ecs, cluster, service)
         if target_group is None:  # no load balancer (consumed by no one): tasks are enough
             healthy, targets = steady, ""
         elif steady:
@@ -66,12 +125,21 @@ def wait_until_stable(
         seen = f"{tasks}, {targets}" if targets else tasks
         if steady and healthy:
             return seen
-        if time.monotonic() > deadline:
+        if svc and not steady:
+            reason = fatal_stop(ecs, cluster, svc, since)
+            if reason:
+                raise DeployError(
+                    f"ECS service {service}: a task stopped: {reason}",
+                    hint="tasks in subnets without a NAT gateway need VPC endpoints for "
+                    "ecr.api, ecr.dkr, logs and a gateway endpoint for s3",
+                )
+        if clock() > deadline:
             raise DeployError(
-                f"ECS service {service} did not become stable in {timeout:.0f}s: {seen}",
-                hint="look at its tasks' logs (meshlink local logs <service> on the local "
-                "cloud, CloudWatch Logs on AWS)",
+                f"ECS service {service}: "
+                + timed_out("its tasks to run behind healthy targets", timeout, seen),
+                hint=f"{TIMEOUT_HINT}; its tasks' logs: meshlink local logs <service> on the "
+                "local cloud, CloudWatch Logs on AWS",
             )
         progress(f"waiting for {seen}")
         sleep(delay)
-        delay = min(delay * 1.5, 5.0)
+        delay = min(delay * 1.5, poll_max)

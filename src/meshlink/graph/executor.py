@@ -61,19 +61,25 @@ def execute(
     graph: DeploymentGraph,
     run_node: NodeRunner,
     *,
-    concurrency: int = 8,
+    concurrency: int | None = None,
     reverse: bool = False,
     on_event: EventSink | None = None,
     stop: threading.Event | None = None,
 ) -> dict[str, Outcome]:
     """Run every node of `graph` (dependants first when `reverse`), at most `concurrency`
-    at once. A failed node's dependants are skipped; independent branches go on.
+    at once (None: every node the moment it is ready). A failed node's dependants are
+    skipped; independent branches go on.
     Ctrl-C (KeyboardInterrupt) stops starting nodes, lets running ones finish, re-raises.
+
+    No small pool by default: a node spends its time waiting on AWS, and what limits a
+    run there is each account's API rate, which the session factory's clients throttle
+    (botocore adaptive retries, per account and service) rather than a global count.
     """
+    limit = len(graph) if concurrency is None else max(1, concurrency)
     run = _Run(
         graph=graph,
         run_node=run_node,
-        concurrency=concurrency,
+        concurrency=limit,
         sink=on_event or (lambda event: None),
         stop=stop or threading.Event(),
         waits_for={
@@ -81,7 +87,7 @@ def execute(
             for node in graph
         },
     )
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="meshlink")
+    pool = ThreadPoolExecutor(max_workers=max(1, limit), thread_name_prefix="meshlink")
     try:
         run.drive(pool)
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs
 from meshlink.topology.model import Topology
 
 if TYPE_CHECKING:
+    from meshlink.deadlines import Deadlines
     from meshlink.deploy.runtime import MeshRuntime
 
 T = TypeVar("T")
@@ -34,13 +35,15 @@ class VerifyOptions:
     # up to 30 s for endpoint names it does not know yet before starting a task).
     task_timeout: float | None = None
     # How long to wait for a mesh still converging (deployment in progress, targets in
-    # their first health checks) before checking it; 0 checks at once.
-    settle_timeout: float = 90.0
+    # their first health checks) before checking it; 0 checks at once; None: the run's
+    # deadline for it (meshlink/deadlines.py: scaled to the timing, or --timeout).
+    settle_timeout: float | None = None
 
-    def task_deadline(self, target: str) -> float:
+    def task_deadline(self, deadlines: Deadlines) -> float:
+        """How long a probe task may take: --task-timeout, else the run's deadline."""
         if self.task_timeout is not None:
             return self.task_timeout
-        return self.probe_timeout + (45.0 if target == "local" else 240.0)
+        return self.probe_timeout + deadlines.seconds("probe_task")
 
 
 def is_not_found(error: BaseException) -> bool:

@@ -168,7 +168,7 @@ def run_probe(ctx: VerifyContext, spec: ProbeSpec) -> ProbeRun:
         reason = f"RunTask: {failures[0].get('reason')} {failures[0].get('detail') or ''}"
         return ProbeRun("not-started", stopped_reason=reason.strip())
     arn = str(answer["tasks"][0]["taskArn"])
-    allowed = ctx.options.task_deadline(ctx.topology.target)
+    allowed = ctx.options.task_deadline(ctx.runtime.deadlines)
     deadline = started + allowed
     delay = 0.1 if ctx.topology.target == "local" else 2.0
     while True:

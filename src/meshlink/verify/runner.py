@@ -147,12 +147,18 @@ def _ordered(results: list[CheckResult]) -> list[CheckResult]:
 
 
 def runtime_for(
-    topology: Topology, workdir: Path | None, notice: Callable[[str], None] | None = None
+    topology: Topology,
+    workdir: Path | None,
+    notice: Callable[[str], None] | None = None,
+    *,
+    timeout: float | None = None,
 ) -> MeshRuntime:
-    """A runtime bound to the already running target: verify never starts a local cloud."""
+    """A runtime bound to the already running target: verify never starts a local cloud.
+
+    `timeout` (--timeout) bounds every wait: settling, probe tasks."""
     from meshlink.deploy.runtime import MeshRuntime, RunOptions
 
-    options = RunOptions()
+    options = RunOptions(timeout=timeout)
     if workdir is not None:
         options.workdir = workdir
     sessions = None

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from meshlink.deadlines import timed_out
 from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext
@@ -54,13 +55,30 @@ def _first_health_checks(ctx: VerifyContext, service: str) -> str | None:
     return None
 
 
+def _connections_pending(ctx: VerifyContext, service: str) -> str | None:
+    """Connections on their way to `available` by themselves (accepted, not yet ready)."""
+    from meshlink.deploy.acceptance import connections
+
+    service_id = ctx.service_id(service)
+    expected = ctx.expected_endpoints(service)
+    if not service_id or not expected:
+        return None
+    current = connections(ctx.client(ctx.account_of(service), "ec2"), service_id)
+    pending = sorted(
+        expected[e] for e in expected if current.get(e, {}).get("VpcEndpointState") == "pending"
+    )
+    if pending:
+        return f"{service}: connection(s) from {', '.join(pending)} pending"
+    return None
+
+
 def unsettled(ctx: VerifyContext) -> list[str]:
     """What is still converging, one line per service (fresh API calls, never cached)."""
     from meshlink.verify.context import is_not_found
 
     reasons: list[str] = []
     for service in ctx.topology.services:
-        for probe in (_deploying, _first_health_checks):
+        for probe in (_deploying, _first_health_checks, _connections_pending):
             try:
                 reason = probe(ctx, service)
             except Exception as error:
@@ -74,19 +92,29 @@ def unsettled(ctx: VerifyContext) -> list[str]:
 
 def settle(
     ctx: VerifyContext,
-    timeout: float,
+    timeout: float | None,
     notice: Callable[[str], None],
     *,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[str]:
-    """Wait up to `timeout` seconds until nothing is converging; what still is, if any."""
-    deadline = time.monotonic() + timeout
-    reasons = unsettled(ctx) if timeout > 0 else []
+    """Wait up to `timeout` seconds (None: the run's "settle" deadline) until nothing is
+    converging; what still is, if any (said in a notice: the checks then judge it)."""
+    if timeout is not None and timeout <= 0:
+        return []  # --settle-timeout 0: check at once
+    deadlines = ctx.runtime.deadlines
+    limit = deadlines.seconds("settle") if timeout is None else timeout
+    deadline = clock() + limit
+    reasons = unsettled(ctx)
     said: list[str] = []
-    while reasons and time.monotonic() < deadline:
+    delay = min(0.25, deadlines.poll_max)
+    while reasons and clock() < deadline:
         if reasons != said:  # a line per change, not per poll
             notice("waiting for the mesh to settle: " + "; ".join(reasons))
             said = reasons
-        sleep(1.0)
+        sleep(delay)
+        delay = min(delay * 1.5, deadlines.poll_max)
         reasons = unsettled(ctx)
+    if reasons:
+        notice(timed_out("the mesh to settle", limit, "; ".join(reasons)) + "; checking it as is")
     return reasons

@@ -167,7 +167,8 @@ def test_waiting_gives_up_after_the_timeout() -> None:
         describe_stack_events=[{"StackEvents": []}],
     )
     deployer = Deployer(fake, pacing=pacing(clock, timeout=10, poll_max=2))
-    with pytest.raises(StackDeployError, match="timed out after 10s in DELETE_IN_PROGRESS"):
+    awaited = "gave up waiting for CloudFormation to finish after 10s; last seen: DELETE_IN_PR"
+    with pytest.raises(StackDeployError, match=awaited):
         deployer.delete("s")
     assert 10 < clock.now < 13
 

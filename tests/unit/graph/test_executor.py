@@ -106,6 +106,27 @@ def test_concurrency_bound_is_respected() -> None:
     assert 1 < peak <= 3
 
 
+def test_by_default_every_ready_node_starts_at_once() -> None:
+    """No small global pool: the default is every node whose dependencies are done."""
+    graph = plan_graph(load_topology(EXAMPLES / "full-mesh-4.yaml"))
+    roots = [n.id for n in graph if not n.depends_on]
+    started: list[str] = []
+    all_roots_in = threading.Barrier(len(roots), timeout=5)
+    lock = threading.Lock()
+
+    def run(node: Node, _: Callable[[str], None]) -> Outcome:
+        with lock:
+            started.append(node.id)
+        if node.id in roots:
+            all_roots_in.wait()  # raises (a failed node) unless every root runs at once
+        return Outcome("done")
+
+    outcomes = execute(graph, run)
+    assert len(roots) > 3
+    assert all(o.status == "done" for o in outcomes.values()), outcomes
+    assert set(started[: len(roots)]) == set(roots)
+
+
 def test_events_report_start_progress_and_finish() -> None:
     events: list[Event] = []
 

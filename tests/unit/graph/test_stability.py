@@ -3,63 +3,143 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from meshlink.deploy.stability import wait_until_stable
 from meshlink.errors import DeployError
 
 
-class Sequence:
-    """ECS + ELBv2 answers that converge after a few looks."""
+def not_found(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "not found"}}, "Describe")
 
-    def __init__(self, running: list[int], healthy: list[int], desired: int = 2):
+
+class Sequence:
+    """ECS + ELBv2 answers that converge after a few looks (None: not visible yet)."""
+
+    def __init__(
+        self,
+        running: list[int | None],
+        healthy: list[int | None],
+        desired: int = 2,
+        stopped: list[dict[str, Any]] | None = None,
+    ):
         self.running, self.healthy, self.desired = running, healthy, desired
+        self.stopped = stopped or []
 
     def describe_services(self, **_: Any) -> dict[str, Any]:
         running = self.running.pop(0) if len(self.running) > 1 else self.running[0]
+        if running is None:
+            raise not_found("ServiceNotFoundException")
         return {
             "services": [
                 {
+                    "serviceName": "s",
                     "desiredCount": self.desired,
                     "runningCount": running,
-                    "deployments": [{"rolloutState": "COMPLETED"}],
+                    "deployments": [
+                        {"status": "PRIMARY", "rolloutState": "COMPLETED", "taskDefinition": "td:2"}
+                    ],
                 }
             ]
         }
 
     def describe_target_health(self, **_: Any) -> dict[str, Any]:
         healthy = self.healthy.pop(0) if len(self.healthy) > 1 else self.healthy[0]
+        if healthy is None:
+            raise not_found("TargetGroupNotFound")
         states = ["healthy"] * healthy + ["initial"] * (self.desired - healthy)
         return {"TargetHealthDescriptions": [{"TargetHealth": {"State": s}} for s in states]}
+
+    def list_tasks(self, **kwargs: Any) -> dict[str, Any]:
+        assert kwargs["desiredStatus"] == "STOPPED"
+        return {"taskArns": [t["taskArn"] for t in self.stopped]}
+
+    def describe_tasks(self, **_: Any) -> dict[str, Any]:
+        return {"tasks": self.stopped}
+
+
+def wait(api: Sequence, **kwargs: Any) -> str:
+    options: dict[str, Any] = {
+        "cluster": "c",
+        "service": "s",
+        "target_group": "tg",
+        "desired": 2,
+        "timeout": 60.0,
+        "sleep": lambda s: None,
+        "wall": lambda: 1000.0,
+    }
+    return wait_until_stable(api, api, **{**options, **kwargs})
 
 
 def test_waits_until_tasks_run_and_targets_are_healthy() -> None:
     api = Sequence(running=[0, 1, 2], healthy=[0, 2])
     seen: list[str] = []
-    result = wait_until_stable(
-        api,
-        api,
-        cluster="c",
-        service="s",
-        target_group="tg",
-        desired=2,
-        progress=seen.append,
-        sleep=lambda s: None,
-    )
-    assert result == "2/2 tasks running, 2/2 targets healthy"
+    assert wait(api, progress=seen.append) == "2/2 tasks running, 2/2 targets healthy"
     assert seen[0] == "waiting for 0/2 tasks running"
 
 
-def test_gives_up_with_what_it_saw_last() -> None:
+def test_a_service_or_target_group_not_visible_yet_is_waited_for() -> None:
+    # Eventual consistency: right after CloudFormation created them, describes say NotFound.
+    api = Sequence(running=[None, None, 2], healthy=[None, 2])
+    seen: list[str] = []
+    assert wait(api, progress=seen.append) == "2/2 tasks running, 2/2 targets healthy"
+    assert seen[:3] == [
+        "waiting for service not visible yet",
+        "waiting for service not visible yet",
+        "waiting for 2/2 tasks running, target group not visible yet",
+    ]
+
+
+def test_gives_up_at_the_deadline_with_what_it_awaited_and_saw_last() -> None:
     api = Sequence(running=[1], healthy=[0])
+    ticks = iter(range(100))
     with pytest.raises(DeployError) as caught:
-        wait_until_stable(
-            api,
-            api,
-            cluster="c",
-            service="s",
-            target_group="tg",
-            desired=2,
-            timeout=0.0,
-            sleep=lambda s: None,
-        )
-    assert "did not become stable in 0s: 1/2 tasks running" in caught.value.message
+        wait(api, timeout=3.0, clock=lambda: float(next(ticks)))
+    assert caught.value.message == (
+        "ECS service s: gave up waiting for its tasks to run behind healthy targets "
+        "after 3s; last seen: 1/2 tasks running"
+    )
+    assert "--timeout" in (caught.value.hint or "")
+
+
+def test_a_task_stopped_by_its_network_ends_the_wait_with_ecs_reason() -> None:
+    reason = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: "
+        "There is a connection issue between the task and Amazon ECR."
+    )
+    stopped = [
+        # an earlier attempt's failure (before this wait) and another task definition's:
+        {"taskArn": "t0", "taskDefinitionArn": "td:2", "stoppedAt": 900.0, "stoppedReason": "X"},
+        {
+            "taskArn": "t1",
+            "taskDefinitionArn": "td:1",
+            "stoppedAt": 1005.0,
+            "stoppedReason": reason,
+        },
+        {
+            "taskArn": "t2",
+            "taskDefinitionArn": "td:2",
+            "stoppedAt": 1005.0,
+            "stoppedReason": reason,
+        },
+    ]
+    api = Sequence(running=[0], healthy=[0], stopped=stopped)
+    with pytest.raises(DeployError) as caught:
+        wait(api)
+    assert caught.value.message == f"ECS service s: a task stopped: {reason}"
+
+
+def test_old_or_benign_stops_do_not_end_the_wait() -> None:
+    stopped = [
+        {"taskArn": "t0", "taskDefinitionArn": "td:2", "stoppedAt": 900.0,
+         "stoppedReason": "ResourceInitializationError: before this wait"},
+        {"taskArn": "t1", "taskDefinitionArn": "td:2", "stoppedAt": 1005.0,
+         "stoppedReason": "Scaling activity initiated by (deployment ecs-svc/1)"},
+    ]  # fmt: skip
+    api = Sequence(running=[0, 2], healthy=[2], stopped=stopped)
+    assert wait(api) == "2/2 tasks running, 2/2 targets healthy"
+
+
+def test_without_a_target_group_running_tasks_are_enough() -> None:
+    api = Sequence(running=[1, 2], healthy=[None])
+    assert wait(api, target_group=None) == "2/2 tasks running"

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from meshlink.deadlines import Deadlines
 from meshlink.graph.journal import Journal
 from meshlink.topology.model import Topology
 from meshlink.verify.context import VerifyContext, VerifyOptions
@@ -85,6 +86,9 @@ class FakeRuntime:
         self.clients: dict[tuple[str, str], Any] = {}
         self.sessions = FakeSessions({})
         self.notices: list[str] = []
+
+    # The deadlines of a local cloud under instant timing (meshlink/deadlines.py).
+    deadlines = Deadlines(0.0, local=True)
 
     def notice(self, message: str) -> None:
         self.notices.append(message)

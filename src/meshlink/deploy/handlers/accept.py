@@ -50,7 +50,15 @@ class AcceptHandler:
     def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         service_id, expected = _expected(ctx, node.subject)
         ec2 = ctx.client(node.account, "ec2")
-        result = reconcile_connections(ec2, service_id, expected, progress=progress)
+        deadlines = ctx.runtime.deadlines
+        result = reconcile_connections(
+            ec2,
+            service_id,
+            expected,
+            progress=progress,
+            timeout=deadlines.seconds("acceptance"),
+            poll_max=deadlines.poll_max,
+        )
         detail = f"{len(expected)} expected available"
         if result.accepted:
             detail += f", accepted {len(result.accepted)}"

@@ -112,8 +112,10 @@ class NodeContext:
 
     def _cloudformation_deployer(self, account: str, on_event: EventSink | None) -> Any:
         from meshlink.engines.cdk.deployer import Deployer
+        from meshlink.engines.cdk.waiting import Pacing
 
-        return Deployer(self.client(account, "cloudformation"), on_event=on_event)
+        pacing = Pacing.within(self.runtime.deadlines)
+        return Deployer(self.client(account, "cloudformation"), on_event=on_event, pacing=pacing)
 
     def live_stack_outputs(self, node: Node) -> dict[str, str] | None:
         """Outputs of the node's stack when it is healthy, else None."""

@@ -328,4 +328,6 @@ class ServiceHandler(StackHandler):
             ),
             desired=ctx.topology.services[service].desired_count,
             progress=progress,
+            timeout=ctx.runtime.deadlines.seconds("stability"),
+            poll_max=ctx.runtime.deadlines.poll_max,
         )

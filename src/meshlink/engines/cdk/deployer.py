@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from meshlink.deadlines import TIMEOUT_HINT, timed_out
 from meshlink.engines.cdk.events import (
     ChangeType,
     DeleteResult,
@@ -252,7 +253,10 @@ class Deployer:
                     return None
                 raise StackDeployError(stack=stack_name, reason=reason, status="FAILED")
             if self.pacing.clock() > deadline:
-                raise StackDeployError(stack=stack_name, reason="timed out creating a change set")
+                raise StackDeployError(
+                    stack=stack_name,
+                    reason=timed_out("a change set", self.pacing.timeout, str(status)),
+                )
             wait()
         changes = list(described.get("Changes", []))
         while described.get("NextToken"):
@@ -333,7 +337,10 @@ class Deployer:
                 raise StackDeployError(
                     stack=stack_name,
                     status=status,
-                    reason=f"timed out after {self.pacing.timeout:.0f}s in {status}",
+                    reason=timed_out(
+                        "CloudFormation to finish", self.pacing.timeout, _last_seen(status, tail)
+                    ),
+                    hint=TIMEOUT_HINT,
                 )
             wait()
 
@@ -355,3 +362,9 @@ class Deployer:
             resource_type=cause.resource_type,
             reason=cause.reason or fallback or cause.status,
         )
+
+
+def _last_seen(status: str, tail: EventTail) -> str:
+    """A stack's status and its newest resource event, for a wait that ran out of time."""
+    last = tail.seen[-1] if tail.seen else None
+    return f"{status}, last event {last.logical_id} {last.status}" if last else status

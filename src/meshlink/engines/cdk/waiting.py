@@ -10,6 +10,7 @@ from typing import Any
 
 from meshlink.aws.errors import error_code
 from meshlink.aws.errors import error_message as error_message  # deployer imports it here
+from meshlink.deadlines import BUDGETS, Deadlines
 from meshlink.engines.cdk.events import EventSink, StackEvent
 
 # Error codes AWS (and the local cloud) use when a caller goes too fast.
@@ -33,17 +34,26 @@ def is_missing_stack(exc: BaseException) -> bool:
 @dataclass
 class Pacing:
     """Timing knobs: polls start fast and slow down, so the local cloud answers in
-    milliseconds while real AWS is not polled more than every `poll_max` seconds."""
+    milliseconds while real AWS is not polled more than every `poll_max` seconds.
+
+    `timeout` bounds each wait for a stack (and for a change set): a run's Deadlines
+    (meshlink/deadlines.py) set it, scaled to the timing in force or from --timeout.
+    """
 
     poll_min: float = 0.05
     poll_max: float = 5.0
-    timeout: float = 3600.0
+    timeout: float = BUDGETS["stack"].aws
     throttle_retries: int = 8
     throttle_base: float = 0.5
     throttle_cap: float = 20.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     jitter: Callable[[], float] = random.random
+
+    @classmethod
+    def within(cls, deadlines: Deadlines) -> Pacing:
+        """Polls and timeout of one run's stack waits."""
+        return cls(poll_max=deadlines.poll_max, timeout=deadlines.seconds("stack"))
 
     def polls(self) -> Callable[[], None]:
         """A sleeper that waits a little longer on each call, up to poll_max."""
