@@ -94,6 +94,12 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
             )
         )
         runtime.check_local_cloud("down", outcomes)
+        if runtime.options.only is None and all(o.ok for o in outcomes.values()):
+            from meshlink.deploy.orphans import accounts_to_search
+            from meshlink.deploy.template_bucket import remove_template_buckets
+
+            for said in remove_template_buckets(runtime, accounts_to_search(runtime)):
+                runtime.notice(said)
     order = list(reversed(graph.topological_order()))
     return RunReport("down", outcomes, time.monotonic() - started, order)
 

@@ -22,7 +22,6 @@ from meshlink.stacks.common import (
 )
 from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.topology.model import Topology
-from meshlink.topology.naming import load_balancer_name
 
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 # Short drain keeps rolling deployments and `down` quick; the services are stateless.
@@ -81,7 +80,6 @@ class EdgeStack(MeshStack):
         spec = topology.services[service]
         private_subnets = network_list(self, spec.account, "private_subnet_ids")
         port = spec.port
-        name = load_balancer_name(topology.name, service)
         # PrivateLink delivers consumer traffic to the NLB, never to the tasks, and
         # nothing else in the VPC needs to reach the NLB. The NLB's own inbound rules are
         # not enforced on PrivateLink traffic (below), so the group needs no ingress at
@@ -112,10 +110,12 @@ class EdgeStack(MeshStack):
             description=f"{service} NLB to its tasks",
         )
 
+        # No custom name, as for the target group below: CloudFormation can replace only
+        # what it names itself (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html).
+        # meshlink finds the NLB by the stack's outputs and its meshlink:* tags, never by name.
         nlb = elbv2.CfnLoadBalancer(
             self,
             "LoadBalancer",
-            name=name,
             type="network",
             scheme="internal",
             subnets=private_subnets,

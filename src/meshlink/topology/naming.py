@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 LOAD_BALANCER_NAME_LIMIT = 32  # NLB and target-group names
 STACK_NAME_LIMIT = 128
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+BUCKET_NAME_LIMIT = 63
 
 
 def stack_name(mesh: str, kind: str, subject: str) -> str:
@@ -16,6 +19,20 @@ def stack_name(mesh: str, kind: str, subject: str) -> str:
 def load_balancer_name(mesh: str, service: str) -> str:
     """Name of a service's NLB and of its target group (each unique in its account)."""
     return f"{mesh}-{service}"
+
+
+def template_bucket_name(mesh: str, account_id: str, region: str) -> str:
+    """The S3 bucket meshlink stages large templates in: one per mesh, account and region.
+
+    Deterministic, so every run (and `down`) finds it; a mesh name too long for S3's 63
+    characters is shortened and given a digest of the whole, so two meshes never share one.
+    """
+    name = f"meshlink-{mesh}-{account_id}-{region}"
+    if len(name) <= BUCKET_NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(mesh.encode()).hexdigest()[:8]
+    room = BUCKET_NAME_LIMIT - len(f"meshlink--{digest}-{account_id}-{region}")
+    return f"meshlink-{mesh[:room].rstrip('-')}-{digest}-{account_id}-{region}"
 
 
 def env_var_for_peer(peer: str) -> str:

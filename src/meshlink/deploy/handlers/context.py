@@ -111,11 +111,19 @@ class NodeContext:
         return self._deployers(account, on_event)
 
     def _cloudformation_deployer(self, account: str, on_event: EventSink | None) -> Any:
+        from meshlink.deploy.template_bucket import template_bucket
         from meshlink.engines.cdk.deployer import Deployer
         from meshlink.engines.cdk.waiting import Pacing
 
         pacing = Pacing.within(self.runtime.deadlines)
-        return Deployer(self.client(account, "cloudformation"), on_event=on_event, pacing=pacing)
+        # Templates over CloudFormation's inline limit go through the account's bucket.
+        templates = template_bucket(self.runtime, self.runtime.account_id(account))
+        return Deployer(
+            self.client(account, "cloudformation"),
+            on_event=on_event,
+            pacing=pacing,
+            templates=templates,
+        )
 
     def live_stack_outputs(self, node: Node) -> dict[str, str] | None:
         """Outputs of the node's stack when it is healthy, else None."""

@@ -21,6 +21,7 @@ from meshlink.engines.cdk.events import (
 )
 from meshlink.engines.cdk.templates import (
     StackDeployError,
+    TemplateStore,
     additions,
     check_parameters,
     resource_change,
@@ -38,7 +39,12 @@ from meshlink.errors import DeployError
 __all__ = ["Deployer", "StackDeployError", "check_parameters", "stack_tags"]
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
-TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline
+# Bytes CloudFormation accepts as TemplateBody; a larger template goes through S3
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
+TEMPLATE_BODY_LIMIT = 51_200
+# Read by plan's quota check (quotas/preflight.py): a template over the inline limit is
+# no blocker, since a Deployer given a TemplateStore (every stack node's) stages it in S3.
+UPLOADS_LARGE_TEMPLATES = True
 NO_CHANGE_MARKERS = ("didn't contain changes", "No updates are to be performed")
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # Stacks in these states cannot be updated; deploy says so instead of guessing.
@@ -58,14 +64,25 @@ def stack_tags(mesh: str, node: str, mesh_id: str | None = None) -> dict[str, st
 
 
 class Deployer:
-    """Change-set deployments of one account's stacks through `client` (boto3 cloudformation)."""
+    """Change-set deployments of one account's stacks through `client` (boto3 cloudformation).
+
+    `templates`: where templates over TEMPLATE_BODY_LIMIT go (TemplateURL); without it
+    such a template is refused before CloudFormation is asked.
+    """
 
     def __init__(
-        self, client: Any, *, on_event: EventSink | None = None, pacing: Pacing | None = None
+        self,
+        client: Any,
+        *,
+        on_event: EventSink | None = None,
+        pacing: Pacing | None = None,
+        templates: TemplateStore | None = None,
     ) -> None:
         self.pacing = pacing or Pacing()
         self.api = Api(client, self.pacing)
         self.on_event = on_event
+        self.templates = templates
+        self._staged: dict[str, str] = {}  # change set id -> the URL of its template
 
     # -- reading -----------------------------------------------------------------
 
@@ -205,21 +222,15 @@ class Deployer:
     ) -> dict[str, Any] | None:
         """The new change set's ids; None when CloudFormation says at once nothing changes."""
         check_parameters(stack_name, template, parameters or {})
-        body = template_body(template)
-        if len(body.encode()) > TEMPLATE_BODY_LIMIT:
-            raise StackDeployError(
-                stack=stack_name,
-                reason=f"the template is {len(body.encode())} bytes, over CloudFormation's "
-                f"inline limit of {TEMPLATE_BODY_LIMIT}",
-                hint="split the stack into smaller ones",
-            )
+        source = self._template_source(stack_name, template_body(template))
+        staged = source.get("TemplateURL")
         try:
-            return self.api(
+            created: dict[str, Any] = self.api(
                 "create_change_set",
                 StackName=stack_name,
                 ChangeSetName=f"meshlink-{uuid.uuid4().hex[:16]}",
                 ChangeSetType=change_type,
-                TemplateBody=body,
+                **source,
                 Parameters=[
                     {"ParameterKey": key, "ParameterValue": value}
                     for key, value in sorted((parameters or {}).items())
@@ -229,17 +240,56 @@ class Deployer:
                 Description="meshlink",
             )
         except Exception as exc:
+            self._unstage(staged)
             if not hasattr(exc, "response"):
                 raise
             reason = error_message(exc)
             if any(marker in reason for marker in NO_CHANGE_MARKERS):
                 return None
             raise StackDeployError(stack=stack_name, reason=reason) from exc
+        if staged:
+            self._staged[str(created["Id"])] = staged
+        return created
+
+    def _template_source(self, stack_name: str, body: str) -> dict[str, str]:
+        """TemplateBody, or a TemplateURL for a template over CloudFormation's inline limit."""
+        size = len(body.encode())
+        if size <= TEMPLATE_BODY_LIMIT:
+            return {"TemplateBody": body}
+        if self.templates is None:
+            raise StackDeployError(
+                stack=stack_name,
+                reason=f"the template is {size} bytes, over CloudFormation's inline limit of "
+                f"{TEMPLATE_BODY_LIMIT}",
+                hint="deploy it through meshlink's template bucket (meshlink up does)",
+            )
+        return {"TemplateURL": self.templates.put(stack_name, body)}
+
+    def _unstage(self, url: str | None) -> None:
+        """Delete a staged template; a failure to is harmless (the bucket expires it)."""
+        if url is None or self.templates is None:
+            return
+        try:
+            self.templates.discard(url)
+        except Exception as exc:
+            if not hasattr(exc, "response"):
+                raise
 
     def _wait_change_set(
         self, stack_name: str, change_set: dict[str, Any]
     ) -> tuple[ResourceChange, ...] | None:
-        """The change set's resource changes once created; None when it changes nothing."""
+        """The change set's resource changes once created; None when it changes nothing.
+
+        A staged template goes once the change set is created (CloudFormation keeps its
+        own copy for the execution and for a rollback)."""
+        try:
+            return self._await_change_set(stack_name, change_set)
+        finally:
+            self._unstage(self._staged.pop(str(change_set["Id"]), None))
+
+    def _await_change_set(
+        self, stack_name: str, change_set: dict[str, Any]
+    ) -> tuple[ResourceChange, ...] | None:
         wait = self.pacing.polls()
         deadline = self.pacing.clock() + self.pacing.timeout
         while True:

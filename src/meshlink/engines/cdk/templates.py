@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from meshlink.engines.cdk.events import PropertyChange, ResourceChange
 from meshlink.errors import DeployError
@@ -32,6 +32,18 @@ class StackDeployError(DeployError):
         self.status = status
         where = f"{logical_id} ({resource_type})" if logical_id else "the stack"
         super().__init__(f"stack {stack}: {where} failed: {reason}", hint=hint)
+
+
+class TemplateStore(Protocol):
+    """Where a template too large to pass inline is staged (deploy/template_bucket.py)."""
+
+    def put(self, stack_name: str, body: str) -> str:
+        """Upload; the URL CloudFormation reads the template from."""
+        ...
+
+    def discard(self, url: str) -> None:
+        """CloudFormation has read it: delete it."""
+        ...
 
 
 def template_body(template: Mapping[str, Any] | str) -> str:

@@ -25,6 +25,8 @@ MODULES = (
     "meshlink.localcloud.patches.ec2_network",
     "meshlink.localcloud.patches.changesets",
     "meshlink.localcloud.patches.cloudformation",
+    "meshlink.localcloud.patches.limits",
+    "meshlink.localcloud.patches.s3_policies",
     "meshlink.localcloud.dataplane.patches",
 )
 

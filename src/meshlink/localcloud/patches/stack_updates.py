@@ -27,32 +27,45 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from meshlink.engines.cdk.templates import references
 
-# Properties whose change requires replacement, per resource type ("*": every property),
-# from each type's page of the AWS resource reference ("Update requires: Replacement").
-REPLACED_BY: dict[str, frozenset[str]] = {
-    "AWS::EC2::VPC": frozenset({"CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId"}),
-    "AWS::EC2::Subnet": frozenset({"AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "VpcId"}),
-    "AWS::EC2::SecurityGroup": frozenset({"GroupDescription", "GroupName", "VpcId"}),
-    "AWS::EC2::SecurityGroupIngress": frozenset({"*"}),
-    "AWS::EC2::SecurityGroupEgress": frozenset({"*"}),
-    "AWS::EC2::VPCEndpoint": frozenset({"ServiceName", "VpcEndpointType", "VpcId"}),
-    "AWS::EC2::VPCEndpointServicePermissions": frozenset({"ServiceId"}),
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": frozenset({"Name", "Scheme", "Type"}),
-    "AWS::ElasticLoadBalancingV2::TargetGroup": frozenset(
-        {"Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"}
-    ),
-    "AWS::ElasticLoadBalancingV2::Listener": frozenset({"LoadBalancerArn"}),
-    "AWS::ECS::Cluster": frozenset({"ClusterName"}),
-    "AWS::ECS::TaskDefinition": frozenset({"*"}),
-    "AWS::ECS::Service": frozenset({"Cluster", "ServiceName", "Role", "LaunchType"}),
-    "AWS::Logs::LogGroup": frozenset({"LogGroupName"}),
-    "AWS::IAM::Role": frozenset({"RoleName", "Path"}),
-    "AWS::Route53::HostedZone": frozenset({"Name"}),
-}
+# Properties whose change requires replacement ("Update requires: Replacement"), per
+# resource type: each type's createOnlyProperties in the CloudFormation resource schemas
+# (https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schema.html),
+# as cfn-lint ships them; paths below the top level ("DnsOptions/PrivateDnsPreference")
+# replace only when that part changes. tests/unit/localcloud/test_create_only.py keeps
+# the file equal to the schemas and regenerates it.
+CREATE_ONLY_FILE = Path(__file__).with_name("create_only.json")
+
+
+@functools.cache
+def create_only() -> dict[str, tuple[str, ...]]:
+    """Create-only property paths by resource type (the schemas' createOnlyProperties)."""
+    table = json.loads(CREATE_ONLY_FILE.read_text(encoding="utf-8"))
+    return {kind: tuple(paths) for kind, paths in table["types"].items()}
+
+
+def _at(value: Any, path: list[str]) -> Any:
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def recreation(resource_type: str, name: str, before: Any, after: Any) -> str:
+    """``Always`` when changing property `name` from `before` to `after` replaces the
+    resource, else ``Never`` (DescribeChangeSet's RequiresRecreation)."""
+    for path in create_only().get(resource_type, ()):
+        head, *rest = path.split("/")
+        if head != name:
+            continue
+        if not rest or _at(before, rest) != _at(after, rest):
+            return "Always"
+    return "Never"
+
+
 # The property that names a resource when the template sets it (a custom name).
 NAMED_BY: dict[str, str] = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
@@ -167,18 +180,18 @@ def _property_changes(
     parameters: dict[str, tuple[str | None, str | None]],
     replaced: set[str],
 ) -> list[PropertyChange]:
-    immutable = REPLACED_BY.get(resource_type, frozenset())
     before = old.get("Properties") or {}
     after = new.get("Properties") or {}
     found: list[PropertyChange] = []
     for name in sorted(set(before) | set(after)):
-        recreation = "Always" if "*" in immutable or name in immutable else "Never"
         value_before, value_after = before.get(name), after.get(name)
         if value_before != value_after:
-            found.append(
-                PropertyChange(name, "DirectModification", recreation, value_before, value_after)
-            )
+            how = recreation(resource_type, name, value_before, value_after)
+            found.append(PropertyChange(name, "DirectModification", how, value_before, value_after))
             continue
+        # A value that changes through a reference: replaced if any part of it is create-only.
+        recreates = any(path.split("/")[0] == name for path in create_only().get(resource_type, ()))
+        how = "Always" if recreates else "Never"
         refs = references(value_after)
         for parameter in sorted(refs & set(parameters)):
             was, now = parameters[parameter]
@@ -187,7 +200,7 @@ def _property_changes(
                 PropertyChange(
                     name,
                     "ParameterReference",
-                    recreation,
+                    how,
                     was if plain else value_before,
                     now if plain else value_after,
                     parameter,
@@ -197,9 +210,7 @@ def _property_changes(
         else:
             causes = sorted(refs & replaced)
             if causes:
-                found.append(
-                    PropertyChange(name, "ResourceReference", recreation, causing=causes[0])
-                )
+                found.append(PropertyChange(name, "ResourceReference", how, causing=causes[0]))
     return found
 
 
