@@ -99,3 +99,19 @@ def test_applied_quotas_are_read_from_service_quotas(local_sessions: Any) -> Non
     assert limits("users", QUOTAS["rules_per_security_group"]) == (60, True)
     # It answers NoSuchResourceException for ELB's, as AWS does for an untracked quota.
     assert limits("users", QUOTAS["nlbs_per_region"]) == (50, False)
+
+
+def test_up_ends_with_the_cost(workdir: Path) -> None:
+    """Only the network is deployed (fast); the summary still says what the mesh costs."""
+    topology = write_topology(workdir, "two-accounts.yaml", "costup")
+    try:
+        code, summary = cli_json(topology, "up", "--yes", "--only", "network")
+        assert code == 0, summary
+        # 2 x 87.65505 at the default 10 GB (tests/unit/cost/test_estimate.py by hand)
+        assert summary["cost"]["monthly_usd"] == 175.31
+        assert summary["cost"]["accounts"] == {"users": 87.66, "notify": 87.66}
+        code, stdout, stderr = cli(topology, "up", "--yes", "--only", "network", "--traffic", "50")
+        assert code == 0, stdout + stderr
+        assert "cost: $180.19 a month ($0.25 an hour): users $90.10, notify $90.10" in stdout
+    finally:
+        assert cli(topology, "down", "--yes", "--only", "network")[0] == 0
