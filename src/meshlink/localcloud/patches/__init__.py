@@ -25,6 +25,10 @@ MODULES = (
     "meshlink.localcloud.patches.ec2_network",
     "meshlink.localcloud.patches.changesets",
     "meshlink.localcloud.patches.cloudformation",
+    # Under --timing aws: in-between states, eventual consistency, stack schedules.
+    "meshlink.localcloud.patches.lifecycle",
+    "meshlink.localcloud.patches.consistency",
+    "meshlink.localcloud.patches.stack_timing",
     "meshlink.localcloud.patches.limits",
     "meshlink.localcloud.patches.s3_policies",
     "meshlink.localcloud.dataplane.patches",
