@@ -61,6 +61,8 @@ def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
         if not runtime.journal.existed:
             rebuild_journal(runtime)
         graph = selected_graph(runtime)
+        if any(node.kind == "network" for node in graph.nodes.values()):
+            runtime.zone_ids()  # an account lacking the mesh's zones: exit 2, nothing touched
         actions = NodeActions(runtime)
         outcomes = execute(
             graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event

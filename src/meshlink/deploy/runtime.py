@@ -220,17 +220,13 @@ class MeshRuntime:
         )
 
     def zone_ids(self) -> list[str]:
-        """The zone IDs every account's subnets use (computed once, on first need)."""
+        """The zone IDs every account's subnets use: chosen once for the mesh and kept
+        (deploy/zones.py); looked up on first need in a run."""
         with self._lock:
             if self._zone_ids is None:
-                from meshlink.deploy.zones import common_zone_ids
+                from meshlink.deploy.zones import zone_ids_of
 
-                self._zone_ids = common_zone_ids(
-                    self.topology.accounts,
-                    lambda account: self.client(account, "ec2"),
-                    self.topology.network.az_count,
-                )
-                self.notice(f"availability zones (by id): {', '.join(self._zone_ids)}")
+                self._zone_ids = zone_ids_of(self)
             return self._zone_ids
 
     def deployed_engine(self) -> str | None:

@@ -31,15 +31,16 @@ from meshlink.engines.network_contract import (
 )
 from meshlink.graph.parameters import MESH_ZONE_IDS
 from meshlink.stacks.base import MeshStack
+from meshlink.stacks.common import NO_EGRESS, encrypt_log_group
 from meshlink.topology.addressing import plan_subnets
 from meshlink.topology.model import NetworkOptions, Topology
+from meshlink.topology.retention import retention_days
 
 KIND = "network"
+# AWS services reached through a gateway endpoint (route-table entries, no ENI).
+GATEWAY_SERVICES = frozenset({"s3"})
 # The parameter that carries the mesh's zone ids (comma-joined), in subnet order.
 ZONE_IDS_PARAMETER = "ZoneIds"
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                      1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 
 
 def output_name(contract_name: str) -> str:
@@ -58,11 +59,6 @@ def contract_outputs(stack_outputs: Mapping[str, str]) -> NetworkOutputs:
     return normalise({name: stack_outputs[camel] for name, camel in OUTPUT_NAMES.items()})
 
 
-def retention_days(days: int) -> int:
-    """The shortest retention CloudWatch Logs accepts that keeps logs at least `days`."""
-    return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
-
-
 class NetworkStack(MeshStack):
     """VPC, three subnet tiers per AZ, IGW, NAT, route tables, flow logs; contract outputs."""
 
@@ -76,6 +72,7 @@ class NetworkStack(MeshStack):
         vpc_cidr: str,
         region: str,
         options: NetworkOptions,
+        log_key: str | None = None,
     ) -> None:
         super().__init__(
             scope, mesh=mesh, kind=KIND, subject=account, account_id=account_id, region=region
@@ -144,9 +141,12 @@ class NetworkStack(MeshStack):
             private_tables.append(table)
         # Isolated subnets share one table with only the VPC-local route.
         self._route_table(vpc, "Isolated", "isolated", isolated)
+        self._service_endpoints(
+            vpc, private, plan.private, private_tables, region, options.service_endpoints()
+        )
 
         if options.flow_logs:
-            self._flow_logs(vpc, retention_days(options.flow_log_retention_days))
+            self._flow_logs(vpc, retention_days(options.flow_log_retention_days), log_key)
 
         values: dict[str, str] = {
             "vpc_id": vpc.ref,
@@ -200,8 +200,77 @@ class NetworkStack(MeshStack):
             ids.append(nat.ref)
         return ids
 
-    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int) -> None:
+    def _service_endpoints(
+        self,
+        vpc: ec2.CfnVPC,
+        private: list[ec2.CfnSubnet],
+        private_cidrs: Iterable[str],
+        private_tables: list[ec2.CfnRouteTable],
+        region: str,
+        services: Iterable[str],
+    ) -> None:
+        """VPC endpoints to AWS services, so tasks without NAT can pull from ECR and log.
+
+        Interface endpoints get private DNS (the SDK's and the ECS agent's usual host
+        names then resolve to them) in the private subnets, where the tasks run; s3 is a
+        gateway endpoint on the private route tables (ECR keeps image layers in S3).
+        https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+        """
+        chosen = list(services)
+        interface = [s for s in chosen if s not in GATEWAY_SERVICES]
+        group: ec2.CfnSecurityGroup | None = None
+        if interface:
+            # HTTPS from the private subnets only (where tasks run), not the whole VPC:
+            # the task groups live in later stacks, which a network cannot reference.
+            group = ec2.CfnSecurityGroup(
+                self,
+                "ServiceEndpointsSecurityGroup",
+                vpc_id=vpc.ref,
+                group_description=f"{self._prefix}: HTTPS from the private subnets to AWS "
+                "service endpoints",
+                security_group_ingress=[
+                    ec2.CfnSecurityGroup.IngressProperty(
+                        ip_protocol="tcp",
+                        from_port=443,
+                        to_port=443,
+                        cidr_ip=cidr,
+                        description=f"HTTPS from private subnet {index + 1}",
+                    )
+                    for index, cidr in enumerate(private_cidrs)
+                ],
+                # An endpoint only answers connections; it never opens one.
+                security_group_egress=[NO_EGRESS],
+            )
+            self._name(group, "aws-endpoints")
+        for service in chosen:
+            logical = "ServiceEndpoint" + "".join(w.capitalize() for w in service.split("."))
+            name = f"com.amazonaws.{region}.{service}"
+            if service in GATEWAY_SERVICES:
+                endpoint = ec2.CfnVPCEndpoint(
+                    self,
+                    logical,
+                    vpc_id=vpc.ref,
+                    service_name=name,
+                    vpc_endpoint_type="Gateway",
+                    route_table_ids=[t.ref for t in private_tables],
+                )
+            else:
+                assert group is not None
+                endpoint = ec2.CfnVPCEndpoint(
+                    self,
+                    logical,
+                    vpc_id=vpc.ref,
+                    service_name=name,
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=[s.ref for s in private],
+                    security_group_ids=[group.attr_group_id],
+                )
+            self._name(endpoint, f"aws-{service.replace('.', '-')}")
+
+    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int, log_key: str | None) -> None:
         group = logs.CfnLogGroup(self, "FlowLogGroup", retention_in_days=retention)
+        encrypt_log_group(group, log_key)
         role = iam.CfnRole(
             self,
             "FlowLogRole",
@@ -227,10 +296,14 @@ class NetworkStack(MeshStack):
                             ],
                             "Resource": group.attr_arn,
                         },
+                        # A list call: authorised against the log groups of the account and
+                        # region, not one group; AWS's flow-log role grants it on "*"
+                        # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
                         {
                             "Effect": "Allow",
                             "Action": "logs:DescribeLogGroups",
-                            "Resource": "*",
+                            "Resource": f"arn:{self.partition}:logs:{self.region}:{self.account}"
+                            ":log-group:*",
                         },
                     ),
                 )
@@ -270,6 +343,7 @@ def build_network(
                 vpc_cidr=spec.vpc_cidr,
                 region=topology.region,
                 options=topology.network,
+                log_key=topology.logs.kms_key_arn,
             )
 
     return build

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshlink.localcloud.dataplane import ecs
+from meshlink.localcloud.dataplane import ecs, task_networking, task_secrets
 from meshlink.localcloud.dataplane.addresses import AddressPool
 from meshlink.localcloud.dataplane.command import container_override, container_ports, get
+from meshlink.localcloud.dataplane.processes import append_log
 from meshlink.localcloud.dataplane.records import TaskRecord, log_path
 from meshlink.localcloud.dataplane.world import backends
 
@@ -186,14 +187,34 @@ class Scheduler:
         for record in list(self.records.values()):
             if record.service_key is not None and record.service_key not in seen:
                 self.request_stop(record, "Service deleted", "ServiceSchedulerInitiated", plan)
+        self._fail_unreachable(plan)
         return plan
+
+    def _fail_unreachable(self, plan: Plan) -> None:
+        """New Fargate tasks that reach neither the internet nor ECR, or cannot read their
+        secrets, stop, as on AWS."""
+        for record in plan.starts:
+            reason = task_networking.start_failure(
+                record.task, record.ec2, record.container, record.eni_id
+            )
+            if reason is None:
+                secrets = task_secrets.resolve(record.container, record.account, record.region)
+                if isinstance(secrets, str):
+                    reason = secrets
+                else:
+                    record.secrets = secrets
+            if reason is not None:
+                append_log(record.log_path, f"could not start: {reason}")
+                self.exited(record, None, reason)
 
     def exited(self, record: TaskRecord, returncode: int | None, error: str | None) -> None:
         """A task's process is gone: STOPPED in moto, backoff for its service."""
         if record.stop_requested_at is not None:
             reason, code = record.stop_reason or "Task stopped", record.stop_code or "UserInitiated"
         elif error is not None:
-            reason, code = f"CannotStartContainerError: {error}", "TaskFailedToStart"
+            shown = task_networking.is_stop_reason(error)
+            reason = error if shown else f"CannotStartContainerError: {error}"
+            code = "TaskFailedToStart"
         else:
             reason, code = ecs.ESSENTIAL_EXIT, "EssentialContainerExited"
         exit_code = None if returncode is None else ecs.exit_code(returncode)

@@ -14,11 +14,13 @@ from meshlink.localcloud.patches import registry
 MODULES = (
     "meshlink.localcloud.patches.identity",
     "meshlink.localcloud.patches.zones",
+    "meshlink.localcloud.patches.zone_offerings",
     "meshlink.localcloud.patches.subnet_zone_id",
     "meshlink.localcloud.patches.elbv2",
     "meshlink.localcloud.patches.endpoint_services",
     "meshlink.localcloud.patches.privatelink",
     "meshlink.localcloud.patches.endpoints",
+    "meshlink.localcloud.patches.service_endpoints",
     "meshlink.localcloud.patches.connections",
     "meshlink.localcloud.patches.ecs",
     "meshlink.localcloud.patches.ec2_rules",
