@@ -31,16 +31,18 @@ from meshlink.engines.network_contract import (
 )
 from meshlink.graph.parameters import MESH_ZONE_IDS
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import NO_EGRESS, encrypt_log_group
+from meshlink.stacks.common import NO_EGRESS
 from meshlink.topology.addressing import plan_subnets
 from meshlink.topology.model import NetworkOptions, Topology
-from meshlink.topology.retention import retention_days
 
 KIND = "network"
 # AWS services reached through a gateway endpoint (route-table entries, no ENI).
 GATEWAY_SERVICES = frozenset({"s3"})
 # The parameter that carries the mesh's zone ids (comma-joined), in subnet order.
 ZONE_IDS_PARAMETER = "ZoneIds"
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 
 
 def output_name(contract_name: str) -> str:
@@ -59,6 +61,11 @@ def contract_outputs(stack_outputs: Mapping[str, str]) -> NetworkOutputs:
     return normalise({name: stack_outputs[camel] for name, camel in OUTPUT_NAMES.items()})
 
 
+def retention_days(days: int) -> int:
+    """The shortest retention CloudWatch Logs accepts that keeps logs at least `days`."""
+    return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
+
+
 class NetworkStack(MeshStack):
     """VPC, three subnet tiers per AZ, IGW, NAT, route tables, flow logs; contract outputs."""
 
@@ -72,7 +79,6 @@ class NetworkStack(MeshStack):
         vpc_cidr: str,
         region: str,
         options: NetworkOptions,
-        log_key: str | None = None,
     ) -> None:
         super().__init__(
             scope, mesh=mesh, kind=KIND, subject=account, account_id=account_id, region=region
@@ -146,7 +152,7 @@ class NetworkStack(MeshStack):
         )
 
         if options.flow_logs:
-            self._flow_logs(vpc, retention_days(options.flow_log_retention_days), log_key)
+            self._flow_logs(vpc, retention_days(options.flow_log_retention_days))
 
         values: dict[str, str] = {
             "vpc_id": vpc.ref,
@@ -268,9 +274,8 @@ class NetworkStack(MeshStack):
                 )
             self._name(endpoint, f"aws-{service.replace('.', '-')}")
 
-    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int, log_key: str | None) -> None:
+    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int) -> None:
         group = logs.CfnLogGroup(self, "FlowLogGroup", retention_in_days=retention)
-        encrypt_log_group(group, log_key)
         role = iam.CfnRole(
             self,
             "FlowLogRole",
@@ -296,14 +301,10 @@ class NetworkStack(MeshStack):
                             ],
                             "Resource": group.attr_arn,
                         },
-                        # A list call: authorised against the log groups of the account and
-                        # region, not one group; AWS's flow-log role grants it on "*"
-                        # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
                         {
                             "Effect": "Allow",
                             "Action": "logs:DescribeLogGroups",
-                            "Resource": f"arn:{self.partition}:logs:{self.region}:{self.account}"
-                            ":log-group:*",
+                            "Resource": "*",
                         },
                     ),
                 )
@@ -343,7 +344,6 @@ def build_network(
                 vpc_cidr=spec.vpc_cidr,
                 region=topology.region,
                 options=topology.network,
-                log_key=topology.logs.kms_key_arn,
             )
 
     return build

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshlink.localcloud.dataplane import ecs, task_networking, task_secrets
+from meshlink.localcloud.dataplane import ecs, task_networking
 from meshlink.localcloud.dataplane.addresses import AddressPool
 from meshlink.localcloud.dataplane.command import container_override, container_ports, get
 from meshlink.localcloud.dataplane.processes import append_log
@@ -191,18 +191,11 @@ class Scheduler:
         return plan
 
     def _fail_unreachable(self, plan: Plan) -> None:
-        """New Fargate tasks that reach neither the internet nor ECR, or cannot read their
-        secrets, stop, as on AWS."""
+        """New Fargate tasks that reach neither the internet nor ECR stop, as on AWS."""
         for record in plan.starts:
             reason = task_networking.start_failure(
                 record.task, record.ec2, record.container, record.eni_id
             )
-            if reason is None:
-                secrets = task_secrets.resolve(record.container, record.account, record.region)
-                if isinstance(secrets, str):
-                    reason = secrets
-                else:
-                    record.secrets = secrets
             if reason is not None:
                 append_log(record.log_path, f"could not start: {reason}")
                 self.exited(record, None, reason)
