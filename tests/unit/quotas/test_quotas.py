@@ -237,3 +237,25 @@ def test_the_examples_are_within_every_quota() -> None:
     for name in ("two-accounts.yaml", "full-mesh-4.yaml"):
         report = check(load_topology(EXAMPLES / name), default_limits)
         assert report.blocking() == [] and report.to_dict()["ok"] is True
+
+
+def test_validate_on_aws_without_credentials_falls_back_to_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlink.quotas.preflight import validate_quotas
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    text = (EXAMPLES / "two-accounts.yaml").read_text().replace("target: local", "target: aws")
+    text = text.replace("vpc_cidr: 10.1.0.0/16 }", "vpc_cidr: 10.1.0.0/16, role: R }")
+    image = "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/svc:1\n"
+    text = text.replace("    port: 8080\n", "    port: 8080\n" + image)
+    topology = load_topology_text(text.replace("    port: 8081\n", "    port: 8081\n" + image))
+    notes: list[str] = []
+    report = validate_quotas(topology, tmp_path / "two.yaml", notes.append)
+    assert report.limits_source == "defaults" and report.blocking() == []
+    assert len(notes) == 1 and notes[0].startswith("could not read the accounts' applied quotas (")
+    assert notes[0].endswith("checked against AWS's defaults (plan reads the applied values)")
