@@ -41,7 +41,7 @@ def test_a_port_change_replaces_the_target_group_and_the_mesh_verifies(
         workdir, "two-accounts.yaml", "swap", **{"desired_count: 2": "desired_count: 1"}
     )
     code, summary = cli_json(path, "up", "--yes")
-    assert code == 0, summary
+    assert code == 0, {n: o for n, o in summary["nodes"].items() if o["status"] == "failed"}
     elb = local_sessions.client(PROVIDER, "elbv2")
     before = edge_outputs(local_sessions)
     # CloudFormation named the NLB and the target group, not meshlink.

@@ -225,3 +225,59 @@ def test_fingerprint_ignores_key_order_not_values() -> None:
     assert a != template_fingerprint(
         {"Resources": {"A": {"Type": "X"}, "B": {"Type": "Y"}}}, {"P": "2"}
     )
+
+
+class Store:
+    """A TemplateStore double: what was staged and discarded."""
+
+    def __init__(self) -> None:
+        self.put_calls: list[tuple[str, int]] = []
+        self.discarded: list[str] = []
+
+    def put(self, stack_name: str, body: str) -> str:
+        self.put_calls.append((stack_name, len(body)))
+        return f"https://bucket.s3.us-east-1.amazonaws.com/templates/{stack_name}/x.json"
+
+    def discard(self, url: str) -> None:
+        self.discarded.append(url)
+
+
+def test_a_template_over_the_inline_limit_goes_by_url_and_is_discarded_once_read() -> None:
+    huge = {"Resources": {f"T{i}": {"Type": "AWS::SNS::Topic"} for i in range(2000)}}
+    store = Store()
+    fake = Fake(
+        describe_stacks=[client_error("ValidationError", "Stack s does not exist"),
+                         stack("CREATE_COMPLETE")],
+        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": []}],
+        describe_stack_events=[{"StackEvents": []}],
+        execute_change_set=[{}],
+    )  # fmt: skip
+    Deployer(fake, pacing=pacing(Clock()), templates=store).deploy("s", huge)
+    create = dict(fake.calls)["create_change_set"]
+    assert "TemplateBody" not in create
+    assert create["TemplateURL"].endswith("/templates/s/x.json")
+    assert store.put_calls[0][0] == "s" and store.put_calls[0][1] > 51_200
+    assert store.discarded == [create["TemplateURL"]]
+    # Discarded before the change set runs: CloudFormation keeps its own copy.
+    assert fake.ops().index("describe_change_set") < fake.ops().index("execute_change_set")
+
+    # A small template stays inline.
+    small = Fake(
+        describe_stacks=[stack("UPDATE_COMPLETE")],
+        create_change_set=[{"Id": "cs-2", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "FAILED", "StatusReason": "didn't contain changes"}],
+        delete_change_set=[{}],
+    )
+    Deployer(small, pacing=pacing(Clock()), templates=store).deploy("s", TEMPLATE)
+    assert "TemplateBody" in dict(small.calls)["create_change_set"]
+    assert len(store.put_calls) == 1
+
+    # A refused change set still discards its upload.
+    refused = Fake(
+        describe_stacks=[client_error("ValidationError", "Stack s does not exist")],
+        create_change_set=[client_error("ValidationError", "Template format error")],
+    )
+    with pytest.raises(StackDeployError, match="Template format error"):
+        Deployer(refused, pacing=pacing(Clock()), templates=store).deploy("s", huge)
+    assert len(store.discarded) == 2
