@@ -50,6 +50,10 @@ def _service_state(ecs: Any, cluster: str, service: str) -> tuple[bool, str, dic
     failed = [d for d in deployments if d.get("rolloutState") == "FAILED"]
     if failed:
         reason = failed[0].get("rolloutStateReason") or "deployment failed"
+        # The breaker may trip before a poll sees the stopped task: still name ECS's reason.
+        stopped = fatal_stop(ecs, cluster, svc, 0.0)
+        if stopped:
+            reason = f"{reason} A task stopped: {stopped}"
         raise DeployError(f"ECS service {service}: {reason}", hint="see the tasks' logs")
     steady = running == desired and not svc.get("pendingCount") and not rolling
     return steady, f"{running}/{desired} tasks running", svc

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from meshlink.deploy.zones import common_zone_ids
+from meshlink.deploy.zones import (
+    ZONES_FILE,
+    ZoneNotOffered,
+    common_zone_ids,
+    mesh_zone_ids,
+    read_recorded,
+    record,
+    resize,
+)
 from meshlink.errors import EnvironmentProblem
 
 
@@ -30,3 +39,52 @@ def test_too_few_shared_zones_says_how_many_there_are() -> None:
         common_zone_ids(["a", "b"], clients.__getitem__, 2)
     assert "share 1 availability zone ids (use1-az2)" in caught.value.message
     assert caught.value.hint is not None and "az_count to 1" in caught.value.hint
+
+
+CLIENTS = {
+    "a": FakeEc2(["use1-az1", "use1-az2", "use1-az3", "use1-az4"]),
+    "b": FakeEc2(["use1-az1", "use1-az2", "use1-az3", "use1-az4"]),
+    "c": FakeEc2(["use1-az2", "use1-az3", "use1-az4"]),
+}
+
+
+def test_a_mesh_without_a_network_chooses_the_first_common_zone_ids() -> None:
+    chosen = mesh_zone_ids(["a", "c"], CLIENTS.__getitem__, 2, kept=lambda: None)
+    assert chosen == (["use1-az2", "use1-az3"], "chosen")
+
+
+def test_kept_zone_ids_stay_although_the_common_ones_would_differ() -> None:
+    kept = ["use1-az3", "use1-az1"]
+    assert mesh_zone_ids(["a", "b"], CLIENTS.__getitem__, 2, kept=lambda: kept) == (
+        kept,
+        "kept",
+    )
+
+
+def test_an_account_lacking_a_kept_zone_is_bad_input_naming_it() -> None:
+    with pytest.raises(ZoneNotOffered) as caught:
+        mesh_zone_ids(
+            ["a", "b", "c"], CLIENTS.__getitem__, 2, kept=lambda: ["use1-az1", "use1-az2"]
+        )
+    error = caught.value
+    assert error.exit_code == 2
+    assert error.missing == {"c": ["use1-az1"]}
+    assert error.message.startswith("account c does not offer use1-az1: ")
+    assert error.hint is not None and error.hint.startswith("remove account c from the topology")
+
+
+def test_a_changed_az_count_keeps_what_it_can() -> None:
+    kept = ["use1-az4", "use1-az1"]
+    assert mesh_zone_ids(["a", "c"], CLIENTS.__getitem__, 3, kept=lambda: kept) == (
+        ["use1-az4", "use1-az2", "use1-az3"],
+        "resized",
+    )
+    assert resize(kept, {"use1-az1", "use1-az4"}, 1) == ["use1-az4"]
+
+
+def test_the_record_round_trips_and_a_broken_one_reads_as_none(tmp_path: Path) -> None:
+    assert read_recorded(tmp_path) is None
+    record(tmp_path / "state", ["use1-az2", "use1-az1"])
+    assert read_recorded(tmp_path / "state") == ["use1-az2", "use1-az1"]
+    (tmp_path / "state" / ZONES_FILE).write_text('{"zone_ids": "use1-az1"}')
+    assert read_recorded(tmp_path / "state") is None
