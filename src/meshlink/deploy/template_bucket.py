@@ -208,7 +208,18 @@ class TemplateBucket:
         )
 
     def remove(self) -> str | None:
-        """Delete the bucket when it holds only meshlink's templates; what was done, or None."""
+        """Delete the bucket when it holds only meshlink's templates; what was done, or None.
+
+        Never fails `down` (the stacks are gone by then): a bucket that cannot be read or
+        deleted is reported, and left."""
+        try:
+            return self._remove()
+        except Exception as error:
+            if not isinstance(error, DeployError) and not hasattr(error, "response"):
+                raise
+            return f"kept the template bucket {self.name}: {getattr(error, 'message', error)}"
+
+    def _remove(self) -> str | None:
         if not self.exists():
             return None
         keys: list[str] = []

@@ -107,3 +107,15 @@ def test_remove_deletes_leftover_templates_but_keeps_a_bucket_with_other_objects
     other = S3(exists=True, keys=("templates/s/abc.json", "someone/else.txt"))
     assert "kept the template bucket" in (bucket(other).remove() or "")
     assert "delete_bucket" not in other.ops()
+
+
+def test_a_bucket_down_cannot_read_is_reported_not_fatal() -> None:
+    class Forbidden(S3):
+        def __getattr__(self, operation: str) -> Any:
+            def call(**kwargs: Any) -> dict[str, Any]:
+                raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, operation)
+
+            return call
+
+    said = bucket(Forbidden()).remove()
+    assert said is not None and said.startswith("kept the template bucket")
