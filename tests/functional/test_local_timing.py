@@ -343,3 +343,25 @@ def _resolve(cloud: Cloud, name: str) -> str | None:
         return api.resolve(name, state_dir=cloud.state_dir)
     except Exception:
         return None
+
+
+def test_create_and_update_stack_are_held_too(cloud: Cloud) -> None:
+    cfn = cloud.client(CONSUMER, "cloudformation")
+    vpc_only = {"Resources": {"Vpc": TEMPLATE["Resources"]["Vpc"]}}
+    began = time.monotonic()
+    cfn.create_stack(StackName="held", TemplateBody=json.dumps(vpc_only))
+
+    def status() -> str:
+        return str(cfn.describe_stacks(StackName="held")["Stacks"][0]["StackStatus"])
+
+    assert status() == "CREATE_IN_PROGRESS"
+    wait_for("created", lambda: status() == "CREATE_COMPLETE", interval=0.05)
+    assert time.monotonic() - began >= SLACK * scaled("vpc.create")
+    began = time.monotonic()
+    cfn.update_stack(StackName="held", TemplateBody=json.dumps(TEMPLATE))
+    assert status() == "UPDATE_IN_PROGRESS"
+    wait_for("updated", lambda: status() == "UPDATE_COMPLETE", interval=0.05)
+    # Only what changed is on the path: the VPC stays, subnet -> NAT gateway are added.
+    path = scaled("subnet.create") + scaled("nat_gateway.create")
+    assert time.monotonic() - began >= SLACK * path
+    assert ("Vpc", "UPDATE_IN_PROGRESS") not in _events(cfn, "held")

@@ -333,20 +333,26 @@ def _resources(stack: Any) -> dict[str, Any]:
 
 @wrap(f"{_MODELS}:Stack", "create_resources")
 def _create_resources(original: Any, self: Any) -> None:
+    first_event = len(self.events)
     with _operating_on(self):
         try:
             original(self)
         except Exception as error:
             _rollback_create(self, error)
+            return
+    stack_timing.hold(self, first_event, "CREATE_IN_PROGRESS", {})
 
 
 @wrap(f"{_MODELS}:Stack", "update")
 def _update(original: Any, self: Any, *args: Any, **kwargs: Any) -> None:
+    first_event, before = len(self.events), _resources(self)
     with _operating_on(self):
         try:
             original(self, *args, **kwargs)
         except Exception as error:
             _rollback_update(self, error)
+            return
+    stack_timing.hold(self, first_event, "UPDATE_IN_PROGRESS", before)
 
 
 @replace(f"{_MODELS}:Stack", "delete")
