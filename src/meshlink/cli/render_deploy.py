@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -37,11 +37,13 @@ def run_with_progress(
     *,
     reverse: bool = False,
     absent: Collection[str] = (),
+    summary_extra: Mapping[str, Any] | None = None,
 ) -> RunReport:
     """Run up/down with a live display; print a summary (or a JSON summary line).
 
     `absent`: nodes known to have nothing deployed before the run (down): their
-    outcome says "not deployed", whatever their handler answered.
+    outcome says "not deployed", whatever their handler answered. `summary_extra`: keys
+    added to the JSON summary line (up's `cost`).
     """
     from meshlink.deploy.run import selected_graph
 

@@ -11,8 +11,10 @@ from meshlink.cli.context import CliContext
 from meshlink.words import plural
 
 if TYPE_CHECKING:
+    from meshlink.cost.estimate import CostEstimate
     from meshlink.deploy.handlers.model import Change
     from meshlink.deploy.plan import MeshPlan
+    from meshlink.quotas.check import QuotaReport
 
 ACTION_STYLE = {
     "create": "green",
@@ -49,9 +51,17 @@ def _cut(value: str | None) -> str:
     return value if len(value) <= VALUE_WIDTH else value[: VALUE_WIDTH - 3] + "..."
 
 
-def render_plan(cli: CliContext, plan: MeshPlan) -> None:
+def render_plan(
+    cli: CliContext,
+    plan: MeshPlan,
+    *,
+    cost: CostEstimate | None = None,
+    quotas: QuotaReport | None = None,
+) -> None:
     if cli.json_output:
-        cli.emit_json(plan.to_dict())
+        from meshlink.cli.render_cost import with_cost
+
+        cli.emit_json(with_cost(plan.to_dict(), cost, quotas))
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("node", overflow="fold")

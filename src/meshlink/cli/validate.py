@@ -24,6 +24,11 @@ def validate(ctx: typer.Context) -> None:
         topology = cli.topology()
         if cli.environment is None:
             _check_environments(cli.file, topology)
+        from meshlink.quotas.preflight import validate_quotas
+
+        quotas = validate_quotas(
+            topology, cli.file, lambda m: cli.err_console.print(f"[dim]{m}[/dim]")
+        )
     except TopologyError as error:
         if not cli.json_output:
             raise
@@ -40,7 +45,13 @@ def validate(ctx: typer.Context) -> None:
         raise AlreadyReported(error) from None
     summary = summarise(topology)
     if cli.json_output:
-        cli.emit_json({**summary, "notes": [note.as_json() for note in cli.notes()]})
+        cli.emit_json(
+            {
+                **summary,
+                "notes": [note.as_json() for note in cli.notes()],
+                "quotas": quotas.to_dict(),
+            }
+        )
         return
     cli.print_notes()
     from meshlink.words import plural

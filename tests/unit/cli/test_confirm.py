@@ -20,6 +20,7 @@ from meshlink.deploy.run import RunReport, selected_graph
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.deploy.status import NodeStatus, Teardown
 from meshlink.graph.executor import Event, EventSink, Outcome
+from meshlink.quotas.check import QuotaReport
 from tests.helpers import VALID_YAML
 
 runner = CliRunner()
@@ -76,12 +77,19 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Fakes:
     import meshlink.deploy.plan
     import meshlink.deploy.run
     import meshlink.deploy.status
+    import meshlink.quotas.preflight
 
     found = Fakes()
     monkeypatch.setattr(meshlink.deploy.plan, "plan", found.plan)
     monkeypatch.setattr(meshlink.deploy.status, "teardown", found.teardown)
     monkeypatch.setattr(meshlink.deploy.status, "edge_states", lambda runtime: [])
     monkeypatch.setattr(meshlink.deploy.run, "up", found.run("up", Outcome("done", "created")))
+    # The quota check synthesizes the mesh (tests/unit/quotas covers it): a stand-in here.
+    monkeypatch.setattr(
+        meshlink.quotas.preflight,
+        "preflight",
+        lambda runtime, file, **kw: QuotaReport([], "", False),
+    )
     monkeypatch.setattr(
         meshlink.deploy.run, "down", lambda r, s: found.run("down", found.down_outcome)(r, s)
     )
