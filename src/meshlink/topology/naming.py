@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-LOAD_BALANCER_NAME_LIMIT = 32  # NLB and target-group names
 STACK_NAME_LIMIT = 128
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 BUCKET_NAME_LIMIT = 63
@@ -14,11 +13,6 @@ BUCKET_NAME_LIMIT = 63
 def stack_name(mesh: str, kind: str, subject: str) -> str:
     """CloudFormation stack name of a graph node, e.g. meshlink-shop-edge-user-service."""
     return f"meshlink-{mesh}-{kind}-{subject}"
-
-
-def load_balancer_name(mesh: str, service: str) -> str:
-    """Name of a service's NLB and of its target group (each unique in its account)."""
-    return f"{mesh}-{service}"
 
 
 def template_bucket_name(mesh: str, account_id: str, region: str) -> str:

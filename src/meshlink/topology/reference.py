@@ -84,8 +84,8 @@ def validate_notes() -> dict[str, str]:
         "accounts.<account>.role": "An ARN must be in this account. With `target: aws` and "
         "more than one account id, every account needs `role` or `profile`.",
         "accounts.<account>.principal": "An ARN must be in this account.",
-        "services": "`<name>-<service>` must fit in 32 characters (load balancer names) and "
-        "`meshlink-<name>-endpoints-<service>` in 128 (stack names). Keys of `services` and "
+        "services": "`meshlink-<name>-endpoints-<service>` must fit in 128 characters (stack "
+        "names). Keys of `services` and "
         "`external` together must stay distinct as CloudFormation ids, and no key may be in both.",
         "services.<service>.account": "A key under `accounts`.",
         "services.<service>.port": "Unique among the services of one account.",

@@ -13,9 +13,7 @@ from meshlink.topology.addressing import TIERS, largest_vpc_prefix
 from meshlink.topology.locations import Locations, PathKey
 from meshlink.topology.model import DEFAULT_IMAGE, MESH_ID_PATTERN, Topology
 from meshlink.topology.naming import (
-    LOAD_BALANCER_NAME_LIMIT,
     STACK_NAME_LIMIT,
-    load_balancer_name,
     logical_id,
     stack_name,
 )
@@ -172,16 +170,8 @@ def ports_are_distinct(topology: Topology, locations: Locations) -> Iterator[Pro
 
 
 def names_fit_aws_limits(topology: Topology, locations: Locations) -> Iterator[Problem]:
-    for name in topology.services:
-        lb_name = load_balancer_name(topology.name, name)
-        if len(lb_name) > LOAD_BALANCER_NAME_LIMIT:
-            yield _at_key(
-                locations,
-                ("services", name),
-                f"load balancer name '{lb_name}' is {len(lb_name)} characters; AWS allows "
-                f"{LOAD_BALANCER_NAME_LIMIT}",
-                f"shorten the mesh or service name by {len(lb_name) - LOAD_BALANCER_NAME_LIMIT}",
-            )
+    # No load-balancer name to fit: CloudFormation names the NLB and the target group, so
+    # that a change can replace them (stacks/edge.py).
     for group in ("services", "accounts"):
         for name in getattr(topology, group):
             stack = stack_name(topology.name, LONGEST_NODE_KIND, name)

@@ -7,7 +7,7 @@ import pytest
 from meshlink.errors import TopologyError
 from meshlink.topology.addressing import largest_vpc_prefix, plan_subnets
 from meshlink.topology.loader import load_topology_text
-from meshlink.topology.naming import env_var_for_peer, load_balancer_name, stack_name
+from meshlink.topology.naming import env_var_for_peer, stack_name
 from tests.helpers import VALID_YAML
 
 
@@ -37,7 +37,6 @@ def test_subnet_plan_matches_terraform_cidrsubnet_order() -> None:
 
 def test_names() -> None:
     assert stack_name("shop", "edge", "user-service") == "meshlink-shop-edge-user-service"
-    assert load_balancer_name("shop", "user-service") == "shop-user-service"
     assert env_var_for_peer("notification-service") == "PEER_NOTIFICATION_SERVICE_URL"
 
 
