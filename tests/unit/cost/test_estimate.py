@@ -137,7 +137,14 @@ def test_unknown_region_is_a_no_price_line() -> None:
     est = estimate(load_topology_text(text))
     assert not est.priced and est.items == [] and est.monthly_usd == 0
     assert est.no_price().startswith("no price for sa-east-1: prices.json covers ")
-    assert est.to_dict() == {"region": "sa-east-1", "priced": False, "message": est.no_price()}
+    assert est.to_dict() == {
+        "region": "sa-east-1",
+        "priced": False,
+        "message": est.no_price(),
+        "monthly_usd": None,
+        "hourly_usd": None,
+        "items": [],
+    }
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2"])
@@ -147,3 +154,15 @@ def test_the_three_regions_are_priced(region: str) -> None:
     assert all(
         p.source.startswith("https://aws.amazon.com/") and p.taken for p in prices.prices.values()
     )
+
+
+def test_prices_follow_the_region() -> None:
+    text = (EXAMPLES / "two-accounts.yaml").read_text()
+    est = estimate(load_topology_text(text.replace("region: us-east-1", "region: ap-southeast-2")))
+    nat = next(i for i in est.items if i.kind == "nat_gateway")
+    endpoint = next(i for i in est.items if i.kind == "interface_endpoint")
+    # ap-southeast-2: NAT $0.059/h -> 730 x 0.059 = 43.07; endpoint $0.013/AZ-h -> 1,460 x
+    # 0.013 = 18.98
+    assert (nat.unit_usd, nat.monthly_usd) == (0.059, pytest.approx(43.07))
+    assert (endpoint.unit_usd, endpoint.monthly_usd) == (0.013, pytest.approx(18.98))
+    assert est.to_dict()["region"] == "ap-southeast-2"
