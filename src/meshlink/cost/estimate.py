@@ -208,7 +208,14 @@ class CostEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         if self.prices is None:
-            return {"region": self.region, "priced": False, "message": self.no_price()}
+            return {
+                "region": self.region,
+                "priced": False,
+                "message": self.no_price(),
+                "monthly_usd": None,
+                "hourly_usd": None,
+                "items": [],
+            }
         return {
             "region": self.region,
             "priced": True,
