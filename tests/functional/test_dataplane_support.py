@@ -81,6 +81,21 @@ def network(sessions: SessionFactory, account: str, cidr: str, zone_ids: list[st
         )["Subnet"]["SubnetId"]
         for i, zone_id in enumerate(zone_ids)
     ]
+    # Fargate tasks must reach their image registry, or the local cloud stops them as AWS
+    # does (dataplane/task_networking.py): a NAT gateway on the VPC's main route table.
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+    main = ec2.describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(
+        RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat["NatGatewayId"]
+    )
     return Network(account, vpc, subnets)
 
 

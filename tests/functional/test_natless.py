@@ -6,6 +6,7 @@ with AWS's ResourceInitializationError and `up` reports that reason as the servi
 error (exit 1, well before its deadline); with the default (the endpoints every VPC
 without NAT gets), `up` and `verify` pass and each VPC has the interface endpoints with
 private DNS in its private subnets and the s3 gateway endpoint on its private tables.
+The Terraform module builds the same endpoints (one Terraform run: the network only).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 import pytest
 
 from meshlink.aws.sessions import SessionFactory
+from meshlink.engines.terraform.cli_config import ENV_MIRROR
 from meshlink.localcloud.info import LocalCloudInfo
 from tests.functional.deploy_support import cli, cli_json
+from tests.functional.terraform_support import real_mirror, require_aws_provider
 
 pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
 
@@ -124,3 +127,41 @@ def test_default_endpoints_let_a_natless_mesh_run(
         for table in tables:
             targets = {r.get("GatewayId", r.get("NatGatewayId")) for r in table["Routes"]}
             assert targets == {"local", gateway["VpcEndpointId"]}
+
+
+def test_terraform_module_creates_the_endpoints(
+    local_cloud: LocalCloudInfo, tmp_path: Path, down_after: list[Path]
+) -> None:
+    """The one Terraform run: `up --only network` with the module, against the local cloud."""
+    require_aws_provider()
+    path = tmp_path / "natless-tf.yaml"
+    path.write_text(
+        "name: natless-tf\nregion: us-east-1\ntarget: local\n"
+        "network: { engine: terraform, az_count: 1, nat_gateways: none, flow_logs: false }\n"
+        f'accounts:\n  a: {{ id: "{ACCOUNTS["a"]}", vpc_cidr: 10.63.0.0/16 }}\n'
+        "services:\n  web: { account: a, port: 8080, desired_count: 1 }\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        # A cache of its own: the suite's must not hold the provider (terraform_support).
+        patch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "plugin-cache"))
+        mirror = real_mirror()
+        if mirror is not None:
+            patch.setenv(ENV_MIRROR, str(mirror))
+        code, out, err = cli(path, "up", "--yes", "--only", "network")
+        assert code == 0, out + err
+        assert "network via terraform" in out
+        sessions = SessionFactory("local", "us-east-1", local_cloud.endpoint_url)
+        for account in [ACCOUNTS["a"]]:
+            found = endpoints_of(sessions, account)
+            assert sorted(found) == ["ecr.api", "ecr.dkr", "logs", "s3"]
+            assert all(found[s]["PrivateDnsEnabled"] for s in ("ecr.api", "ecr.dkr", "logs"))
+            assert found["s3"]["VpcEndpointType"] == "Gateway" and found["s3"]["RouteTableIds"]
+            groups = {g["GroupId"] for s in ("ecr.api", "logs") for g in found[s]["Groups"]}
+            (group,) = sessions.client(account, "ec2").describe_security_groups(
+                GroupIds=sorted(groups)
+            )["SecurityGroups"]
+            assert {p["FromPort"] for p in group["IpPermissions"]} == {443}
+            assert group["IpPermissionsEgress"] == []
+        code, out, err = cli(path, "down", "--yes", "--only", "network")
+        assert code == 0, out + err
+        assert endpoints_of(sessions, ACCOUNTS["a"]) == {}

@@ -91,3 +91,19 @@ variable "az_ids" {
     error_message = "az_ids must not name a zone twice."
   }
 }
+
+variable "aws_service_endpoints" {
+  description = "AWS services to reach through VPC endpoints: ecr.api, ecr.dkr, logs, sts (interface endpoints with private DNS in the private subnets) and s3 (gateway endpoint on the private route tables). null: ecr.api, ecr.dkr, logs and s3 when nat_gateways is none (what Fargate needs to pull from ECR and ship logs), none otherwise; [] for none."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.aws_service_endpoints == null ? true : alltrue([for s in var.aws_service_endpoints : contains(["ecr.api", "ecr.dkr", "logs", "s3", "sts"], s)])
+    error_message = "aws_service_endpoints may list only ecr.api, ecr.dkr, logs, s3 and sts."
+  }
+
+  validation {
+    condition     = var.aws_service_endpoints == null ? true : length(distinct(var.aws_service_endpoints)) == length(var.aws_service_endpoints)
+    error_message = "aws_service_endpoints must not name a service twice."
+  }
+}

@@ -180,6 +180,8 @@ def module_inputs(
         "vpc_cidr": account.vpc_cidr,
         "az_count": options.az_count,
         "nat_gateways": options.nat_gateways,
+        # Resolved here (the module's null default means the same), so both engines agree.
+        "aws_service_endpoints": list(options.service_endpoints()),
         "flow_logs": options.flow_logs,
         "flow_log_retention_days": log_retention_days(options.flow_log_retention_days),
         "tags": _tags(topology, name),
