@@ -41,6 +41,8 @@ LOCAL_ACCESS_KEY = "meshlink"
 LOCAL_SECRET_KEY = "meshlink"  # noqa: S105 - the local cloud's fixed, documented credentials
 SESSION_NAME = "meshlink"
 ASSUME_DURATION = 3600
+# Connections per client: a 32-service mesh has ~100 nodes waiting on AWS at once.
+POOL_CONNECTIONS = 64
 # RoleSessionName: 2-64 of [\w+=,.@-]
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
 SESSION_NAME_LIMIT = 64
@@ -125,11 +127,17 @@ class SessionFactory:
         if self._config is None:
             from botocore.config import Config
 
+            # The limit on AWS is each account's API rate (per service), not a count of
+            # nodes: `up` runs every ready node at once and every thread of an account
+            # shares its one client per service, so botocore's adaptive mode (a token
+            # bucket per client that slows down on throttling errors, plus jittered
+            # retries) paces that account. The pool admits that many threads at once.
             self._config = Config(
                 region_name=self.region,
                 retries={"mode": "adaptive", "max_attempts": self.max_attempts},
                 connect_timeout=10,
                 read_timeout=120,
+                max_pool_connections=POOL_CONNECTIONS,
             )
         return self._config
 

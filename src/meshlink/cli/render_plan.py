@@ -94,3 +94,5 @@ def render_plan(
         + f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
         f"{plural(totals['reconcile'], 'acceptance step')}"
     )
+    if plan.estimate is not None:
+        cli.console.print(escape(plan.estimate.line()))

@@ -28,10 +28,13 @@ class NodeActions:
         self.ctx = context(runtime)
 
     def up(self, node: Node, progress: Progress) -> Outcome:
+        from meshlink.deploy.estimate import measure
+
+        before, started = self.journal.get(node.id).status, time.time()
         self.journal.update(
             node.id,
             status="running",
-            started_at=time.time(),
+            started_at=started,
             error=None,
             account_id=self.runtime.account_id(node.account),
             stack_name=node.stack_name(self.runtime.topology.name),
@@ -39,8 +42,13 @@ class NodeActions:
         outcome = self._recorded(
             node, lambda: self.handlers[node.kind].up(self.ctx, node, progress)
         )
+        timed = measure(self.runtime, before, started, outcome)
         self.journal.update(
-            node.id, status="done", outputs=outcome.outputs, finished_at=time.time()
+            node.id,
+            status="done",
+            outputs=outcome.outputs,
+            finished_at=time.time(),
+            **({"measured": timed} if timed else {}),
         )
         return outcome
 

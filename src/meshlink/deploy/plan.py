@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from meshlink.deploy.estimate import Estimate, estimate_up
 from meshlink.deploy.handlers import HANDLERS, NodeContext, NodeHandler
 from meshlink.deploy.handlers.model import Action, Change, NodePlan
 from meshlink.deploy.handlers.outlook import Outlook
@@ -22,6 +23,8 @@ from meshlink.graph.planner import Node
 @dataclass(frozen=True)
 class MeshPlan:
     nodes: list[NodePlan]
+    # How long `up` will take on AWS (deploy/estimate.py); None when not estimated.
+    estimate: Estimate | None = None
 
     def totals(self) -> dict[str, int]:
         totals = dict.fromkeys(
@@ -36,7 +39,11 @@ class MeshPlan:
         return [n.node for n in self.nodes if n.action != "unchanged"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": [_node_dict(n) for n in self.nodes], "totals": self.totals()}
+        return {
+            "nodes": [_node_dict(n) for n in self.nodes],
+            "totals": self.totals(),
+            **({"estimate": self.estimate.to_dict()} if self.estimate else {}),
+        }
 
 
 def _node_dict(plan: NodePlan) -> dict[str, Any]:
@@ -86,7 +93,7 @@ def plan(runtime: MeshRuntime) -> MeshPlan:
             NodePlan(o.node, "delete", f"{o.stack}: no longer in the topology")
             for o in find_orphans(runtime)
         ]
-    return MeshPlan(nodes)
+    return MeshPlan(nodes, estimate_up(runtime, graph, nodes))
 
 
 __all__ = ["Action", "Change", "MeshPlan", "NodePlan", "Planner", "plan"]

@@ -28,6 +28,9 @@ class NodeRecord:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    # The node's last change, timed (deploy/estimate.py::measure): kind, wall seconds,
+    # the run's time scale and the AWS-time seconds that refine plan's estimate.
+    measured: dict[str, Any] | None = None
 
 
 def state_dir(root: Path, mesh: str, target: str) -> Path:
