@@ -31,6 +31,12 @@ def verify(
     task_timeout: float | None = typer.Option(
         None, "--task-timeout", min=1.0, help="Seconds a probe task may take, start-up included."
     ),
+    probe_image: str | None = typer.Option(
+        None,
+        "--probe-image",
+        help="Image the probe tasks run for this run (default: the topology's probe_image, "
+        "as `up` deployed it); pin it by digest.",
+    ),
     settle_timeout: float | None = typer.Option(
         None,
         "--settle-timeout",
@@ -67,6 +73,7 @@ def verify(
         concurrency=concurrency,
         probe_timeout=probe_timeout,
         task_timeout=task_timeout,
+        probe_image=probe_image,
         settle_timeout=settle_timeout,
     )
     with cli.err_console.status("verifying...") as status:

@@ -16,6 +16,7 @@ class PlatformOutputs:
     LOG_GROUP_NAME = "LogGroupName"
     LOG_GROUP_ARN = "LogGroupArn"
     EXECUTION_ROLE_ARN = "ExecutionRoleArn"
+    PROBE_TASK_DEFINITION_ARN = "ProbeTaskDefinitionArn"  # verify's probe task
 
 
 class EdgeOutputs:

@@ -1,4 +1,5 @@
-"""platform[account]: the ECS cluster, log group and task execution role of one account."""
+"""platform[account]: the ECS cluster, log group, task execution role and verify's probe
+task definition of one account."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from meshlink.stacks.outputs import PlatformOutputs
 from meshlink.topology.model import Topology
 
 LOG_RETENTION_DAYS = 30
+PROBE_CONTAINER = "probe"  # the probe task's container (and its log stream prefix)
 
 # <registry account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag|@digest]
 _ECR_IMAGE = re.compile(
@@ -32,6 +34,14 @@ def cluster_name(mesh: str) -> str:
 def log_group_name(mesh: str) -> str:
     """Name of the mesh's log group (one per account); streams are per service."""
     return f"/meshlink/{mesh}"
+
+
+def probe_family(mesh: str) -> str:
+    """Task definition family of verify's probe task (one per account).
+
+    The underscore keeps it apart from every service's family (``<mesh>-<service>``:
+    service names have none)."""
+    return f"{mesh}_probe"
 
 
 def ecr_repository_arns(images: list[str]) -> list[str]:
@@ -77,6 +87,7 @@ class PlatformStack(MeshStack):
         log_group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
 
         images = [topology.services[s].image for s in topology.services_in(account)]
+        images.append(topology.probe_image)
         role = iam.CfnRole(
             self,
             "ExecutionRole",
@@ -97,11 +108,52 @@ class PlatformStack(MeshStack):
                 "image pulls themselves are limited to the repositories the services use.",
             )
 
+        probe = self._probe_task_definition(topology, log_group.ref, role.attr_arn)
+
         self.output(PlatformOutputs.CLUSTER_NAME, cluster.ref)
         self.output(PlatformOutputs.CLUSTER_ARN, cluster.attr_arn)
         self.output(PlatformOutputs.LOG_GROUP_NAME, log_group.ref)
         self.output(PlatformOutputs.LOG_GROUP_ARN, log_group.attr_arn)
         self.output(PlatformOutputs.EXECUTION_ROLE_ARN, role.attr_arn)
+        self.output(PlatformOutputs.PROBE_TASK_DEFINITION_ARN, probe.ref)
+
+    def _probe_task_definition(
+        self, topology: Topology, log_group: str, execution_role: str
+    ) -> ecs.CfnTaskDefinition:
+        """What `meshlink verify` runs in a consumer's network: the probe, not the service.
+
+        Its own image (topology `probe_image`, pinned by digest; `verify --probe-image`
+        registers a revision for one run), so a service whose image is not the bundled
+        service is still probed. No task role: the probe calls no AWS API. The command
+        is set per run (`probe-all NAME=HOST:PORT ...`, arguments to the image's
+        entrypoint `python -m meshlink_service`).
+        """
+        container = ecs.CfnTaskDefinition.ContainerDefinitionProperty(
+            name=PROBE_CONTAINER,
+            image=topology.probe_image,
+            essential=True,
+            command=["probe-all"],
+            readonly_root_filesystem=True,
+            log_configuration=ecs.CfnTaskDefinition.LogConfigurationProperty(
+                log_driver="awslogs",
+                options={
+                    "awslogs-group": log_group,
+                    "awslogs-region": self.region,
+                    "awslogs-stream-prefix": PROBE_CONTAINER,
+                },
+            ),
+        )
+        return ecs.CfnTaskDefinition(
+            self,
+            "ProbeTaskDefinition",
+            family=probe_family(topology.name),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu="256",
+            memory="512",
+            execution_role_arn=execution_role,
+            container_definitions=[container],
+        )
 
     def _trust_policy(self) -> dict[str, object]:
         # Confused-deputy guard: only ECS acting for this account may assume the role.

@@ -28,8 +28,11 @@ class VerifyOptions:
 
     only: Only | None = None
     deep: bool = False
-    concurrency: int = 8  # checks and probes in flight at once
+    concurrency: int = 8  # checks and probe tasks in flight at once
     probe_timeout: float = 5.0  # the probe's own HTTP deadline, seconds
+    # --probe-image: a probe task definition revision with this image, for this run only
+    # (None: each account's probe task definition as `up` deployed it).
+    probe_image: str | None = None
     # How long a probe task may take from RunTask to STOPPED (start-up included);
     # None: per target (Fargate needs a minute to pull and start; the local cloud waits
     # up to 30 s for endpoint names it does not know yet before starting a task).
@@ -84,6 +87,11 @@ class VerifyContext:
             with self._lock:
                 self._memo[key] = value
             return value
+
+    def memo_keys(self) -> list[tuple[Any, ...]]:
+        """Every key fetched so far (what this run created, for example)."""
+        with self._lock:
+            return list(self._memo)
 
     def client(self, account: str, service: str) -> Any:
         """A boto3 client acting in topology account `account` (its key)."""

@@ -1,25 +1,36 @@
-"""One probe: an ECS RunTask in the consumer's network that calls a URL, and its exit code.
+"""Probe tasks: one ECS RunTask per consumer that probes all of its targets at once.
 
-The task is the consumer's own task definition, in the consumer's private subnets with
-the consumer's task security group, so the probe leaves from exactly where the
-consumer's tasks would: the verdict is about the network path, not about meshlink's
-laptop. The container runs the bundled service's ``probe`` command
-(``service/src/meshlink_service/probe.py``), whose exit code says what happened.
+The task is the account's probe task definition (``platform`` stack output
+``ProbeTaskDefinitionArn``; ``--probe-image`` registers a revision for one run), run in
+the consumer's private subnets with the consumer's task security group, so the probes
+leave from exactly where the consumer's tasks would: the verdict is about the network
+path, not about meshlink's laptop, and not about the service's own image. The container
+runs the bundled service's ``probe-all NAME=HOST:PORT ...``
+(``service/src/meshlink_service/probe_all.py``): one JSON line per target with the
+``probe`` exit code it would have had, then ``{"done": N}``. Verify reads those lines
+from CloudWatch Logs (awslogs) on AWS, from the task's log file in the local cloud.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from meshlink.aws.errors import error_code
 from meshlink.graph.planner import node_id
-from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
+from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs
 from meshlink.verify.context import VerifyContext
 
 ProbeKind = Literal["positive", "negative"]
 STARTED_BY = "meshlink-verify"
+PROBE_CONTAINER = "probe"  # stacks/platform.py::PROBE_CONTAINER (not imported: no CDK here)
+PROBE_PATH = "/health"
+# RunTask allows 8192 characters of overrides, JSON included; a consumer whose targets
+# do not fit gets more than one task (about 80 targets at AWS name lengths fit in one).
+OVERRIDES_BUDGET = 8000
 # Exit codes of `python -m meshlink_service probe` (meshlink_service.probe.ProbeOutcome).
 EXIT_MEANINGS = {
     0: "ok",
@@ -33,6 +44,8 @@ EXIT_MEANINGS = {
 }
 # A negative probe proves isolation only when nothing answered at all.
 UNREACHABLE_CODES = frozenset({10, 11})
+# How long CloudWatch Logs may take to show a stopped probe task's lines (AWS).
+LOG_GRACE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,9 +59,32 @@ class ProbeSpec:
     expect_service: str
 
 
+@dataclass(frozen=True)
+class ProbeTarget:
+    """One provider a consumer's probe task calls: at its endpoint or at its NLB."""
+
+    kind: ProbeKind
+    consumer: str
+    provider: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}{PROBE_PATH}"
+
+    @property
+    def argument(self) -> str:
+        """The probe-all target: NAME=HOST:PORT, NAME the service expected to answer."""
+        return f"{self.provider}={self.host}:{self.port}"
+
+    def spec(self) -> ProbeSpec:
+        return ProbeSpec(self.kind, self.consumer, self.provider, self.url, self.provider)
+
+
 @dataclass
 class ProbeRun:
-    """How one probe task ended."""
+    """How one probe ended (a target's line), or how its task ended when it has none."""
 
     outcome: str  # an EXIT_MEANINGS value, or "not-started" / "task-timeout" / "cancelled"
     exit_code: int | None = None
@@ -86,49 +122,56 @@ class ProbeRun:
         return data
 
 
-def probe_command(ctx: VerifyContext, spec: ProbeSpec) -> list[str]:
-    """The container command override that runs the probe.
-
-    The service image's ENTRYPOINT is ``python -m meshlink_service``, so on AWS the
-    override is only its arguments; the local cloud treats a command the same way
-    (arguments to the entrypoint), except for a service with its own
-    ``local.command``, whose entrypoint is not the bundled service: that one gets
-    the whole command line.
-    """
-    args = [
-        "probe",
-        spec.url,
-        "--expect-service",
-        spec.expect_service,
-        "--timeout",
-        f"{ctx.options.probe_timeout:g}",
-    ]
-    local = ctx.topology.services[spec.consumer].local
-    if ctx.topology.target == "local" and local is not None and local.command:
-        return ["python", "-m", "meshlink_service", *args]
-    return args
+def probe_command(ctx: VerifyContext, targets: list[ProbeTarget]) -> list[str]:
+    """The container command: arguments to the probe image's entrypoint
+    (``python -m meshlink_service``); the local cloud runs them the same way."""
+    timeout = f"{ctx.options.probe_timeout:g}"
+    return ["probe-all", "--timeout", timeout, *(t.argument for t in targets)]
 
 
-def launch_parameters(ctx: VerifyContext, spec: ProbeSpec) -> dict[str, Any] | str:
-    """RunTask's arguments, or why the consumer cannot run a probe."""
-    account = ctx.account_of(spec.consumer)
+def chunks(ctx: VerifyContext, targets: list[ProbeTarget]) -> list[list[ProbeTarget]]:
+    """The targets split so that each task's overrides stay within RunTask's limit."""
+    result: list[list[ProbeTarget]] = []
+    current: list[ProbeTarget] = []
+    for target in targets:
+        trial = [*current, target]
+        size = len(json.dumps(_overrides(probe_command(ctx, trial))))
+        if current and size > OVERRIDES_BUDGET:
+            result.append(current)
+            trial = [target]
+        current = trial
+    if current:
+        result.append(current)
+    return result
+
+
+def _overrides(command: list[str]) -> dict[str, Any]:
+    return {"containerOverrides": [{"name": PROBE_CONTAINER, "command": command}]}
+
+
+def launch_parameters(
+    ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]
+) -> dict[str, Any] | str:
+    """RunTask's arguments, or why the consumer cannot run a probe task."""
+    from meshlink.verify.probe_image import probe_definition
+
+    account = ctx.account_of(consumer)
     cluster = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.CLUSTER_NAME)
-    service = ctx.outputs(node_id("service", spec.consumer))
-    definition = service.get(ServiceOutputs.TASK_DEFINITION_ARN)
-    group = ctx.edge_output(spec.consumer, EdgeOutputs.TASK_SECURITY_GROUP_ID)
+    definition = probe_definition(ctx, account)
+    group = ctx.edge_output(consumer, EdgeOutputs.TASK_SECURITY_GROUP_ID)
     subnets = list(ctx.outputs(node_id("network", account)).get("private_subnet_ids") or [])
     missing = [
         name
         for name, value in (
             ("cluster", cluster),
-            ("task definition", definition),
+            ("probe task definition (run meshlink up to add it)", definition),
             ("task security group", group),
             ("private subnets", subnets),
         )
         if not value
     ]
     if missing:
-        return f"{spec.consumer} has no recorded {', '.join(missing)}"
+        return f"{consumer} has no recorded {', '.join(missing)}"
     return {
         "cluster": cluster,
         "taskDefinition": definition,
@@ -142,20 +185,84 @@ def launch_parameters(ctx: VerifyContext, spec: ProbeSpec) -> dict[str, Any] | s
                 "assignPublicIp": "DISABLED",
             }
         },
-        "overrides": {
-            "containerOverrides": [{"name": spec.consumer, "command": probe_command(ctx, spec)}]
-        },
+        "overrides": _overrides(probe_command(ctx, targets)),
     }
 
 
-def run_probe(ctx: VerifyContext, spec: ProbeSpec) -> ProbeRun:
-    """Start the probe task, wait until it stops (or time out and stop it), read its exit."""
+def run_batch(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> dict[str, ProbeRun]:
+    """Probe every target from `consumer`'s network: provider -> how its probe ended."""
+    found: dict[str, ProbeRun] = {}
+    for chunk in chunks(ctx, targets):
+        found.update(_run_chunk(ctx, consumer, chunk))
+    return found
+
+
+def _run_chunk(
+    ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]
+) -> dict[str, ProbeRun]:
+    task = run_task(ctx, consumer, targets)
+    lines = _result_lines(task.output)
+    results: dict[str, ProbeRun] = {}
+    for target in targets:
+        line = lines.get(target.provider)
+        if line is None:
+            results[target.provider] = _without_line(task, target)
+            continue
+        code = int(line.get("code", 1))
+        results[target.provider] = replace(
+            task,
+            outcome=EXIT_MEANINGS.get(code, "crashed"),
+            exit_code=code,
+            output=[_line_text(line)],
+            refused=_refused_for(task.refused, str(line.get("url") or "")) if code else [],
+        )
+    return results
+
+
+def _without_line(task: ProbeRun, target: ProbeTarget) -> ProbeRun:
+    """The target's result when the task printed none: how the task itself ended."""
+    if task.exit_code is None:
+        return replace(task, refused=[])
+    why = f"the probe task exited {task.exit_code} without a result for {target.provider}"
+    return replace(task, outcome="not-started", exit_code=None, stopped_reason=why, refused=[])
+
+
+def _result_lines(output: list[str]) -> dict[str, dict[str, Any]]:
+    """probe-all's JSON lines by target; {} unless the done line says the list is complete."""
+    lines: dict[str, dict[str, Any]] = {}
+    complete = False
+    for text in output:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue  # the local cloud's own lines ("exited with code 0"), tracebacks
+        if isinstance(data, dict) and "target" in data:
+            lines[str(data["target"])] = data
+        elif isinstance(data, dict) and "done" in data:
+            complete = True
+    return lines if complete else {}
+
+
+def _line_text(line: dict[str, Any]) -> str:
+    """probe's one-line form: ``<outcome>: <url> <detail> (<ms> ms)``."""
+    return f"{line.get('outcome')}: {line.get('url')} {line.get('detail')} ({line.get('ms')} ms)"
+
+
+def _refused_for(refused: list[str], url: str) -> list[str]:
+    """The task's refusals at the address this target's URL named (local cloud)."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port}:"
+    return [reason for reason in refused if reason.startswith(where)]
+
+
+def run_task(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> ProbeRun:
+    """Start one probe task, wait until it stops (or time out and stop it), read its lines."""
     started = time.monotonic()
     wall = time.time()
-    params = launch_parameters(ctx, spec)
+    params = launch_parameters(ctx, consumer, targets)
     if isinstance(params, str):
         return ProbeRun("not-started", stopped_reason=params)
-    ecs = ctx.client(ctx.account_of(spec.consumer), "ecs")
+    ecs = ctx.client(ctx.account_of(consumer), "ecs")
     try:
         answer = ecs.run_task(**params)
     except Exception as error:  # botocore ClientError: the task could not even be created
@@ -175,10 +282,9 @@ def run_probe(ctx: VerifyContext, spec: ProbeSpec) -> ProbeRun:
         task = _describe(ecs, params["cluster"], arn)
         if task is not None and task.get("lastStatus") == "STOPPED":
             run = _ended(task)
+            run.output = _output(ctx, consumer, arn)
             run.seconds = time.monotonic() - started
-            run.output = _output(ctx, spec, arn)
-            if run.exit_code != 0:
-                run.refused = _refusals(ctx, run.address, wall)
+            run.refused = _refusals(ctx, run.address, wall)
             return run
         if ctx.cancelled.is_set():
             ecs.stop_task(
@@ -245,19 +351,39 @@ def _refusals(ctx: VerifyContext, address: str | None, since: float) -> list[str
     return reasons
 
 
-def _output(ctx: VerifyContext, spec: ProbeSpec, arn: str) -> list[str]:
-    """The probe's own line from CloudWatch Logs (awslogs), when the target has it."""
-    if ctx.topology.target != "aws":
-        return []  # the local cloud keeps task output in files: `meshlink local logs`
-    account = ctx.account_of(spec.consumer)
+def _output(ctx: VerifyContext, consumer: str, arn: str) -> list[str]:
+    """The probe task's lines: its log file (local cloud) or its awslogs stream (AWS)."""
+    task_id = arn.rsplit("/", 1)[-1]
+    if ctx.topology.target == "local":
+        from meshlink.localcloud.dataplane.api import read_task_log, task_logs
+
+        found = task_logs(task_id)
+        return read_task_log(found[-1].path, None).splitlines() if found else []
+    account = ctx.account_of(consumer)
     group = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.LOG_GROUP_NAME)
     if not group:
         return []
-    stream = f"{spec.consumer}/{spec.consumer}/{arn.rsplit('/', 1)[-1]}"
-    try:
-        events = ctx.client(account, "logs").get_log_events(
-            logGroupName=group, logStreamName=stream, limit=20
-        )["events"]
-    except Exception:  # the stream may not exist yet: output is a convenience only
-        return []
-    return [str(e.get("message", "")).rstrip() for e in events][-5:]
+    stream = f"{PROBE_CONTAINER}/{PROBE_CONTAINER}/{task_id}"
+    return _log_lines(ctx.client(account, "logs"), str(group), stream)
+
+
+def _log_lines(logs: Any, group: str, stream: str) -> list[str]:
+    """Every line of a log stream, waiting (LOG_GRACE_SECONDS) until the done line is in."""
+    deadline = time.monotonic() + LOG_GRACE_SECONDS
+    lines: list[str] = []
+    token: str | None = None
+    while True:
+        request: dict[str, Any] = {"logGroupName": group, "logStreamName": stream}
+        request |= {"nextToken": token} if token else {"startFromHead": True}
+        try:
+            page = logs.get_log_events(**request)
+        except Exception as error:  # the stream may not exist yet
+            if not error_code(error):
+                raise
+            page = {"events": [], "nextForwardToken": token}
+        lines += [str(e.get("message", "")).rstrip() for e in page.get("events") or []]
+        token = page.get("nextForwardToken") or token
+        if any('"done"' in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        if not page.get("events"):
+            time.sleep(1.0)

@@ -21,14 +21,16 @@ Unit = tuple[CheckSpec, Subject, tuple[Edge, ...]]
 
 
 def checks(options: VerifyOptions) -> list[CheckSpec]:
-    """The checks a run performs, traffic first: probes are the long poles, start them early."""
+    """The checks a run performs, control first: the probe tasks, the long poles, are
+    started before any check (one per consumer, `traffic.start_probes`), so control checks
+    run while they do."""
     from meshlink.verify import control_network, control_privatelink, control_stacks, traffic
 
     selected: list[CheckSpec] = []
-    if options.only in (None, "traffic"):
-        selected += [*traffic.CHECKS, *(traffic.DEEP_CHECKS if options.deep else ())]
     if options.only in (None, "control"):
         selected += [*control_stacks.CHECKS, *control_privatelink.CHECKS, *control_network.CHECKS]
+    if options.only in (None, "traffic"):
+        selected += [*traffic.CHECKS, *(traffic.DEEP_CHECKS if options.deep else ())]
     return selected
 
 
@@ -85,6 +87,8 @@ def verify(
     """
     from meshlink.deploy.rebuild import rebuild_journal
     from meshlink.graph.lock import mesh_lock
+    from meshlink.verify import traffic
+    from meshlink.verify.probe_image import release
     from meshlink.verify.report import save
     from meshlink.verify.settle import settle
     from meshlink.verify.traffic import with_likely_causes
@@ -108,21 +112,29 @@ def verify(
         ]
         results: list[CheckResult | None] = [None] * len(units)
         done = 0
-        with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-            futures = {pool.submit(_run_unit, ctx, unit): i for i, unit in enumerate(units)}
-            try:
-                for future in as_completed(futures):
-                    result = future.result()
-                    results[futures[future]] = result
-                    done += 1
-                    if on_result is not None:
-                        on_result(result, done, len(units))
-            except BaseException:
-                # Ctrl-C: nothing new starts, running probes stop their tasks and return.
-                ctx.cancelled.set()
-                for future in futures:
-                    future.cancel()
-                raise
+        probing = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+        try:
+            if any(spec in (traffic.POSITIVE, traffic.NEGATIVE) for spec, _, _ in units):
+                traffic.start_probes(ctx, probing)
+            with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+                futures = {pool.submit(_run_unit, ctx, unit): i for i, unit in enumerate(units)}
+                try:
+                    for future in as_completed(futures):
+                        result = future.result()
+                        results[futures[future]] = result
+                        done += 1
+                        if on_result is not None:
+                            on_result(result, done, len(units))
+                except BaseException:
+                    # Ctrl-C: nothing new starts, running probes stop their tasks and return.
+                    ctx.cancelled.set()
+                    for future in futures:
+                        future.cancel()
+                    raise
+        finally:
+            probing.shutdown(wait=True, cancel_futures=True)
+            for arn in release(ctx):
+                runtime.notice(f"could not deregister probe task definition {arn}")
         report = VerifyReport(
             mesh=runtime.topology.name,
             target=runtime.topology.target,

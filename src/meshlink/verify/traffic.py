@@ -1,12 +1,16 @@
 """Traffic checks: every edge carries the provider's answer; every non-edge carries nothing.
 
+One probe task per consumer (``probes.run_batch``) calls all of that consumer's
+endpoints and the NLBs of all its non-edges at once; each check reads its own line.
+
 With ``--deep``, an account outside the allowed principals also tries to create an
 endpoint to each provider, and must be refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
 from typing import Any
 
 from meshlink.aws.errors import error_code
@@ -14,8 +18,8 @@ from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.verify.context import VerifyContext, expected_principals
 from meshlink.verify.control_privatelink import exposed_providers, service_zone_ids
-from meshlink.verify.model import CheckResult, CheckSpec, Edge, Subject, Verdict
-from meshlink.verify.probes import UNREACHABLE_CODES, ProbeSpec, run_probe
+from meshlink.verify.model import CheckResult, CheckSpec, Edge, Status, Subject, Verdict
+from meshlink.verify.probes import UNREACHABLE_CODES, ProbeRun, ProbeTarget, run_batch
 
 # What AWS (and the local cloud) answer an account that may not see a service.
 REFUSAL_CODES = frozenset({"InvalidServiceName", "UnauthorizedOperation", "AccessDenied"})
@@ -23,41 +27,109 @@ REFUSAL_CODES = frozenset({"InvalidServiceName", "UnauthorizedOperation", "Acces
 OUTSIDER_ACCOUNT = "999999999999"
 
 
+@dataclass(frozen=True)
+class Precheck:
+    """A traffic check decided without probing (no endpoint, nothing to aim at)."""
+
+    status: Status
+    message: str
+    evidence: dict[str, Any]
+
+
 def edges_to_probe(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
     return [(Subject.edge(c, p), ((c, p),)) for c, p in ctx.topology.edges()]
 
 
-def non_edges(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
-    """Every ordered pair of distinct meshlink services that is not an edge."""
+def _non_edge_pairs(ctx: VerifyContext) -> list[Edge]:
     edges = set(ctx.topology.edges())
     names = list(ctx.topology.services)
-    return [
-        (Subject.pair(c, p), ()) for c in names for p in names if c != p and (c, p) not in edges
-    ]
+    return [(c, p) for c in names for p in names if c != p and (c, p) not in edges]
+
+
+def non_edges(ctx: VerifyContext) -> list[tuple[Subject, tuple[Edge, ...]]]:
+    """Every ordered pair of distinct meshlink services that is not an edge."""
+    return [(Subject.pair(c, p), ()) for c, p in _non_edge_pairs(ctx)]
+
+
+def positive_target(ctx: VerifyContext, consumer: str, provider: str) -> ProbeTarget | Precheck:
+    """What the consumer's probe task calls for edge consumer -> provider, or why nothing."""
+    if provider not in ctx.topology.services:
+        return Precheck(
+            "skipped", f"{provider} is external: its answer is not meshlink's to check", {}
+        )
+    dns = ctx.endpoint_dns(consumer, provider)
+    endpoint = ctx.endpoint(consumer, provider)
+    if dns is None or endpoint is None:
+        return Precheck(
+            "fail",
+            f"no endpoint from {consumer} to {provider}: nothing can flow (probe not started)",
+            {"endpoint_id": ctx.endpoint_id(consumer, provider)},
+        )
+    if endpoint.get("State") != "available":
+        return Precheck(
+            "fail",
+            f"endpoint {endpoint['VpcEndpointId']} is {endpoint.get('State')}: "
+            "nothing can flow (probe not started)",
+            {"endpoint_id": endpoint["VpcEndpointId"], "state": endpoint.get("State")},
+        )
+    return ProbeTarget("positive", consumer, provider, dns, ctx.topology.port_of(provider))
+
+
+def negative_target(ctx: VerifyContext, consumer: str, provider: str) -> ProbeTarget | Precheck:
+    """What the consumer's probe task aims at for non-edge consumer -> provider (its NLB)."""
+    if not ctx.topology.consumers_of(provider):
+        # Nothing is probed, so nothing is claimed: service.task-security-group proves
+        # its tasks admit no one.
+        return Precheck(
+            "skipped",
+            f"{provider} is consumed by no one: it has no NLB or endpoint service to aim at",
+            {},
+        )
+    dns = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_DNS_NAME)
+    if dns is None:
+        return Precheck("skipped", f"{provider} has no recorded NLB to aim at", {})
+    return ProbeTarget("negative", consumer, provider, dns, ctx.topology.services[provider].port)
+
+
+def probe_targets(ctx: VerifyContext, consumer: str) -> list[ProbeTarget]:
+    """Everything `consumer`'s probe task calls: its endpoints, then its non-edges' NLBs."""
+    planned = [positive_target(ctx, c, p) for c, p in ctx.topology.edges() if c == consumer]
+    planned += [negative_target(ctx, c, p) for c, p in _non_edge_pairs(ctx) if c == consumer]
+    return [target for target in planned if isinstance(target, ProbeTarget)]
+
+
+def probe(ctx: VerifyContext, target: ProbeTarget) -> ProbeRun:
+    """The target's result from its consumer's probe task (run once, on first need)."""
+    consumer = target.consumer
+    batch = ctx.memo(
+        ("probe-task", consumer), lambda: run_batch(ctx, consumer, probe_targets(ctx, consumer))
+    )
+    found = batch.get(target.provider)
+    if found is None:  # planned differently from the task's list: cannot happen by design
+        return ProbeRun("not-started", stopped_reason="not among its probe task's targets")
+    return found
+
+
+def start_probes(ctx: VerifyContext, pool: Executor) -> list[Future[list[ProbeTarget]]]:
+    """Start every consumer's probe task at once (the checks then collect the results)."""
+
+    def one(consumer: str) -> list[ProbeTarget]:
+        targets = probe_targets(ctx, consumer)
+        if targets:
+            probe(ctx, targets[0])
+        return targets
+
+    return [pool.submit(one, consumer) for consumer in ctx.topology.services]
 
 
 def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """The consumer's probe through its endpoint gets 200 with the provider's own name."""
     consumer, provider = str(verdict.subject.consumer), str(verdict.subject.provider)
-    if provider not in ctx.topology.services:
-        return verdict.skipped(f"{provider} is external: its answer is not meshlink's to check")
-    dns = ctx.endpoint_dns(consumer, provider)
-    endpoint = ctx.endpoint(consumer, provider)
-    if dns is None or endpoint is None:
-        return verdict.failed(
-            f"no endpoint from {consumer} to {provider}: nothing can flow (probe not started)",
-            endpoint_id=ctx.endpoint_id(consumer, provider),
-        )
-    if endpoint.get("State") != "available":
-        return verdict.failed(
-            f"endpoint {endpoint['VpcEndpointId']} is {endpoint.get('State')}: "
-            "nothing can flow (probe not started)",
-            endpoint_id=endpoint["VpcEndpointId"],
-            state=endpoint.get("State"),
-        )
-    url = f"http://{dns}:{ctx.topology.port_of(provider)}/health"
-    spec = ProbeSpec("positive", consumer, provider, url, provider)
-    run = run_probe(ctx, spec)
+    target = positive_target(ctx, consumer, provider)
+    if isinstance(target, Precheck):
+        return verdict(target.status, target.message, **target.evidence)
+    spec = target.spec()
+    run = probe(ctx, target)
     evidence = run.evidence(spec)
     if run.exit_code == 0:
         return verdict.passed(f"{provider} answered {consumer} through its endpoint", **evidence)
@@ -71,18 +143,11 @@ def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
 def check_negative(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """A probe from the consumer's network at the provider's NLB must not get an answer."""
     consumer, provider = str(verdict.subject.consumer), str(verdict.subject.provider)
-    if not ctx.topology.consumers_of(provider):
-        # Nothing was probed, so nothing is claimed: service.task-security-group proves
-        # its tasks admit no one.
-        return verdict.skipped(
-            f"{provider} is consumed by no one: it has no NLB or endpoint service to aim at"
-        )
-    dns = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_DNS_NAME)
-    if dns is None:
-        return verdict.skipped(f"{provider} has no recorded NLB to aim at")
-    url = f"http://{dns}:{ctx.topology.services[provider].port}/health"
-    spec = ProbeSpec("negative", consumer, provider, url, provider)
-    run = run_probe(ctx, spec)
+    target = negative_target(ctx, consumer, provider)
+    if isinstance(target, Precheck):
+        return verdict(target.status, target.message, **target.evidence)
+    spec = target.spec()
+    run = probe(ctx, target)
     evidence = run.evidence(spec)
     if run.exit_code in UNREACHABLE_CODES:
         why = f": {run.refusal}" if run.refusal else ""

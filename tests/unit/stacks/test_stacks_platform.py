@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk.assertions import Match
 
 from meshlink.stacks.outputs import PlatformOutputs
-from meshlink.stacks.platform import LOG_RETENTION_DAYS, ecr_repository_arns
+from meshlink.stacks.platform import LOG_RETENTION_DAYS, ecr_repository_arns, probe_family
 from tests.unit.stacks.stacks_helpers import ECR_IMAGE, Mesh, resources
 
 
@@ -81,6 +81,26 @@ def test_private_ecr_images_are_pulled_from_their_repositories_only(full_mesh: M
     assert len(other["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]) == 1
 
 
+def test_probe_task_definition_is_the_probe_image_not_a_services(two_way: Mesh) -> None:
+    """verify's probe runs its own task definition: the probe image, no task role."""
+    template = two_way.templates["platform:users"]
+    (definition,) = resources(template, "AWS::ECS::TaskDefinition").values()
+    props = definition["Properties"]
+    assert props["Family"] == probe_family("shop") == "shop_probe"
+    assert props["RequiresCompatibilities"] == ["FARGATE"] and props["NetworkMode"] == "awsvpc"
+    assert "TaskRoleArn" not in props  # the probe calls no AWS API
+    assert props["ExecutionRoleArn"] == {"Fn::GetAtt": ["ExecutionRole", "Arn"]}
+    (container,) = props["ContainerDefinitions"]
+    assert container["Name"] == "probe"
+    assert container["Image"] == two_way.topology.probe_image
+    assert "@sha256:" in container["Image"]  # the default is pinned by digest
+    assert container["Command"] == ["probe-all"]
+    assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "probe"
+    assert template["Outputs"][PlatformOutputs.PROBE_TASK_DEFINITION_ARN]["Value"] == {
+        "Ref": "ProbeTaskDefinition"
+    }
+
+
 def test_ecr_repository_arns_parses_only_private_ecr_images() -> None:
     arns = ecr_repository_arns(
         [ECR_IMAGE, ECR_IMAGE, "public.ecr.aws/acme/x:1", "ghcr.io/a/b:1", "nginx"]
@@ -97,5 +117,6 @@ def test_outputs_and_no_parameters(two_way: Mesh) -> None:
         PlatformOutputs.LOG_GROUP_NAME,
         PlatformOutputs.LOG_GROUP_ARN,
         PlatformOutputs.EXECUTION_ROLE_ARN,
+        PlatformOutputs.PROBE_TASK_DEFINITION_ARN,
     }
     assert "Parameters" not in template

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from meshlink.verify import probes, traffic
+from meshlink.verify import probe_image, probes, traffic
 from meshlink.verify.model import Subject, Verdict
 from tests.unit.verify.fakes import ONE_WAY, ClientError, FakeRuntime, Stub, context, topology
 
@@ -16,7 +17,11 @@ from tests.unit.verify.fakes import ONE_WAY, ClientError, FakeRuntime, Stub, con
 def runtime(tmp_path: Path) -> FakeRuntime:
     rt = FakeRuntime(topology(ONE_WAY), tmp_path)
     for account in ("a", "b", "c"):
-        rt.record(f"platform:{account}", ClusterName="meshlink-unit")
+        rt.record(
+            f"platform:{account}",
+            ClusterName="meshlink-unit",
+            ProbeTaskDefinitionArn=f"td-probe-{account}",
+        )
         rt.record(
             f"network:{account}",
             vpc_id=f"vpc-{account}",
@@ -33,6 +38,38 @@ def runtime(tmp_path: Path) -> FakeRuntime:
         rt.record(f"service:{service}", TaskDefinitionArn=f"td-{service}")
     rt.record("endpoints:alpha", EndpointBetaId="vpce-1", EndpointBetaDns="vpce-1.example")
     return rt
+
+
+class Lines:
+    """What each probe task printed: provider -> probe exit code, and the done line."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.done = True
+        self.url_host = "127.3.0.1"
+
+    def __call__(self, ctx: Any, consumer: str, arn: str) -> list[str]:
+        lines = [
+            json.dumps(
+                {
+                    "target": provider,
+                    "url": f"http://{self.url_host}:8081/health",
+                    "outcome": probes.EXIT_MEANINGS.get(code, "crashed"),
+                    "code": code,
+                    "detail": "said so",
+                    "ms": 3.0,
+                }
+            )
+            for provider, code in self.codes.items()
+        ]
+        return [*lines, json.dumps({"done": len(lines)})] if self.done else lines
+
+
+@pytest.fixture()
+def lines(monkeypatch: pytest.MonkeyPatch) -> Lines:
+    found = Lines()
+    monkeypatch.setattr(probes, "_output", found)
+    return found
 
 
 def ecs(exit_code: int | None, *, stops: bool = True, address: str | None = None) -> Stub:
@@ -57,9 +94,9 @@ def endpoint_ec2(state: str) -> Stub:
     )
 
 
-def positive(runtime: FakeRuntime) -> Any:
+def positive(runtime: FakeRuntime, **options: Any) -> Any:
     verdict = Verdict("traffic.positive", "traffic", Subject.edge("alpha", "beta"))
-    return traffic.check_positive(context(runtime, probe_timeout=3), verdict)
+    return traffic.check_positive(context(runtime, probe_timeout=3, **options), verdict)
 
 
 def negative(runtime: FakeRuntime, consumer: str, provider: str) -> Any:
@@ -67,14 +104,18 @@ def negative(runtime: FakeRuntime, consumer: str, provider: str) -> Any:
     return traffic.check_negative(context(runtime), verdict)
 
 
-def test_positive_probe_runs_in_the_consumers_network(runtime: FakeRuntime) -> None:
+def test_the_probe_task_is_the_accounts_own_in_the_consumers_network(
+    runtime: FakeRuntime, lines: Lines
+) -> None:
+    lines.codes = {"beta": 0}
     runtime.clients[("a", "ec2")] = endpoint_ec2("available")
     runtime.clients[("a", "ecs")] = client = ecs(0)
     result = positive(runtime)
-    assert result.status == "pass"
+    assert result.status == "pass", result.message
     name, call = client.calls[0]
     assert name == "run_task"
-    assert call["taskDefinition"] == "td-alpha"
+    # The probe task definition from the platform stack, never the service's (td-alpha).
+    assert call["taskDefinition"] == "td-probe-a"
     assert call["networkConfiguration"]["awsvpcConfiguration"] == {
         "subnets": ["subnet-a1"],
         "securityGroups": ["sg-alpha"],
@@ -82,28 +123,22 @@ def test_positive_probe_runs_in_the_consumers_network(runtime: FakeRuntime) -> N
     }
     # Arguments to the image's entrypoint (python -m meshlink_service), as on AWS.
     assert call["overrides"]["containerOverrides"] == [
-        {
-            "name": "alpha",
-            "command": [
-                "probe",
-                "http://vpce-1.example:8081/health",
-                "--expect-service",
-                "beta",
-                "--timeout",
-                "3",
-            ],
-        }
+        {"name": "probe", "command": ["probe-all", "--timeout", "3", "beta=vpce-1.example:8081"]}
     ]
+    assert result.evidence["url"] == "http://vpce-1.example:8081/health"
+    assert result.evidence["output"] == ["ok: http://127.3.0.1:8081/health said so (3.0 ms)"]
 
 
 @pytest.mark.parametrize(("code", "outcome"), [(10, "unreachable"), (13, "wrong-service")])
 def test_positive_probe_fails_on_any_other_exit(
-    runtime: FakeRuntime, code: int, outcome: str
+    runtime: FakeRuntime, lines: Lines, code: int, outcome: str
 ) -> None:
+    lines.codes = {"beta": code}
     runtime.clients[("a", "ec2")] = endpoint_ec2("available")
-    runtime.clients[("a", "ecs")] = ecs(code)
+    runtime.clients[("a", "ecs")] = ecs(0)
     result = positive(runtime)
     assert (result.status, result.evidence["outcome"]) == ("fail", outcome)
+    assert result.evidence["exit_code"] == code
 
 
 def test_positive_probe_not_started_through_a_dead_endpoint(runtime: FakeRuntime) -> None:
@@ -116,16 +151,41 @@ def test_positive_probe_not_started_through_a_dead_endpoint(runtime: FakeRuntime
 
 
 @pytest.mark.parametrize(
-    ("code", "status"), [(10, "pass"), (11, "pass"), (0, "fail"), (12, "fail"), (None, "fail")]
+    ("code", "status"), [(10, "pass"), (11, "pass"), (0, "fail"), (12, "fail")]
 )
 def test_negative_probe_passes_only_when_nothing_answers(
-    runtime: FakeRuntime, code: int | None, status: str
+    runtime: FakeRuntime, lines: Lines, code: int, status: str
 ) -> None:
-    runtime.clients[("c", "ecs")] = client = ecs(code)
+    lines.codes = {"beta": code}
+    runtime.clients[("c", "ecs")] = client = ecs(0)
     result = negative(runtime, "gamma", "beta")
     assert result.status == status
     command = client.calls[0][1]["overrides"]["containerOverrides"][0]["command"]
-    assert "http://unit-beta-1.us-east-1.elb.amazonaws.com:8081/health" in command
+    assert "beta=unit-beta-1.us-east-1.elb.amazonaws.com:8081" in command
+
+
+def test_a_probe_task_that_never_ran_proves_no_isolation(
+    runtime: FakeRuntime, lines: Lines
+) -> None:
+    runtime.clients[("c", "ecs")] = ecs(None)  # stopped before its container ran
+    result = negative(runtime, "gamma", "beta")
+    assert result.status == "fail" and "isolation unproven" in result.message
+
+
+def test_a_target_missing_from_the_output_fails(runtime: FakeRuntime, lines: Lines) -> None:
+    lines.codes = {}
+    runtime.clients[("c", "ecs")] = ecs(0)
+    result = negative(runtime, "gamma", "beta")
+    assert result.status == "fail"
+    assert "exited 0 without a result for beta" in result.message
+
+
+def test_output_without_the_done_line_counts_for_nothing(
+    runtime: FakeRuntime, lines: Lines
+) -> None:
+    lines.codes, lines.done = {"beta": 10}, False  # e.g. the log was cut short
+    runtime.clients[("c", "ecs")] = ecs(0)
+    assert negative(runtime, "gamma", "beta").status == "fail"
 
 
 def test_a_negative_probe_to_a_service_nobody_consumes_is_skipped_unrun(
@@ -141,16 +201,82 @@ def test_a_negative_probe_to_a_service_nobody_consumes_is_skipped_unrun(
     assert client.calls == []
 
 
-def test_a_service_with_its_own_local_command_gets_the_whole_probe_command(
-    runtime: FakeRuntime,
-) -> None:
-    runtime.clients[("c", "ecs")] = client = ecs(10)
-    negative(runtime, "gamma", "beta")
-    command = client.calls[0][1]["overrides"]["containerOverrides"][0]["command"]
-    assert command[:4] == ["python", "-m", "meshlink_service", "probe"]
+def test_without_a_recorded_probe_task_definition_nothing_runs(runtime: FakeRuntime) -> None:
+    runtime.record("platform:c", ClusterName="meshlink-unit")  # deployed before probe tasks
+    runtime.clients[("c", "ecs")] = client = ecs(0)
+    result = negative(runtime, "gamma", "beta")
+    assert result.status == "fail"
+    assert "no recorded probe task definition (run meshlink up to add it)" in result.message
+    assert client.calls == []
 
 
-def test_a_probe_that_never_stops_is_stopped(runtime: FakeRuntime) -> None:
+def test_one_task_per_consumer_serves_all_its_checks(tmp_path: Path, lines: Lines) -> None:
+    rt = FakeRuntime(topology(CHAIN), tmp_path)
+    for account in ("a", "b", "c"):
+        rt.record(f"platform:{account}", ClusterName="k", ProbeTaskDefinitionArn="td-probe")
+        rt.record(f"network:{account}", private_subnet_ids=[f"subnet-{account}"])
+    for service in ("x", "y", "z"):
+        rt.record(
+            f"edge:{service}",
+            TaskSecurityGroupId=f"sg-{service}",
+            LoadBalancerDnsName=f"nlb-{service}.example",
+        )
+    rt.record("endpoints:x", EndpointYId="vpce-y", EndpointYDns="vpce-y.example")
+    rt.clients[("a", "ec2")] = Stub(
+        describe_vpc_endpoints={"VpcEndpoints": [{"VpcEndpointId": "vpce-y", "State": "available"}]}
+    )
+    rt.clients[("a", "ecs")] = client = ecs(0)
+    lines.codes = {"y": 0, "z": 10}
+    ctx = context(rt)
+    edge = traffic.check_positive(
+        ctx, Verdict("traffic.positive", "traffic", Subject.edge("x", "y"))
+    )
+    pair = traffic.check_negative(
+        ctx, Verdict("traffic.negative", "traffic", Subject.pair("x", "z"))
+    )
+    assert (edge.status, pair.status) == ("pass", "pass")
+    runs = [call for name, call in client.calls if name == "run_task"]
+    assert len(runs) == 1
+    assert runs[0]["overrides"]["containerOverrides"][0]["command"][3:] == [
+        "y=vpce-y.example:8081",
+        "z=nlb-z.example:8082",
+    ]
+    assert edge.evidence["task_arn"] == pair.evidence["task_arn"] == "arn:task/1"
+
+
+CHAIN = """\
+name: unit
+region: us-east-1
+target: local
+accounts:
+  a: { id: "111111111111", vpc_cidr: 10.1.0.0/16 }
+  b: { id: "222222222222", vpc_cidr: 10.2.0.0/16 }
+  c: { id: "333333333333", vpc_cidr: 10.3.0.0/16 }
+services:
+  x: { account: a, port: 8080, consumes: [y] }
+  y: { account: b, port: 8081, consumes: [z] }
+  z: { account: c, port: 8082 }
+"""
+
+
+def test_targets_beyond_the_override_limit_get_another_task(runtime: FakeRuntime) -> None:
+    ctx = context(runtime)
+    host = "vpce-0123456789abcdef0-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com"
+    targets = [
+        probes.ProbeTarget("negative", "alpha", f"service-{i:03d}", host, 8080) for i in range(200)
+    ]
+    parts = probes.chunks(ctx, targets)
+    assert len(parts) == 3
+    assert [t for part in parts for t in part] == targets
+    for part in parts:
+        overrides = {
+            "containerOverrides": [{"name": "probe", "command": probes.probe_command(ctx, part)}]
+        }
+        assert len(json.dumps(overrides)) <= probes.OVERRIDES_BUDGET
+    assert len(probes.chunks(ctx, targets[:60])) == 1  # a consumer of 60 peers: one task
+
+
+def test_a_probe_that_never_stops_is_stopped(runtime: FakeRuntime, lines: Lines) -> None:
     runtime.clients[("c", "ecs")] = client = ecs(None, stops=False)
     verdict = Verdict("traffic.negative", "traffic", Subject.pair("gamma", "beta"))
     result = traffic.check_negative(context(runtime, task_timeout=0.2), verdict)
@@ -164,6 +290,46 @@ def test_run_task_refused(runtime: FakeRuntime) -> None:
     result = negative(runtime, "gamma", "beta")
     assert result.status == "fail"
     assert "ClusterNotFoundException" in result.evidence["stopped_reason"]
+
+
+def test_probe_image_registers_a_revision_for_the_run_and_releases_it(
+    runtime: FakeRuntime, lines: Lines
+) -> None:
+    lines.codes = {"beta": 0}
+    runtime.clients[("a", "ec2")] = endpoint_ec2("available")
+    recorded = {
+        "family": "unit_probe",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "executionRoleArn": "arn:role/exec",
+        "containerDefinitions": [{"name": "probe", "image": "old@sha256:1", "essential": True}],
+        "revision": 1,
+        "status": "ACTIVE",
+    }
+    client = ecs(0)
+    client._answers.update(
+        describe_task_definition={"taskDefinition": recorded, "tags": []},
+        register_task_definition={"taskDefinition": {"taskDefinitionArn": "td-probe-a:2"}},
+        deregister_task_definition={},
+    )
+    runtime.clients[("a", "ecs")] = client
+    ctx = context(runtime, probe_timeout=3, probe_image="registry.example/probe@sha256:2")
+    verdict = Verdict("traffic.positive", "traffic", Subject.edge("alpha", "beta"))
+    assert traffic.check_positive(ctx, verdict).status == "pass"
+    calls = dict(client.calls)
+    assert calls["describe_task_definition"] == {"taskDefinition": "td-probe-a"}
+    registered = calls["register_task_definition"]
+    assert registered["containerDefinitions"][0]["image"] == "registry.example/probe@sha256:2"
+    assert registered["family"] == "unit_probe" and "revision" not in registered
+    assert calls["run_task"]["taskDefinition"] == "td-probe-a:2"
+    assert probe_image.release(ctx) == []
+    assert calls_named(client, "deregister_task_definition") == [{"taskDefinition": "td-probe-a:2"}]
+
+
+def calls_named(client: Stub, name: str) -> list[dict[str, Any]]:
+    return [call for called, call in client.calls if called == name]
 
 
 def test_non_edges_are_every_other_ordered_pair(runtime: FakeRuntime) -> None:
@@ -223,17 +389,17 @@ def test_an_interrupted_run_stops_its_probe_tasks(runtime: FakeRuntime) -> None:
     runtime.clients[("b", "ecs")] = client = ecs(None, stops=False)
     ctx = context(runtime)
     ctx.cancelled.set()
-    spec = probes.ProbeSpec("negative", "beta", "alpha", "http://x:1/health", "alpha")
-    run = probes.run_probe(ctx, spec)
+    target = probes.ProbeTarget("negative", "beta", "alpha", "x", 1)
+    run = probes.run_task(ctx, "beta", [target])
     assert run.outcome == "cancelled"
-    stops = [call for name, call in client.calls if name == "stop_task"]
+    stops = calls_named(client, "stop_task")
     assert stops == [
         {"cluster": "meshlink-unit", "task": "arn:task/1", "reason": "meshlink verify: interrupted"}
     ]
 
 
 def test_a_refused_probe_says_why_on_the_local_cloud(
-    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
+    runtime: FakeRuntime, lines: Lines, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from meshlink.localcloud.dataplane import api
 
@@ -243,12 +409,14 @@ def test_a_refused_probe_says_why_on_the_local_cloud(
     def refusals(source: str, since: float, *, endpoint_url: str | None = None) -> Any:
         asked.append((source, endpoint_url))
         refusal = {"source": source, "address": "127.3.0.1", "port": 8081, "reason": reason}
-        return [refusal, refusal]  # the probe tried twice: one reason
+        elsewhere = {**refusal, "address": "127.9.0.9", "reason": "another target's"}
+        return [refusal, refusal, elsewhere]  # tried twice: one reason; not the other's
 
     monkeypatch.setattr(api, "refusals", refusals)
+    lines.codes = {"beta": 10}
     runtime.endpoint_url = "http://localhost:4999"  # type: ignore[attr-defined]
     runtime.clients[("a", "ec2")] = endpoint_ec2("available")
-    runtime.clients[("a", "ecs")] = ecs(10, address="127.1.0.7")
+    runtime.clients[("a", "ecs")] = ecs(0, address="127.1.0.7")
     result = positive(runtime)
     assert asked == [("127.1.0.7", "http://localhost:4999")]
     assert result.status == "fail"
@@ -256,49 +424,3 @@ def test_a_refused_probe_says_why_on_the_local_cloud(
         f"probe unreachable (exit 10); the local cloud refused it: 127.3.0.1:8081: {reason}"
     )
     assert result.evidence["refused"] == [f"127.3.0.1:8081: {reason}"]
-
-
-def test_a_probe_that_got_through_asks_for_no_reason(
-    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from meshlink.localcloud.dataplane import api
-
-    monkeypatch.setattr(api, "refusals", lambda *a, **k: pytest.fail("asked"))
-    runtime.endpoint_url = "http://localhost:4999"  # type: ignore[attr-defined]
-    runtime.clients[("a", "ec2")] = endpoint_ec2("available")
-    runtime.clients[("a", "ecs")] = ecs(0, address="127.1.0.7")
-    assert positive(runtime).evidence.get("refused") is None
-
-
-def result(check: str, status: str, edges: tuple[tuple[str, str], ...], **evidence: Any) -> Any:
-    from meshlink.verify.model import CheckResult
-
-    category = "traffic" if check.startswith("traffic") else "control"
-    subject = Subject.edge(*edges[0]) if edges else Subject("service", "beta")
-    return CheckResult(check, category, subject, status, f"{check} said no", evidence, edges)  # type: ignore[arg-type]
-
-
-def test_a_failed_probe_names_the_failed_control_checks_of_its_edge() -> None:
-    edge, other = ("alpha", "beta"), ("gamma", "beta")
-    results = [
-        result("endpoint.security-group", "fail", (edge,)),
-        result("endpoint.zones", "pass", (edge,)),
-        result("endpoint.security-group", "fail", (other,)),
-        result("traffic.positive", "fail", (edge,)),
-        result("traffic.positive", "pass", (other,)),
-    ]
-    explained = traffic.with_likely_causes(results)
-    probe = explained[3]
-    assert probe.message == (
-        "traffic.positive said no; likely cause: endpoint.security-group failed "
-        "(endpoint.security-group said no)"
-    )
-    assert probe.evidence["likely_causes"] == ["endpoint.security-group"]
-    assert explained[:3] == results[:3] and explained[4] == results[4]
-
-
-def test_a_probe_refused_for_a_known_reason_keeps_it() -> None:
-    edge = ("alpha", "beta")
-    refused = result("traffic.positive", "fail", (edge,), refused=["sg says no"])
-    results = [result("endpoint.security-group", "fail", (edge,)), refused]
-    assert traffic.with_likely_causes(results)[1] is refused
