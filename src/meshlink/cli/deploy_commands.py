@@ -81,6 +81,14 @@ ADOPT = {
 WORKDIR = typer.Option(
     None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
 )
+TRAFFIC = typer.Option(
+    10.0,
+    "--traffic",
+    min=0.0,
+    metavar="GB_PER_MONTH",
+    help="Traffic the cost estimate assumes: GB a month on each edge, and per account to AWS "
+    "and the internet (through NAT or the AWS service endpoints).",
+)
 
 
 def _runtime(
@@ -115,16 +123,24 @@ def plan(
     adopt: bool = ADOPT["plan"],
     workdir: Path | None = WORKDIR,
     timeout: float | None = TIMEOUT,
+    traffic: float = TRAFFIC,
 ) -> None:
-    """Show what `up` would create, update or leave unchanged; touches nothing."""
+    """Show what `up` would create, update or leave unchanged, what the mesh costs and
+    whether its AWS quotas allow it; touches nothing."""
     from meshlink.cli.render_plan import render_plan
+    from meshlink.cost.estimate import Assumptions, estimate
     from meshlink.deploy.plan import plan as make_plan
+    from meshlink.quotas.preflight import preflight
 
     cli = get_context(ctx)
-    result = make_plan(
-        _runtime(cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout)
+    runtime = _runtime(
+        cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout
     )
-    render_plan(cli, result)
+    preflight(runtime, cli.file, templates=False)  # exit 2 before anything is read
+    result = make_plan(runtime)
+    quotas = preflight(runtime, cli.file)  # the templates plan synthesized
+    cost = estimate(runtime.topology, Assumptions(traffic_gb=traffic))
+    render_plan(cli, result, cost=cost, quotas=quotas)
 
 
 def up(
@@ -135,27 +151,37 @@ def up(
     adopt: bool = ADOPT["up"],
     workdir: Path | None = WORKDIR,
     timeout: float | None = TIMEOUT,
+    traffic: float = TRAFFIC,
 ) -> None:
     """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure."""
     from meshlink.cli import confirm
+    from meshlink.cli.render_cost import render_cost_summary
     from meshlink.cli.render_deploy import render_edges, run_with_progress
+    from meshlink.cost.estimate import Assumptions, estimate
     from meshlink.deploy.run import up as run_up
     from meshlink.deploy.status import edge_states
+    from meshlink.quotas.preflight import preflight
 
     cli = get_context(ctx)
     topology = cli.topology()
-    if confirm.require_terminal(cli, "up", yes):
+    ask = confirm.require_terminal(cli, "up", yes)
+    preview = _runtime(
+        cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout
+    )
+    # Quotas before anything is deployed (or asked): a mesh over one fails with exit 2.
+    preflight(preview, cli.file)
+    cost = estimate(topology, Assumptions(traffic_gb=traffic))
+    if ask:
         from meshlink.deploy.plan import plan as make_plan
 
-        preview = _runtime(
-            cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout
-        )
         confirm.show_plan(cli, make_plan(preview))
         confirm.ask(cli, f"Deploy mesh {topology.name} to {topology.target}?")
     runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt, timeout=timeout)
-    report = run_with_progress(cli, runtime, run_up)
+    report = run_with_progress(cli, runtime, run_up, summary_extra={"cost": cost.to_dict()})
     if report.ok and only != Only.network:
         render_edges(cli, edge_states(runtime))
+    if report.ok and not cli.json_output:
+        render_cost_summary(cli, cost)
     if not report.ok:
         raise RunFailed(action=report.action, failed=list(report.failures()))
 

@@ -76,6 +76,7 @@ def run_with_progress(
                 "counts": report.counts(),
                 "summary": summary_text(report),
                 "nodes": {n: asdict(o) for n, o in report.outcomes.items()},
+                **(summary_extra or {}),
             }
         )
         return report

@@ -96,3 +96,6 @@ def render_plan(
     )
     if plan.estimate is not None:
         cli.console.print(escape(plan.estimate.line()))
+    from meshlink.cli.render_cost import render_cost_and_quotas
+
+    render_cost_and_quotas(cli, cost, quotas)
