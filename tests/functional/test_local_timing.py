@@ -80,6 +80,8 @@ def test_start_with_timing_and_status_shows_it(tmp_path: Path) -> None:
     assert code == 2 and "unknown timing 'slow'" in err
     code, out, err = local("start", "--port", "0", "--state-dir", state, "--time-scale", "0")
     assert code == 2 and "time scale" in err
+    code, out, err = local("start", "--port", "0", "--state-dir", state, "--consistency", "maybe")
+    assert code == 2 and "must be on or off" in err
     assert not daemon.is_running(state)  # nothing was started
     try:
         code, out, err = local(
@@ -100,6 +102,14 @@ def test_start_with_timing_and_status_shows_it(tmp_path: Path) -> None:
         # A timing is fixed at start: asking for another one says so (exit 3).
         code, out, err = local("start", "--state-dir", state, "--timing", "instant")
         assert code == 3 and "already runs with timing aws x0.02" in err
+    finally:
+        daemon.stop(state)
+    try:
+        code, out, err = local(
+            "start", "--port", "0", "--state-dir", state, "--timing", "aws", "--consistency", "off"
+        )
+        assert code == 0, err
+        assert "timing: aws x1\n" in out  # the scale defaults to AWS's own durations
     finally:
         daemon.stop(state)
 

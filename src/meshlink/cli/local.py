@@ -66,12 +66,19 @@ def start(
         "--time-scale",
         help="F: AWS durations x F under --timing aws (default $MESHLINK_LOCAL_TIME_SCALE or 1).",
     ),
+    consistency: str | None = typer.Option(
+        None,
+        "--consistency",
+        help="on | off: reads lag behind writes as on AWS (default $MESHLINK_LOCAL_CONSISTENCY;"
+        " on under --timing aws).",
+    ),
 ) -> None:
     """Start the local cloud in the background (does nothing if it already runs)."""
     from meshlink.localcloud import clock, daemon
 
     cli = get_context(ctx)
-    chosen = clock.parse(timing, time_scale) if timing or time_scale is not None else None
+    asked = timing or time_scale is not None or consistency
+    chosen = clock.parse(timing, time_scale, consistency) if asked else None
     began = time.perf_counter()
     info = daemon.start(port=port, state_dir=state_dir, timing=chosen)
     if cli.json_output:
