@@ -14,6 +14,9 @@ from typing import Any
 
 from meshlink.quotas.limits import Quota
 
+# Answers that leave a quota unread (the default applies, and the caller says so).
+UNREADABLE = frozenset({"AccessDeniedException", "NoAvailableOrganizationException"})
+
 # (account key) -> a boto3 service-quotas client acting in that account
 ClientFor = Callable[[str], Any]
 
@@ -25,6 +28,8 @@ class AppliedLimits:
         self._client_for = client_for
         self._values: dict[tuple[str, str], tuple[int, bool]] = {}
         self._lock = threading.Lock()
+        # account -> why its values could not be read (its defaults were used)
+        self.unread: dict[str, str] = {}
 
     def __call__(self, account: str, quota: Quota) -> tuple[int, bool]:
         if quota.code is None or quota.service_code is None:
@@ -40,7 +45,12 @@ class AppliedLimits:
         try:
             answer = client.get_service_quota(ServiceCode=quota.service_code, QuotaCode=quota.code)
         except Exception as exc:  # botocore's ClientError, without importing botocore
-            if _error_code(exc) == "NoSuchResourceException":
+            code = _error_code(exc)
+            if code == "NoSuchResourceException":
+                return quota.default, False
+            if code in UNREADABLE:
+                # A role without service-quotas:GetServiceQuota: AWS's default, said.
+                self.unread.setdefault(account, f"{code}: {exc}")
                 return quota.default, False
             raise
         return int(answer["Quota"]["Value"]), True

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from meshlink.quotas.check import QuotaReport, check, default_limits, enforce
+from meshlink.quotas.applied import AppliedLimits
+from meshlink.quotas.check import Limits, QuotaReport, check, default_limits, enforce
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,25 +25,29 @@ def uploads_large_templates() -> bool:
 def mesh_quotas(runtime: MeshRuntime, *, templates: bool = True) -> QuotaReport:
     """The mesh's quota use: applied limits on `target: aws`, AWS's defaults locally;
     with `templates`, the synthesized templates' too (synthesis needs no cloud)."""
-    from meshlink.quotas.applied import AppliedLimits
-
     topology = runtime.topology
-    limits = default_limits
-    source = "defaults"
+    limits: Limits = default_limits
+    applied: AppliedLimits | None = None
     if topology.target == "aws":
         sessions = runtime.sessions
-        limits = AppliedLimits(
+        applied = AppliedLimits(
             lambda account: sessions.client(runtime.account_id(account), "service-quotas")
         )
-        source = "applied"
+        limits = applied
     synthesized = runtime.synthesized().templates if templates else None
-    return check(
+    report = check(
         topology,
         limits,
         synthesized,
         uploads_large_templates=uploads_large_templates(),
-        limits_source=source,
+        limits_source="defaults" if applied is None else "applied",
     )
+    for account, reason in (applied.unread if applied else {}).items():
+        runtime.notice(
+            f"could not read the applied quotas of account '{account}' ({reason}); checked "
+            "against AWS's defaults"
+        )
+    return report
 
 
 def preflight(runtime: MeshRuntime, file: Path, *, templates: bool = True) -> QuotaReport:

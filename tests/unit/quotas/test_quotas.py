@@ -259,3 +259,49 @@ def test_validate_on_aws_without_credentials_falls_back_to_defaults(
     assert report.limits_source == "defaults" and report.blocking() == []
     assert len(notes) == 1 and notes[0].startswith("could not read the accounts' applied quotas (")
     assert notes[0].endswith("checked against AWS's defaults (plan reads the applied values)")
+
+
+class DeniedQuotas:
+    def get_service_quota(self, **kwargs: str) -> dict[str, Any]:
+        error = Exception("not authorized to perform servicequotas:GetServiceQuota")
+        error.response = {"Error": {"Code": "AccessDeniedException"}}  # type: ignore[attr-defined]
+        raise error
+
+
+def test_a_role_that_cannot_read_quotas_gets_the_defaults_and_a_note() -> None:
+    limits = AppliedLimits(lambda account: DeniedQuotas())
+    assert limits("prov", QUOTAS["nlbs_per_region"]) == (50, False)
+    assert limits.unread == {
+        "prov": "AccessDeniedException: not authorized to perform servicequotas:GetServiceQuota"
+    }
+
+
+def test_plan_on_aws_reads_applied_quotas_and_says_when_it_cannot() -> None:
+    from types import SimpleNamespace
+
+    from meshlink.quotas.preflight import mesh_quotas
+
+    text = (EXAMPLES / "two-accounts.yaml").read_text().replace("target: local", "target: aws")
+    text = text.replace("vpc_cidr: 10.1.0.0/16 }", "vpc_cidr: 10.1.0.0/16, role: R }")
+    image = "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/svc:1\n"
+    text = text.replace("    port: 8080\n", "    port: 8080\n" + image)
+    topology = load_topology_text(text.replace("    port: 8081\n", "    port: 8081\n" + image))
+    raised = StubQuotas({"L-69A177A2": 80.0})
+    clients = {"111111111111": raised, "222222222222": DeniedQuotas()}
+    notes: list[str] = []
+    runtime = SimpleNamespace(
+        topology=topology,
+        sessions=SimpleNamespace(client=lambda account_id, service: clients[account_id]),
+        account_id=lambda account: topology.accounts[account].id,
+        notice=notes.append,
+    )
+    report = mesh_quotas(runtime, templates=False)  # type: ignore[arg-type]
+    assert report.limits_source == "applied"
+    nlbs = {
+        u.account: (u.limit, u.applied) for u in report.uses if u.quota.key == "nlbs_per_region"
+    }
+    assert nlbs == {"users": (80, True), "notify": (50, False)}
+    assert notes == [
+        "could not read the applied quotas of account 'notify' (AccessDeniedException: not "
+        "authorized to perform servicequotas:GetServiceQuota); checked against AWS's defaults"
+    ]
