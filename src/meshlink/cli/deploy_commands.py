@@ -78,6 +78,11 @@ ADOPT = {
         help="Take over stacks that carry another mesh's identity (they become this mesh's).",
     ),
 }
+NO_REPAIR = typer.Option(
+    False,
+    "--no-repair",
+    help="Leave drift alone (resources changed by hand): deploy only what the topology changed.",
+)
 WORKDIR = typer.Option(
     None, "--workdir", help="Where .meshlink/ state lives (default: beside the topology file)."
 )
@@ -152,8 +157,12 @@ def up(
     workdir: Path | None = WORKDIR,
     timeout: float | None = TIMEOUT,
     traffic: float = TRAFFIC,
+    no_repair: bool = NO_REPAIR,
 ) -> None:
-    """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure."""
+    """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure.
+    Repairs drift (what `plan` lists as repair), then verifies the repaired nodes."""
+    from functools import partial
+
     from meshlink.cli import confirm
     from meshlink.cli.render_cost import render_cost_summary
     from meshlink.cli.render_deploy import render_edges, run_with_progress
@@ -177,7 +186,12 @@ def up(
         confirm.show_plan(cli, make_plan(preview))
         confirm.ask(cli, f"Deploy mesh {topology.name} to {topology.target}?")
     runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt, timeout=timeout)
-    report = run_with_progress(cli, runtime, run_up, summary_extra={"cost": cost.to_dict()})
+    report = run_with_progress(
+        cli,
+        runtime,
+        partial(run_up, repair=False) if no_repair else run_up,
+        summary_extra={"cost": cost.to_dict()},
+    )
     if report.ok and only != Only.network:
         render_edges(cli, edge_states(runtime))
     if report.ok and not cli.json_output:

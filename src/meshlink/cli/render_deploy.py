@@ -76,6 +76,7 @@ def run_with_progress(
                 "counts": report.counts(),
                 "summary": summary_text(report),
                 "nodes": {n: asdict(o) for n, o in report.outcomes.items()},
+                "repaired": report.repaired,
                 **(summary_extra or {}),
             }
         )
@@ -85,6 +86,8 @@ def run_with_progress(
         f"[{colour}]{report.action} {'finished' if report.ok else 'failed'}[/{colour}] "
         f"in {report.seconds:.1f}s: {summary_text(report)}"
     )
+    for nid, whats in report.repaired.items():
+        cli.console.print(f"[cyan]repaired[/cyan] {nid}: {escape('; '.join(whats))}")
     for nid, outcome in report.failures().items():
         cli.err_console.print(f"[bold red]✗ {nid}[/bold red]: {escape(outcome.detail or '')}")
     if not report.ok:
@@ -157,7 +160,7 @@ def render_status(cli: CliContext, status: MeshStatus) -> None:
         )
     cli.console.print(table)
     for node in status.nodes:
-        for difference in node.drift:
+        for difference in [*node.drift, *node.resource_drift]:
             cli.console.print(
                 f"[yellow]![/yellow] {node.node}: {escape(difference)}", soft_wrap=False
             )

@@ -23,6 +23,7 @@ ACTION_STYLE = {
     "unchanged": "dim",
     "reconcile": "cyan",
     "delete": "red",
+    "repair": "bold yellow",
 }
 
 
@@ -86,6 +87,9 @@ def render_plan(
             )
             for line in property_lines(change):
                 table.add_row("", "", "", f"[dim]  {escape(line)}[/dim]")
+        if node.action != "repair":
+            for what in node.drift:  # a repair's detail says it already
+                table.add_row("", "", "[yellow]drift[/yellow]", escape(what))
     cli.console.print(table)
     totals = plan.totals()
     cli.console.print(
@@ -93,6 +97,7 @@ def render_plan(
         + (f"{totals['replace']} to replace, " if "replace" in totals else "")
         + f"{totals['delete']} to delete, {totals['unchanged']} unchanged, "
         f"{plural(totals['reconcile'], 'acceptance step')}"
+        + (f", {totals['repair']} to repair (drift)" if totals.get("repair") else "")
     )
     if plan.estimate is not None:
         cli.console.print(escape(plan.estimate.line()))

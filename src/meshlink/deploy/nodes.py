@@ -1,15 +1,21 @@
-"""What `up` and `down` do to one node: its kind's handler, with the journal kept."""
+"""What `up` and `down` do to one node: its kind's handler, with the journal kept;
+a drifted node is repaired first (deploy/drift/repair.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from meshlink.deploy.handlers import HANDLERS, NodeContext, NodeHandler
 from meshlink.deploy.handlers.model import Progress
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.executor import Outcome
 from meshlink.graph.planner import Node
+
+if TYPE_CHECKING:
+    from meshlink.deploy.drift.model import Finding
 
 
 class NodeActions:
@@ -21,11 +27,14 @@ class NodeActions:
         *,
         handlers: Mapping[str, NodeHandler] = HANDLERS,
         context: Callable[[MeshRuntime], NodeContext] = NodeContext,
+        repairs: Mapping[str, Sequence[Finding]] | None = None,
     ):
         self.runtime = runtime
         self.journal = runtime.journal
         self.handlers = handlers
         self.ctx = context(runtime)
+        # Drift found before the run, by node: repaired right before the node deploys.
+        self.repairs = repairs or {}
 
     def up(self, node: Node, progress: Progress) -> Outcome:
         from meshlink.deploy.estimate import measure
@@ -39,9 +48,7 @@ class NodeActions:
             account_id=self.runtime.account_id(node.account),
             stack_name=node.stack_name(self.runtime.topology.name),
         )
-        outcome = self._recorded(
-            node, lambda: self.handlers[node.kind].up(self.ctx, node, progress)
-        )
+        outcome = self._recorded(node, lambda: self._up(node, progress))
         timed = measure(self.runtime, before, started, outcome)
         self.journal.update(
             node.id,
@@ -51,6 +58,16 @@ class NodeActions:
             **({"measured": timed} if timed else {}),
         )
         return outcome
+
+    def _up(self, node: Node, progress: Progress) -> Outcome:
+        findings = self.repairs.get(node.id)
+        if not findings:
+            return self.handlers[node.kind].up(self.ctx, node, progress)
+        from meshlink.deploy.drift.repair import repair_node
+
+        repaired = repair_node(self.ctx, node, findings, progress)
+        outcome = self.handlers[node.kind].up(self.ctx, node, progress)
+        return replace(outcome, status="done", detail=f"{repaired}; {outcome.detail or ''}")
 
     def down(self, node: Node, progress: Progress) -> Outcome:
         self.journal.update(node.id, status="running", started_at=time.time())

@@ -1,5 +1,5 @@
 """`plan`: per node, what `up` will do — create, update (with the property changes),
-replace (and which property forces it), delete, reconcile or unchanged.
+replace (and which property forces it), delete, reconcile, repair (drift) or unchanged.
 
 Handlers plan with the skip test `up` uses, and with the outputs `up` will pass on
 (handlers/outlook.py), so a node below a changing one is never planned unchanged.
@@ -7,10 +7,11 @@ Handlers plan with the skip test `up` uses, and with the outputs `up` will pass 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from meshlink.deploy.drift.model import DriftReport
 from meshlink.deploy.estimate import Estimate, estimate_up
 from meshlink.deploy.handlers import HANDLERS, NodeContext, NodeHandler
 from meshlink.deploy.handlers.model import Action, Change, NodePlan
@@ -28,7 +29,7 @@ class MeshPlan:
 
     def totals(self) -> dict[str, int]:
         totals = dict.fromkeys(
-            ("create", "update", "replace", "unchanged", "reconcile", "delete"), 0
+            ("create", "update", "replace", "unchanged", "reconcile", "delete", "repair"), 0
         )
         for plan in self.nodes:
             totals[plan.action] += 1
@@ -38,10 +39,15 @@ class MeshPlan:
         """Nodes `up` will act on (everything but unchanged)."""
         return [n.node for n in self.nodes if n.action != "unchanged"]
 
+    def drifted(self) -> list[NodePlan]:
+        """Nodes whose live resources drifted (whatever else `up` does to them)."""
+        return [n for n in self.nodes if n.drift]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "nodes": [_node_dict(n) for n in self.nodes],
             "totals": self.totals(),
+            "drift": {n.node: list(n.drift) for n in self.drifted()},
             **({"estimate": self.estimate.to_dict()} if self.estimate else {}),
         }
 
@@ -86,6 +92,7 @@ def plan(runtime: MeshRuntime) -> MeshPlan:
     planner = Planner(runtime)
     graph = selected_graph(runtime)
     nodes = [planner.node(graph.nodes[nid]) for nid in graph.topological_order()]
+    nodes = with_drift(nodes, drift_of(runtime, graph.nodes))
     if runtime.options.only != "network":
         from meshlink.deploy.orphans import find_orphans
 
@@ -94,6 +101,29 @@ def plan(runtime: MeshRuntime) -> MeshPlan:
             for o in find_orphans(runtime)
         ]
     return MeshPlan(nodes, estimate_up(runtime, graph, nodes))
+
+
+def drift_of(runtime: MeshRuntime, nodes: Collection[str]) -> DriftReport:
+    """What of `nodes` drifted, as `up` would find it (deploy/drift)."""
+    from meshlink.deploy.drift.detect import detect
+
+    return detect(runtime, nodes)
+
+
+def with_drift(plans: list[NodePlan], drift: DriftReport) -> list[NodePlan]:
+    """Each drifted node's plan with its drift; one `up` would leave unchanged becomes
+    a repair, saying what drifted."""
+    found = drift.by_node()
+    result = []
+    for planned in plans:
+        whats = [f.what for f in found.get(planned.node, [])]
+        if not whats:
+            result.append(planned)
+        elif planned.action == "unchanged":
+            result.append(replace(planned, action="repair", detail="; ".join(whats), drift=whats))
+        else:
+            result.append(replace(planned, drift=whats))
+    return result
 
 
 __all__ = ["Action", "Change", "MeshPlan", "NodePlan", "Planner", "plan"]

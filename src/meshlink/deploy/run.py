@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from meshlink.deploy.drift.detect import detect
+from meshlink.deploy.drift.model import DriftReport
 from meshlink.deploy.nodes import NodeActions
 from meshlink.deploy.orphans import delete_orphans
 from meshlink.deploy.ownership import adopt_stacks, ensure_owned
@@ -27,6 +29,8 @@ class RunReport:
     outcomes: dict[str, Outcome]
     seconds: float
     order: list[str] = field(default_factory=list)
+    # Drift `up` repaired, by node (what drifted), then verified (deploy/drift).
+    repaired: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -49,8 +53,11 @@ def selected_graph(runtime: MeshRuntime) -> DeploymentGraph:
     return graph
 
 
-def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
-    """Deploy (or update, or resume) the mesh; unchanged nodes are skipped."""
+def up(
+    runtime: MeshRuntime, on_event: EventSink | None = None, *, repair: bool = True
+) -> RunReport:
+    """Deploy (or update, or resume) the mesh; unchanged nodes are skipped; drifted nodes
+    are repaired, then verified (`repair=False`: drift is left alone)."""
     started = time.monotonic()
     runtime.connect()
     with mesh_lock(runtime.state_dir, "meshlink up"):
@@ -63,14 +70,45 @@ def up(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
         graph = selected_graph(runtime)
         if any(node.kind == "network" for node in graph.nodes.values()):
             runtime.zone_ids()  # an account lacking the mesh's zones: exit 2, nothing touched
-        actions = NodeActions(runtime)
+        drift = detect(runtime, graph.nodes) if repair else DriftReport()
+        actions = NodeActions(runtime, repairs=drift.by_node())
         outcomes = execute(
             graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event
         )
         runtime.check_local_cloud("up", outcomes)
+        if drift:
+            outcomes.update(_confirmed(runtime, drift, outcomes))
         if runtime.options.only != "network" and all(o.ok for o in outcomes.values()):
             outcomes.update(delete_orphans(runtime, on_event))
-    return RunReport("up", outcomes, time.monotonic() - started, graph.topological_order())
+    report = RunReport("up", outcomes, time.monotonic() - started, graph.topological_order())
+    report.repaired = {n: drift.whats(n) for n in drift.nodes() if outcomes.get(n, _NONE).ok}
+    return report
+
+
+_NONE = Outcome("skipped")
+
+
+def _confirmed(
+    runtime: MeshRuntime, drift: DriftReport, outcomes: dict[str, Outcome]
+) -> dict[str, Outcome]:
+    """Repaired nodes verified: a node whose checks still fail becomes a failure."""
+    from meshlink.deploy.drift.confirm import confirm_repairs
+
+    repaired = [n for n in drift.nodes() if outcomes.get(n, _NONE).ok]
+    if not repaired:
+        return {}
+    changed: dict[str, Outcome] = {}
+    for nid, problems in confirm_repairs(runtime, repaired).items():
+        outcome = outcomes[nid]
+        if problems:
+            detail = f"{outcome.detail}; verify after repair: {'; '.join(problems)}"
+            changed[nid] = Outcome("failed", detail, outcome.outputs, outcome.seconds)
+            runtime.journal.update(nid, fingerprint=None)  # the next up repairs again
+        else:
+            changed[nid] = Outcome(
+                "done", f"{outcome.detail}; verified", outcome.outputs, outcome.seconds
+            )
+    return changed
 
 
 def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:

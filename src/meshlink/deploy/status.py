@@ -27,6 +27,9 @@ class NodeStatus:
     stack_status: str | None  # live CloudFormation status; None when absent
     journal_status: str
     drift: list[str] = field(default_factory=list)  # where live and journal disagree
+    # Live resources of the node that are not as they should be (deploy/drift): `plan`
+    # lists the node as a repair, and `up` repairs it.
+    resource_drift: list[str] = field(default_factory=list)
 
     @property
     def live_healthy(self) -> bool:
@@ -40,7 +43,7 @@ class NodeStatus:
             return "failed"
         if self.journal_status == "done" and live is None and self.drift:
             return "absent"
-        if self.drift:
+        if self.drift or self.resource_drift:
             return "drifted"
         return "healthy" if self.journal_status == "done" else "not deployed"
 
@@ -168,8 +171,16 @@ def node_states(
 
 
 def mesh_status(runtime: MeshRuntime, ctx: NodeContext | None = None) -> MeshStatus:
-    """Per node: live state, journal status and their drift; per edge: endpoint state."""
-    return MeshStatus(node_states(runtime, ctx=ctx), edge_states(runtime))
+    """Per node: live state, journal status and their drift (the stack's, and its live
+    resources' as `plan` shows it: deploy/drift); per edge: endpoint state."""
+    from dataclasses import replace
+
+    from meshlink.deploy.drift.detect import detect
+
+    nodes = node_states(runtime, ctx=ctx)
+    found = detect(runtime).by_node()
+    nodes = [replace(n, resource_drift=[f.what for f in found.get(n.node, [])]) for n in nodes]
+    return MeshStatus(nodes, edge_states(runtime))
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,27 @@ class VerifyContext:
 
         return self.memo(("connections", provider), fetch)
 
+    def principals(self, provider: str) -> list[str] | None:
+        """The principals the provider's endpoint service allows (sorted, once each);
+        None when the service is gone. Verify's principals check and drift both read it."""
+        service_id = self.service_id(provider)
+        if service_id is None or self.service_configuration(provider) is None:
+            return None
+
+        def fetch() -> list[str]:
+            ec2 = self.client(self.account_of(provider), "ec2")
+            allowed: set[str] = set()
+            request = {"ServiceId": service_id}
+            while True:
+                page = ec2.describe_vpc_endpoint_service_permissions(**request)
+                allowed.update(str(p["Principal"]) for p in page.get("AllowedPrincipals", []))
+                token = page.get("NextToken")
+                if not token:
+                    return sorted(allowed)
+                request["NextToken"] = token
+
+        return self.memo(("principals", provider), fetch)
+
     def subnet_zone_ids(self, account: str, subnet_ids: list[str]) -> dict[str, str]:
         """subnet id -> its zone id (names differ per account; ids are what is shared)."""
         wanted = tuple(sorted(subnet_ids))

@@ -43,20 +43,11 @@ def check_principals(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """Allowed principals equal the consumers' accounts: no "*", nothing extra or missing."""
     provider = verdict.subject.name
     service_id = ctx.service_id(provider)
-    if service_id is None or ctx.service_configuration(provider) is None:
+    allowed = ctx.principals(provider)
+    if service_id is None or allowed is None:
         return _missing_service(ctx, verdict, provider)
-    ec2 = ctx.client(ctx.account_of(provider), "ec2")
-    allowed: list[str] = []
-    request = {"ServiceId": service_id}
-    while True:
-        page = ec2.describe_vpc_endpoint_service_permissions(**request)
-        allowed.extend(str(p["Principal"]) for p in page.get("AllowedPrincipals", []))
-        token = page.get("NextToken")
-        if not token:
-            break
-        request["NextToken"] = token
     expected = expected_principals(ctx.topology, provider)
-    actual = sorted(set(allowed))
+    actual = allowed
     extra = sorted(set(actual) - set(expected))
     missing = sorted(set(expected) - set(actual))
     evidence = {

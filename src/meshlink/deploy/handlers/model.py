@@ -15,7 +15,7 @@ HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 APPLIED = "APPLIED"
 
 Progress = Callable[[str], None]
-Action = Literal["create", "update", "replace", "unchanged", "reconcile", "delete"]
+Action = Literal["create", "update", "replace", "unchanged", "reconcile", "delete", "repair"]
 Edge = tuple[str, str]  # (consumer, provider)
 
 
@@ -51,6 +51,8 @@ class NodePlan:
     action: Action
     detail: str = ""
     changes: list[Change] = field(default_factory=list)
+    # What of the node is live but not as it should be (deploy/drift): `up` repairs it.
+    drift: list[str] = field(default_factory=list)
     # What `up` will leave as the node's outputs, as far as known before it runs: None
     # when unknown until applied (a new stack), else the outputs with the keys whose
     # value changes left out (see deploy/handlers/outlook.py). Not part of plan --json.
@@ -98,6 +100,11 @@ def account_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
 def consumer_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
     """Edges the node's service consumes (its endpoints)."""
     return tuple(e for e in topology.edges() if e[0] == node.subject)
+
+
+def no_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
+    """No edge's traffic depends on the node (the dashboard)."""
+    return ()
 
 
 def provider_edges(topology: Topology, node: Node) -> tuple[Edge, ...]:
