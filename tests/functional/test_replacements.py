@@ -58,7 +58,8 @@ def test_a_port_change_replaces_the_target_group_and_the_mesh_verifies(
     edge = next(n for n in plan["nodes"] if n["node"] == "edge:notification-service")
     assert edge["action"] == "replace"
     assert "TargetGroup (Port requires recreation)" in edge["detail"]
-    assert "LoadBalancer " not in edge["detail"]  # the NLB itself is kept
+    replaced = {r.split(" (")[0] for r in edge["detail"].removeprefix("replaces ").split("; ")}
+    assert "LoadBalancer" not in replaced  # the NLB itself is kept
 
     code, summary = cli_json(path, "up", "--yes")
     assert code == 0, {n: o for n, o in summary["nodes"].items() if o["status"] == "failed"}
