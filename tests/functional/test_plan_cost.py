@@ -115,3 +115,30 @@ def test_up_ends_with_the_cost(workdir: Path) -> None:
         assert "cost: $180.19 a month ($0.25 an hour): users $90.10, notify $90.10" in stdout
     finally:
         assert cli(topology, "down", "--yes", "--only", "network")[0] == 0
+
+
+def test_other_nlbs_in_the_account_are_counted(local_sessions: Any) -> None:
+    from meshlink.quotas.existing import other_nlbs
+    from meshlink.topology.loader import load_topology
+    from tests.helpers import EXAMPLES
+
+    topology = load_topology(EXAMPLES / "two-accounts.yaml")
+    account_id = "444455556666"  # an account no other test uses
+    ec2 = local_sessions.client(account_id, "ec2")
+    elbv2 = local_sessions.client(account_id, "elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    for name, tags in (
+        ("someone-else-1", []),
+        ("someone-else-2", [{"Key": "meshlink:mesh-id", "Value": "another-mesh"}]),
+        ("ours", [{"Key": "meshlink:mesh-id", "Value": topology.identity}]),
+    ):
+        elbv2.create_load_balancer(
+            Name=name,
+            Subnets=[subnet],
+            Type="network",
+            Scheme="internal",
+            **({"Tags": tags} if tags else {}),
+        )
+    found = other_nlbs(topology, lambda account: local_sessions.client(account_id, "elbv2"))
+    assert found == {"users": 2, "notify": 2}

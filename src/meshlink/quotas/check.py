@@ -110,12 +110,22 @@ class QuotaExceeded(TopologyError):
     """The mesh would exceed an AWS quota: every finding located in the topology file."""
 
 
-def topology_uses(topology: Topology, limits: Limits = default_limits) -> list[QuotaUse]:
-    """Quota use of everything the topology alone decides."""
-    return [use for usage in mesh_usage(topology) for use in _account_uses(usage, limits)]
+def topology_uses(
+    topology: Topology,
+    limits: Limits = default_limits,
+    other_nlbs: Mapping[str, int] | None = None,
+) -> list[QuotaUse]:
+    """Quota use of everything the topology alone decides (`other_nlbs`: per account, NLBs
+    already there that are not the mesh's)."""
+    others = other_nlbs or {}
+    return [
+        use
+        for usage in mesh_usage(topology)
+        for use in _account_uses(usage, limits, others.get(usage.account, 0))
+    ]
 
 
-def _account_uses(usage: AccountUsage, limits: Limits) -> list[QuotaUse]:
+def _account_uses(usage: AccountUsage, limits: Limits, other_nlbs: int) -> list[QuotaUse]:
     account = usage.account
     where: PathKey = ("accounts", account)
 
@@ -135,8 +145,9 @@ def _account_uses(usage: AccountUsage, limits: Limits) -> list[QuotaUse]:
         use(
             "nlbs_per_region",
             f"account '{account}'",
-            len(usage.exposed),
-            "one per consumed service",
+            len(usage.exposed) + other_nlbs,
+            "one per consumed service"
+            + (f", and {other_nlbs} the account has already" if other_nlbs else ""),
         ),
         use(
             "endpoint_services_per_region",
@@ -172,11 +183,12 @@ def check(
     *,
     uploads_large_templates: bool = False,
     limits_source: str = "defaults",
+    other_nlbs: Mapping[str, int] | None = None,
 ) -> QuotaReport:
     """Every quota the mesh uses; templates (by stack name), when given, add theirs."""
     from meshlink.quotas.templates import template_uses
 
-    uses = topology_uses(topology, limits)
+    uses = topology_uses(topology, limits, other_nlbs)
     if templates is not None:
         uses += template_uses(topology, templates, limits, uploads_large_templates)
     return QuotaReport(uses, limits_source, templates is not None)

@@ -28,12 +28,18 @@ def mesh_quotas(runtime: MeshRuntime, *, templates: bool = True) -> QuotaReport:
     topology = runtime.topology
     limits: Limits = default_limits
     applied: AppliedLimits | None = None
+    others: dict[str, int] | None = None
     if topology.target == "aws":
+        from meshlink.quotas.existing import other_nlbs
+
         sessions = runtime.sessions
         applied = AppliedLimits(
             lambda account: sessions.client(runtime.account_id(account), "service-quotas")
         )
         limits = applied
+        others = other_nlbs(
+            topology, lambda account: sessions.client(runtime.account_id(account), "elbv2")
+        )
     synthesized = runtime.synthesized().templates if templates else None
     report = check(
         topology,
@@ -41,6 +47,7 @@ def mesh_quotas(runtime: MeshRuntime, *, templates: bool = True) -> QuotaReport:
         synthesized,
         uploads_large_templates=uploads_large_templates(),
         limits_source="defaults" if applied is None else "applied",
+        other_nlbs=others,
     )
     for account, reason in (applied.unread if applied else {}).items():
         runtime.notice(

@@ -261,6 +261,32 @@ def test_validate_on_aws_without_credentials_falls_back_to_defaults(
     assert notes[0].endswith("checked against AWS's defaults (plan reads the applied values)")
 
 
+class StubElb:
+    """elbv2 of an account with `other` NLBs of others and `ours` tagged with the mesh."""
+
+    def __init__(self, *, other: int, ours: int, identity: str):
+        self.tags = {f"arn:other/{i}": {} for i in range(other)}
+        self.tags |= {f"arn:ours/{i}": {"meshlink:mesh-id": identity} for i in range(ours)}
+
+    def get_paginator(self, name: str) -> Any:
+        balancers = [{"LoadBalancerArn": arn, "Type": "network"} for arn in self.tags]
+        balancers.append({"LoadBalancerArn": "arn:alb", "Type": "application"})
+        pages = [{"LoadBalancers": balancers[i : i + 50]} for i in range(0, len(balancers), 50)]
+        return type("P", (), {"paginate": lambda self: pages})()
+
+    def describe_tags(self, *, ResourceArns: list[str]) -> dict[str, Any]:
+        assert len(ResourceArns) <= 20
+        return {
+            "TagDescriptions": [
+                {
+                    "ResourceArn": a,
+                    "Tags": [{"Key": k, "Value": v} for k, v in self.tags[a].items()],
+                }
+                for a in ResourceArns
+            ]
+        }
+
+
 class DeniedQuotas:
     def get_service_quota(self, **kwargs: str) -> dict[str, Any]:
         error = Exception("not authorized to perform servicequotas:GetServiceQuota")
@@ -287,11 +313,16 @@ def test_plan_on_aws_reads_applied_quotas_and_says_when_it_cannot() -> None:
     text = text.replace("    port: 8080\n", "    port: 8080\n" + image)
     topology = load_topology_text(text.replace("    port: 8081\n", "    port: 8081\n" + image))
     raised = StubQuotas({"L-69A177A2": 80.0})
-    clients = {"111111111111": raised, "222222222222": DeniedQuotas()}
+    clients = {
+        ("111111111111", "service-quotas"): raised,
+        ("222222222222", "service-quotas"): DeniedQuotas(),
+        ("111111111111", "elbv2"): StubElb(other=79, ours=1, identity=topology.identity),
+        ("222222222222", "elbv2"): StubElb(other=0, ours=1, identity=topology.identity),
+    }
     notes: list[str] = []
     runtime = SimpleNamespace(
         topology=topology,
-        sessions=SimpleNamespace(client=lambda account_id, service: clients[account_id]),
+        sessions=SimpleNamespace(client=lambda account_id, service: clients[account_id, service]),
         account_id=lambda account: topology.accounts[account].id,
         notice=notes.append,
     )
@@ -301,6 +332,10 @@ def test_plan_on_aws_reads_applied_quotas_and_says_when_it_cannot() -> None:
         u.account: (u.limit, u.applied) for u in report.uses if u.quota.key == "nlbs_per_region"
     }
     assert nlbs == {"users": (80, True), "notify": (50, False)}
+    # users: 79 NLBs of others + its own 1 = 80 of 80: still within; one more would not be.
+    [users] = [u for u in report.uses if u.quota.key == "nlbs_per_region" and u.account == "users"]
+    assert users.used == 80 and not users.exceeded
+    assert users.note == "one per consumed service, and 79 the account has already"
     assert notes == [
         "could not read the applied quotas of account 'notify' (AccessDeniedException: not "
         "authorized to perform servicequotas:GetServiceQuota); checked against AWS's defaults"
