@@ -17,6 +17,7 @@ from meshlink.topology.naming import (
     logical_id,
     stack_name,
 )
+from meshlink.topology.network_rules import NETWORK_RULES
 from meshlink.topology.regions import az_count
 
 Rule = Callable[[Topology, Locations], Iterator[Problem]]
@@ -343,6 +344,7 @@ RULES: tuple[Rule, ...] = (
     az_count_fits_region,
     aws_accounts_are_reachable,
     aws_services_name_their_image,
+    *NETWORK_RULES,
 )
 
 
