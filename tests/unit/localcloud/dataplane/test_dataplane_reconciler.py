@@ -67,10 +67,27 @@ def converge(reconciler: Any, check: Any, timeout: float = 20.0) -> Any:
     raise AssertionError(f"no convergence; errors: {reconciler.errors}")
 
 
+def nat_egress(ec2: Any, vpc: str, subnet: str) -> None:
+    """A NAT route on the VPC's main table: a Fargate task must reach its registry, or the
+    local cloud stops it as AWS does (dataplane/task_networking.py)."""
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    main = ec2.describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+
+
 def test_service_task_runs_and_scales_to_zero(reconciler: Any, aws: Any) -> None:
     ec2, ecs = aws.client("ec2"), aws.client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.5.1.0/24")["Subnet"]["SubnetId"]
+    nat_egress(ec2, vpc, subnet)
     sg = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
     ecs.create_cluster(clusterName="c")
     definition = ecs.register_task_definition(
@@ -137,6 +154,7 @@ def test_task_that_cannot_start_is_stopped_with_the_reason(reconciler: Any, aws:
     ec2, ecs = aws.client("ec2"), aws.client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.6.1.0/24")["Subnet"]["SubnetId"]
+    nat_egress(ec2, vpc, subnet)
     sg = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
     ecs.create_cluster(clusterName="c")
     definition = ecs.register_task_definition(
@@ -169,6 +187,7 @@ def test_crashing_service_trips_the_circuit_breaker(reconciler: Any, aws: Any) -
     ec2, ecs = aws.client("ec2"), aws.client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24")["Subnet"]["SubnetId"]
+    nat_egress(ec2, vpc, subnet)
     sg = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
     ecs.create_cluster(clusterName="c")
     crash = json.dumps([sys.executable, "-c", "raise SystemExit(3)"])
@@ -223,6 +242,7 @@ def test_task_started_before_its_endpoint_is_replaced_once_the_name_resolves(
     ec2, ecs, elbv2 = aws.client("ec2"), aws.client("ecs"), aws.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    nat_egress(ec2, vpc, subnet)
     sg = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
     nlb = elbv2.create_load_balancer(Name="n", Type="network", Subnets=[subnet])
     service_name = ec2.create_vpc_endpoint_service_configuration(
