@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from meshlink.engines.network_engine import ClientSource, NetworkEngine
 from meshlink.errors import EnvironmentProblem, UsageError
 from meshlink.topology.model import Topology
+
+if TYPE_CHECKING:
+    from meshlink.deadlines import Deadlines
 
 
 class EngineHost(Protocol):
@@ -32,6 +35,9 @@ class EngineHost(Protocol):
 
     def zone_ids(self) -> Sequence[str]: ...
 
+    @property
+    def deadlines(self) -> Deadlines: ...
+
 
 def _terraform(host: EngineHost) -> NetworkEngine:
     from meshlink.engines.terraform.engine import TerraformNetworkEngine
@@ -49,12 +55,15 @@ def _terraform(host: EngineHost) -> NetworkEngine:
 
 def _cdk(host: EngineHost) -> NetworkEngine:
     from meshlink.engines.cdk.network import CdkNetworkEngine
+    from meshlink.engines.cdk.waiting import Pacing
 
+    sessions = host.connect()
     return CdkNetworkEngine(
         host.topology,
-        sessions=host.connect(),
+        sessions=sessions,
         cache_dir=host.state_dir / "synth",
         zone_ids=host.zone_ids,
+        pacing=Pacing.within(host.deadlines),  # the run's stack deadline and polls
     )
 
 

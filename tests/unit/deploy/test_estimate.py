@@ -157,3 +157,18 @@ def test_the_journals_measure_of_the_same_kind_of_change_refines_the_table(
 def test_nothing_is_measured_under_instant_timing_or_when_nothing_changed(tmp_path: Path) -> None:
     assert measure(runtime(tmp_path, scale=0.0), "done", 0.0, Outcome("done")) is None
     assert measure(runtime(tmp_path), "done", 0.0, Outcome("unchanged")) is None
+
+
+def test_the_network_engine_names_the_zone_parameter_without_loading_cdk() -> None:
+    """A cached `up` must not start Node: the CDK engine keeps its own copy of the name."""
+    import subprocess
+    import sys
+
+    from meshlink.engines.cdk import network
+
+    code = "import meshlink.engines.cdk.network, sys; print('aws_cdk' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False", loaded.stderr
+    from meshlink.stacks.network import ZONE_IDS_PARAMETER
+
+    assert network.ZONE_IDS_PARAMETER == ZONE_IDS_PARAMETER

@@ -26,6 +26,12 @@ from meshlink.topology.naming import stack_name
 KIND = "network"
 
 
+# stacks/network.py::ZONE_IDS_PARAMETER, not imported from there: that module loads
+# aws_cdk, whose jsii runtime starts Node (seconds, tens under load) on every `up`, even
+# when the templates come from the cache (tests/unit/deploy/test_estimate.py pins it).
+ZONE_IDS_PARAMETER = "ZoneIds"
+
+
 def network_cache_key(topology: Topology) -> str:
     """Changes whenever a network template could: topology network inputs + versions."""
     inputs = {
@@ -137,8 +143,6 @@ class CdkNetworkEngine:
 
     def parameters(self) -> dict[str, str]:
         """The network stack's parameters (every account has the same)."""
-        from meshlink.stacks.network import ZONE_IDS_PARAMETER
-
         return {ZONE_IDS_PARAMETER: ",".join(self.mesh_zone_ids())}
 
     def plan(self, account: str) -> StackPlan:
