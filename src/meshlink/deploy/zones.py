@@ -167,11 +167,14 @@ def zone_ids_of(host: ZoneHost) -> list[str]:
         topology.network.az_count,
         kept=lambda: deployed_zone_ids(host),
     )
-    if not host.options.read_only and read_recorded(host.state_dir) != chosen:
+    recording = not host.options.read_only
+    if recording and read_recorded(host.state_dir) != chosen:
         record(host.state_dir, chosen)
     said = {
         "kept": "",
-        "chosen": " (chosen for this mesh and kept from now on)",
+        "chosen": " (chosen for this mesh and kept from now on)"
+        if recording
+        else " (would be chosen for this mesh; `up` keeps them from then on)",
         "resized": " (chosen again: network.az_count changed)",
     }[source]
     host.notice(f"availability zones (by id): {', '.join(chosen)}{said}")

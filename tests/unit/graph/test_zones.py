@@ -13,6 +13,7 @@ from meshlink.deploy.zones import (
     read_recorded,
     record,
     resize,
+    zone_ids_of,
 )
 from meshlink.errors import EnvironmentProblem
 
@@ -88,3 +89,59 @@ def test_the_record_round_trips_and_a_broken_one_reads_as_none(tmp_path: Path) -
     assert read_recorded(tmp_path / "state") == ["use1-az2", "use1-az1"]
     (tmp_path / "state" / ZONES_FILE).write_text('{"zone_ids": "use1-az1"}')
     assert read_recorded(tmp_path / "state") is None
+
+
+class FakeHost:
+    """What zone_ids_of needs of a run: a journal, a state dir, clients, an engine."""
+
+    def __init__(self, state_dir: Path, *, read_only: bool, live: dict[str, list[str]]):
+        from types import SimpleNamespace
+
+        from meshlink.graph.journal import Journal
+        from meshlink.topology.model import Topology
+
+        self.topology = Topology.model_validate(
+            {
+                "name": "m",
+                "network": {"az_count": 2},
+                "accounts": {
+                    "a": {"id": "111111111111", "vpc_cidr": "10.1.0.0/16"},
+                    "c": {"id": "333333333333", "vpc_cidr": "10.3.0.0/16"},
+                },
+                "services": {"s": {"account": "a", "port": 80}},
+            }
+        )
+        self.state_dir = state_dir
+        self.options = SimpleNamespace(read_only=read_only)
+        self.journal = Journal(state_dir)
+        self.live = live
+        self.notices: list[str] = []
+        self.network_engine = self
+
+    def outputs(self, account: str) -> dict[str, Any]:
+        if account not in self.live:
+            raise KeyError(account)
+        return {"az_ids": self.live[account]}
+
+    def client(self, account: str, service: str) -> FakeEc2:
+        return CLIENTS[account]
+
+    def notice(self, message: str) -> None:
+        self.notices.append(message)
+
+
+def test_plan_chooses_without_recording_up_records(tmp_path: Path) -> None:
+    plan = FakeHost(tmp_path, read_only=True, live={})
+    assert zone_ids_of(plan) == ["use1-az2", "use1-az3"]
+    assert read_recorded(tmp_path) is None
+    assert "`up` keeps them" in plan.notices[0]
+    up = FakeHost(tmp_path, read_only=False, live={})
+    assert zone_ids_of(up) == ["use1-az2", "use1-az3"]
+    assert read_recorded(tmp_path) == ["use1-az2", "use1-az3"]
+
+
+def test_lost_journal_and_record_read_the_live_networks(tmp_path: Path) -> None:
+    host = FakeHost(tmp_path, read_only=True, live={"a": ["use1-az1", "use1-az2"]})
+    with pytest.raises(ZoneNotOffered) as caught:
+        zone_ids_of(host)
+    assert caught.value.missing == {"c": ["use1-az1"]}
