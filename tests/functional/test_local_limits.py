@@ -154,6 +154,8 @@ def test_a_vpc_takes_50_interface_endpoints(sessions: SessionFactory) -> None:
                 ServiceName=f"com.amazonaws.{REGION}.logs",
                 VpcEndpointType="Interface",
                 SubnetIds=[subnet],
+                # AWS's default (true) needs the VPC's DNS attributes; not what is tested.
+                PrivateDnsEnabled=False,
             )["VpcEndpoint"]
         )
 
