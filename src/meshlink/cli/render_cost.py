@@ -53,12 +53,20 @@ def render_cost(cli: CliContext, estimate: CostEstimate) -> None:
                 f"[dim]{escape(item.detail)}[/dim]",
             )
         table.add_row(
-            "", f"[bold]{account} total[/bold]", "", "", "", f"[bold]{_usd(total)}[/bold]", ""
+            "",
+            f"[bold]{account} total[/bold]",
+            "",
+            "",
+            "",
+            f"[bold]{_usd(total)}[/bold]",
+            f"{_usd(total / estimate.hours_per_month)} an hour",
         )
     cli.console.print(table)
+    low, high = estimate.monthly_usd_range
+    scaling = "" if low == high else f"; {_usd(low)} to {_usd(high)} as auto scaling moves"
     cli.console.print(
         f"[bold]cost: {_usd(estimate.monthly_usd)} a month[/bold] "
-        f"({_usd(estimate.hourly_usd)} an hour) in {len(totals)} account(s)"
+        f"({_usd(estimate.hourly_usd)} an hour) in {len(totals)} account(s){scaling}"
     )
     for line in estimate.assumptions.lines():
         cli.console.print(f"[dim]  assumed {escape(line)}[/dim]")

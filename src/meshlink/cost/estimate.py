@@ -42,6 +42,8 @@ class Assumptions:
             f"NLB capacity: {GB_PER_NLCU_HOUR:g} NLCU-hour per GB processed (bytes-bound traffic)",
             f"logs: {_gb(self.log_gb_per_task)} GB a month per task, "
             f"{_gb(self.flow_log_gb_per_vpc)} GB of flow logs per VPC",
+            "tasks: each service's desired_count (a service with scaling may run from its "
+            "scaling.min to its scaling.max: the range is given beside the Fargate and log items)",
         ]
 
 
@@ -60,9 +62,12 @@ class CostItem:
     unit_usd: float
     monthly_usd: float
     detail: str
+    # (fewest, most) tasks auto scaling may run: the item's monthly cost at each; None when
+    # the count cannot move (no scaling in the account, or an item that does not scale).
+    monthly_usd_range: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "account": self.account,
             "kind": self.kind,
             "quantity": round(self.quantity, 4),
@@ -71,6 +76,9 @@ class CostItem:
             "monthly_usd": round(self.monthly_usd, 4),
             "detail": self.detail,
         }
+        if self.monthly_usd_range is not None:
+            data["monthly_usd_range"] = [round(usd, 4) for usd in self.monthly_usd_range]
+        return data
 
 
 # kind -> (price key, quantity a month, what it is). Tables over chains: a new billable
@@ -127,12 +135,12 @@ KINDS: dict[str, tuple[str, Quantity, Describe]] = {
     "fargate_vcpu": (
         "fargate_vcpu_hour",
         lambda u, a, h: u.vcpus * h,
-        lambda u, a: f"{u.tasks} task(s), {u.vcpus:g} vCPU in all",
+        lambda u, a: f"{u.tasks} task(s) at desired_count, {u.vcpus:g} vCPU in all",
     ),
     "fargate_memory": (
         "fargate_gb_hour",
         lambda u, a, h: u.memory_gb * h,
-        lambda u, a: f"{u.tasks} task(s), {u.memory_gb:g} GB in all",
+        lambda u, a: f"{u.tasks} task(s) at desired_count, {u.memory_gb:g} GB in all",
     ),
     "logs_ingestion": (
         "logs_ingestion_gb",
@@ -145,6 +153,10 @@ KINDS: dict[str, tuple[str, Quantity, Describe]] = {
         lambda u, a: "VPC flow logs (assumed)",
     ),
 }
+
+
+# Kinds whose quantity follows the task count, which auto scaling moves (services.scaling).
+SCALED_KINDS = frozenset({"fargate_vcpu", "fargate_memory", "logs_ingestion"})
 
 
 def _nlb_gb(usage: AccountUsage, assumptions: Assumptions) -> float:
@@ -192,6 +204,15 @@ class CostEstimate:
     def hourly_usd(self) -> float:
         return self.monthly_usd / self.hours_per_month
 
+    @property
+    def monthly_usd_range(self) -> tuple[float, float]:
+        """The monthly total at the fewest and the most tasks auto scaling may run."""
+        low = high = 0.0
+        for item in self.items:
+            item_low, item_high = item.monthly_usd_range or (item.monthly_usd, item.monthly_usd)
+            low, high = low + item_low, high + item_high
+        return low, high
+
     def by_account(self) -> dict[str, float]:
         totals: dict[str, float] = {}
         for item in self.items:
@@ -222,7 +243,11 @@ class CostEstimate:
             "monthly_usd": round(self.monthly_usd, 2),
             "hourly_usd": round(self.hourly_usd, 4),
             "hours_per_month": self.hours_per_month,
+            "monthly_usd_range": [round(usd, 2) for usd in self.monthly_usd_range],
             "accounts": {a: round(usd, 2) for a, usd in self.by_account().items()},
+            "accounts_hourly_usd": {
+                a: round(usd / self.hours_per_month, 4) for a, usd in self.by_account().items()
+            },
             "items": [item.to_dict() for item in self.items],
             "edges": [edge.to_dict() for edge in self.edges],
             "breakeven": None if self.breakeven is None else self.breakeven.to_dict(),
@@ -272,9 +297,19 @@ def _items(
     items = []
     for kind, (key, quantity_of, describe) in KINDS.items():
         quantity = quantity_of(usage, assumptions, hours)
-        if quantity <= 0:
-            continue
         price = prices[key]
+        bounds = None
+        if kind in SCALED_KINDS and usage.scales:
+            low, high = (
+                quantity_of(usage.at(bound), assumptions, hours) * price.usd
+                for bound in ("fewest", "most")
+            )
+            bounds = (low, high)
+        if quantity <= 0 and (bounds is None or bounds[1] <= 0):
+            continue
+        detail = describe(usage, assumptions)
+        if bounds is not None:
+            detail += f"; auto scaling: {_money(bounds[0])} to {_money(bounds[1])}"
         items.append(
             CostItem(
                 usage.account,
@@ -283,10 +318,15 @@ def _items(
                 price.unit,
                 price.usd,
                 quantity * price.usd,
-                describe(usage, assumptions),
+                detail,
+                bounds,
             )
         )
     return items
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.2f}"
 
 
 def _edge_costs(

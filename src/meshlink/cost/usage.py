@@ -7,9 +7,11 @@ never disagree about how many NLBs or endpoints a mesh has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
 
-from meshlink.topology.model import NetworkOptions, Topology
+from meshlink.topology.model import NetworkOptions, Service, Topology
 
 # AWS services reached through a gateway endpoint: route-table entries that AWS does not
 # charge for and that count under no interface-endpoint quota (stacks/network.py).
@@ -33,6 +35,31 @@ def aws_service_endpoints(topology: Topology) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Tasks:
+    """Fargate tasks of an account at one count per service, and their vCPUs and GB."""
+
+    count: int
+    vcpus: float
+    memory_gb: float
+
+
+def _tasks(specs: list[Service], count_of: Callable[[Service], int]) -> Tasks:
+    return Tasks(
+        count=sum(count_of(spec) for spec in specs),
+        vcpus=sum(count_of(spec) * spec.cpu / 1024 for spec in specs),
+        memory_gb=sum(count_of(spec) * spec.memory / 1024 for spec in specs),
+    )
+
+
+def _fewest(spec: Service) -> int:
+    return spec.desired_count if spec.scaling is None else spec.scaling.min
+
+
+def _most(spec: Service) -> int:
+    return spec.desired_count if spec.scaling is None else spec.scaling.max
+
+
+@dataclass(frozen=True)
 class AccountUsage:
     """One account's billable resources, as meshlink deploys them."""
 
@@ -47,10 +74,27 @@ class AccountUsage:
     # (consumer, peer): one interface endpoint in this VPC per consumed service.
     endpoints: tuple[tuple[str, str], ...]
     aws_endpoints: tuple[str, ...]
+    # Tasks at each service's desired_count (what the stacks deploy and the cost assumes),
+    # and the same at the fewest and most tasks auto scaling may run (scaling.min/.max;
+    # desired_count for a service without scaling).
     tasks: int
     vcpus: float
     memory_gb: float
     flow_logs: bool
+    fewest: Tasks | None = None
+    most: Tasks | None = None
+
+    @property
+    def scales(self) -> bool:
+        """True when auto scaling may run another task count than the desired one."""
+        return self.fewest is not None and self.most is not None and self.fewest != self.most
+
+    def at(self, bound: Literal["fewest", "most"]) -> AccountUsage:
+        """This usage with the task count auto scaling runs at its `bound`."""
+        tasks = self.fewest if bound == "fewest" else self.most
+        if tasks is None:
+            return self
+        return replace(self, tasks=tasks.count, vcpus=tasks.vcpus, memory_gb=tasks.memory_gb)
 
     @property
     def interface_endpoints(self) -> int:
@@ -61,6 +105,7 @@ class AccountUsage:
 def account_usage(topology: Topology, account: str) -> AccountUsage:
     services = topology.services_in(account)
     specs = [topology.services[name] for name in services]
+    desired = _tasks(specs, lambda spec: spec.desired_count)
     return AccountUsage(
         account=account,
         azs=topology.network.az_count,
@@ -71,10 +116,12 @@ def account_usage(topology: Topology, account: str) -> AccountUsage:
             (name, peer) for name in services for peer in topology.services[name].consumes
         ),
         aws_endpoints=aws_service_endpoints(topology),
-        tasks=sum(spec.desired_count for spec in specs),
-        vcpus=sum(spec.desired_count * spec.cpu / 1024 for spec in specs),
-        memory_gb=sum(spec.desired_count * spec.memory / 1024 for spec in specs),
+        tasks=desired.count,
+        vcpus=desired.vcpus,
+        memory_gb=desired.memory_gb,
         flow_logs=topology.network.flow_logs,
+        fewest=_tasks(specs, _fewest),
+        most=_tasks(specs, _most),
     )
 
 

@@ -66,6 +66,11 @@ def test_two_accounts_by_hand() -> None:
         "monthly_usd": 14.6,
         "detail": "1 endpoint(s) to mesh peers x 2 AZs",
     }
+    assert data["monthly_usd_range"] == [180.19, 180.19]  # no scaling: the count is fixed
+    assert data["accounts_hourly_usd"] == {"users": 0.1234, "notify": 0.1234}  # 90.09505 / 730
+    vcpu = next(i for i in est.items if i.kind == "fargate_vcpu")
+    assert vcpu.detail == "2 task(s) at desired_count, 0.5 vCPU in all"
+    assert "monthly_usd_range" not in vcpu.to_dict()
 
 
 def test_full_mesh_4_by_hand() -> None:
@@ -166,3 +171,50 @@ def test_prices_follow_the_region() -> None:
     assert (nat.unit_usd, nat.monthly_usd) == (0.059, pytest.approx(43.07))
     assert (endpoint.unit_usd, endpoint.monthly_usd) == (0.013, pytest.approx(18.98))
     assert est.to_dict()["region"] == "ap-southeast-2"
+
+
+def scaled(desired: int, low: int, high: int) -> str:
+    """two-accounts.yaml with user-service scaling between `low` and `high` tasks."""
+    return (
+        (EXAMPLES / "two-accounts.yaml")
+        .read_text()
+        .replace(
+            "    desired_count: 2\n    consumes: [notification-service]",
+            f"    desired_count: {desired}\n"
+            f"    scaling: {{min: {low}, max: {high}, cpu_target: 60}}\n"
+            "    consumes: [notification-service]",
+        )
+    )
+
+
+def test_a_scaling_service_is_costed_at_desired_count_with_its_range() -> None:
+    est = estimate(load_topology_text(scaled(2, 1, 4)))
+    users = {i.kind: i for i in est.items if i.account == "users"}
+    vcpu, memory, logs = users["fargate_vcpu"], users["fargate_memory"], users["logs_ingestion"]
+    # desired_count 2 x 0.25 vCPU x 730 h = 365 vCPU-h; 1 task: 7.3876, 4 tasks: 29.5504
+    assert vcpu.quantity == pytest.approx(365)
+    assert vcpu.monthly_usd_range == (pytest.approx(7.3876), pytest.approx(29.5504))
+    assert vcpu.detail == (
+        "2 task(s) at desired_count, 0.5 vCPU in all; auto scaling: $7.39 to $29.55"
+    )
+    # 0.5 GB x 730 h x 0.004445 = 1.622425 a task
+    assert memory.monthly_usd_range == (pytest.approx(1.622425), pytest.approx(6.4897))
+    assert logs.monthly_usd_range == (pytest.approx(0.5), pytest.approx(2.0))  # 1 GB a task
+    assert users["nlb"].monthly_usd_range is None  # the NLB does not scale
+    # notify has no scaling: its items carry no range
+    assert all(i.monthly_usd_range is None for i in est.items if i.account == "notify")
+    low, high = est.monthly_usd_range
+    per_task = 7.3876 + 1.622425 + 0.5
+    assert (low, high) == (
+        pytest.approx(est.monthly_usd - per_task),
+        pytest.approx(est.monthly_usd + 2 * per_task),
+    )
+    item = next(i for i in est.to_dict()["items"] if i["kind"] == "fargate_vcpu")
+    assert item["monthly_usd_range"] == [7.3876, 29.5504]
+
+
+def test_a_service_that_may_scale_up_from_zero_keeps_its_fargate_items() -> None:
+    est = estimate(load_topology_text(scaled(0, 0, 3)))
+    vcpu = next(i for i in est.items if i.account == "users" and i.kind == "fargate_vcpu")
+    assert (vcpu.quantity, vcpu.monthly_usd) == (0, 0)
+    assert vcpu.monthly_usd_range == (0, pytest.approx(3 * 7.3876))

@@ -27,7 +27,10 @@ def test_plan_cost_table_and_lines() -> None:
     assert lines[0].strip() == "cost (us-east-1, 730 hours a month)"
     row = next(line for line in lines if line.startswith("users    interface_endpoint "))
     assert row.split()[:6] == ["users", "interface_endpoint", "1,460", "AZ-hour", "0.01", "$14.60"]
-    assert any(line.split() == ["users", "total", "$90.10"] for line in lines)
+    # each account's total a month and an hour: 90.09505 / 730 = 0.1234
+    assert any(
+        line.split() == ["users", "total", "$90.10", "$0.12", "an", "hour"] for line in lines
+    )
     assert "cost: $180.19 a month ($0.25 an hour) in 2 account(s)" in lines
     assert lines[-2].startswith(
         "  NAT against endpoints: one NAT gateway $36.50 + $0.045/GB, AWS service endpoints "
@@ -61,4 +64,22 @@ def test_quota_line_names_the_busiest_quota() -> None:
     assert out.getvalue() == (
         "quotas: within every limit (defaults); highest: Interface VPC endpoints per VPC 6 of "
         "50 (the VPC of account 'orders')\n"
+    )
+
+
+def test_the_total_gives_the_range_auto_scaling_may_move_it_through() -> None:
+    text = (EXAMPLES / "two-accounts.yaml").read_text()
+    text = text.replace(
+        "    desired_count: 2\n    consumes: [notification-service]",
+        "    desired_count: 2\n    scaling: {min: 1, max: 4, cpu_target: 60}\n"
+        "    consumes: [notification-service]",
+    )
+    cli, out = context()
+    render_cost(cli, estimate(load_topology_text(text)))
+    total = next(line for line in out.getvalue().splitlines() if line.startswith("cost: $"))
+    # 175.3101 at desired_count; user-service's Fargate and logs at 1 task: 7.3876 +
+    # 1.622425 + 0.5 = 9.510025 instead of 19.02005, at 4 tasks: 38.0401
+    assert total == (
+        "cost: $175.31 a month ($0.24 an hour) in 2 account(s); $165.80 to $194.33 as auto "
+        "scaling moves"
     )
