@@ -1,16 +1,19 @@
-"""Benchmark `meshlink verify` on the local cloud: wall time and probes per second.
+"""Benchmark `meshlink verify` on the local cloud against the cold `up` of the same mesh.
 
-Two shapes of N services in N accounts:
+Shapes of N services, `--per-account` services per account (default 2: same- and
+cross-account edges):
 
-* full mesh - every service consumes every other: N(N-1) edges, no non-edge;
-* ring      - service i consumes only i+1: N edges, N(N-2) non-edges (negative probes).
+* ring   - service i consumes i+1 (N edges, N(N-2) non-edges): a sparse mesh;
+* ring2  - service i consumes i+1 and i+2 (2N edges, N(N-3) non-edges);
+* full   - every service consumes every other (N(N-1) edges, no non-edge).
 
-For each, `up`, wait until the control plane is green (new tasks need two health
-checks), then time `meshlink --json verify` (a separate process, as a user runs it),
-`--only control`, and `--only traffic`, at the given concurrencies. Prints a markdown
-table for bench/RESULTS.md.
+For each: a cold `up` (timed), wait until the control plane is green (new tasks need
+two health checks), then `meshlink --json verify` (a separate process, as a user runs
+it; timed), which must pass. Verify runs one probe task per consumer, so its probe
+tasks grow with N while its probes (one per ordered pair) grow with N². Prints a
+markdown table for bench/RESULTS.md; the goal column is verify / cold up.
 
-    .venv/bin/python bench/verify_bench.py --sizes 2 4 8 --runs 3
+    .venv/bin/python bench/verify_bench.py --sizes 8 16 32 64
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,23 +31,29 @@ from pathlib import Path
 MESHLINK = [sys.executable, "-m", "meshlink.cli.app"]
 
 
-def topology(n: int, name: str, shape: str) -> str:
+def consumes(i: int, n: int, shape: str) -> list[str]:
+    if shape == "full":
+        return [f"s{j}" for j in range(n) if j != i]
+    hops = 2 if shape == "ring2" else 1
+    return [f"s{(i + k) % n}" for k in range(1, hops + 1) if (i + k) % n != i]
+
+
+def topology(n: int, name: str, shape: str, per_account: int) -> str:
+    accounts = (n + per_account - 1) // per_account
     lines = [
         f"name: {name}",
         "region: us-east-1",
         "target: local",
-        "network: { az_count: 2, nat_gateways: none }",
+        "network: { az_count: 2, nat_gateways: single }",
         "accounts:",
     ]
-    for i in range(n):
-        lines.append(f'  a{i}: {{ id: "{500000000000 + i * 1111:012d}", vpc_cidr: 10.{i}.0.0/16 }}')
+    for a in range(accounts):
+        lines.append(f'  a{a}: {{ id: "{500000000000 + a * 1111:012d}", vpc_cidr: 10.{a}.0.0/16 }}')
     lines.append("services:")
     for i in range(n):
-        ring = [f"s{(i + 1) % n}"]
-        peers = [f"s{j}" for j in range(n) if j != i] if shape == "full" else ring
         lines.append(
-            f"  s{i}: {{ account: a{i}, port: {8080 + i}, desired_count: 1, "
-            f"consumes: [{', '.join(peers)}] }}"
+            f"  s{i}: {{ account: a{i // per_account}, port: {8080 + i}, desired_count: 1, "
+            f"consumes: [{', '.join(consumes(i, n, shape))}] }}"
         )
     return "\n".join(lines) + "\n"
 
@@ -73,7 +81,7 @@ def verify(path: Path, *args: str) -> tuple[float, dict[str, object]]:
     return elapsed, report
 
 
-def wait_green(path: Path, timeout: float = 180.0) -> float:
+def wait_green(path: Path, timeout: float = 600.0) -> float:
     started = time.monotonic()
     while run(path, "--json", "verify", "--only", "control", check=False).returncode != 0:
         if time.monotonic() - started > timeout:
@@ -82,57 +90,54 @@ def wait_green(path: Path, timeout: float = 180.0) -> float:
     return time.monotonic() - started
 
 
-def bench(n: int, shape: str, runs: int, concurrency: list[int], root: Path) -> list[str]:
-    name = f"vb{shape[0]}{n}"
+def probe_tasks(checks: list[dict[str, object]]) -> int:
+    arns = set()
+    for check in checks:
+        evidence = check.get("evidence")
+        if check["check"] in ("traffic.positive", "traffic.negative") and isinstance(
+            evidence, dict
+        ):
+            arns.add(evidence.get("task_arn"))
+    arns.discard(None)
+    return len(arns)
+
+
+def bench(n: int, shape: str, args: argparse.Namespace, root: Path) -> str:
+    name = f"vb{shape}{n}"
     directory = root / name
     directory.mkdir()
     path = directory / "mesh.yaml"
-    path.write_text(topology(n, name, shape))
+    path.write_text(topology(n, name, shape, args.per_account))
     started = time.perf_counter()
     run(path, "up", "--yes")
     up_seconds = time.perf_counter() - started
     settle = wait_green(path)
-    rows = []
     try:
-        for workers in concurrency:
-            walls: dict[str, list[float]] = {"all": [], "control": [], "traffic": []}
-            report: dict[str, object] = {}
-            for _ in range(runs):
-                for key, extra in (
-                    ("all", ()),
-                    ("control", ("--only", "control")),
-                    ("traffic", ("--only", "traffic")),
-                ):
-                    wall, answer = verify(path, "--concurrency", str(workers), *extra)
-                    walls[key].append(wall)
-                    if key == "all":
-                        report = answer
-            summary = report["summary"]
-            checks = report["checks"]
-            assert isinstance(summary, dict) and isinstance(checks, list)
-            probes = int(summary["probes"])
-            edges = sum(1 for c in checks if c["check"] == "traffic.positive")
-            med = {k: statistics.median(v) for k, v in walls.items()}
-            inner = statistics.median(
-                float(c["seconds"]) for c in checks if "traffic" in c["check"]
-            )
-            rows.append(
-                f"| {shape} | {n} | {edges} | {probes - edges} | {len(checks)} | {workers} "
-                f"| {med['all']:.1f}s | {med['control']:.1f}s | {med['traffic']:.1f}s "
-                f"| {probes / med['traffic']:.1f} | {inner:.2f}s |"
-            )
-            print(rows[-1], f"(up {up_seconds:.0f}s, green after {settle:.0f}s)", flush=True)
+        wall, report = verify(path, "--concurrency", str(args.concurrency))
     finally:
-        run(path, "down", "--yes", check=False)
-    return rows
+        if not args.keep:
+            run(path, "down", "--yes", check=False)
+    summary = report["summary"]
+    checks = report["checks"]
+    assert isinstance(summary, dict) and isinstance(checks, list)
+    edges = sum(1 for c in checks if c["check"] == "traffic.positive")
+    negatives = sum(1 for c in checks if c["check"] == "traffic.negative" and c["status"] == "pass")
+    row = (
+        f"| {shape} | {n} | {(n + args.per_account - 1) // args.per_account} | {edges} "
+        f"| {negatives} | {len(checks)} | {probe_tasks(checks)} | {up_seconds:.1f}s "
+        f"| {wall:.1f}s | {100 * wall / up_seconds:.0f} % |"
+    )
+    print(row, f"(green {settle:.0f}s after up; load {os.getloadavg()[0]:.1f})", flush=True)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8])
-    parser.add_argument("--shapes", nargs="+", default=["full", "ring"])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[8])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32, 64])
+    parser.add_argument("--shapes", nargs="+", default=["ring"])
+    parser.add_argument("--per-account", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="leave the meshes deployed")
     options = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="meshlink-verify-bench-"))
     os.environ["MESHLINK_STATE_DIR"] = str(root / "state")
@@ -143,14 +148,14 @@ def main() -> None:
         f"load {os.getloadavg()[0]:.1f}"
     )
     header = (
-        "| shape | services | edges (positive probes) | non-edges (negative probes) | checks "
-        "| concurrency | verify | --only control | --only traffic | probes/s | probe task |"
+        "| shape | services | accounts | edges (positive) | non-edges (negative, passed) "
+        "| checks | probe tasks | cold up | verify | verify / up |"
     )
-    rows = [header, "|" + "---|" * 11]
+    rows = [header, "|" + "---|" * 10]
     try:
         for shape in options.shapes:
             for n in options.sizes:
-                rows += bench(n, shape, options.runs, options.concurrency, root)
+                rows.append(bench(n, shape, options, root))
     finally:
         subprocess.run([*MESHLINK, "local", "stop"], capture_output=True)
     print("\n".join(rows))

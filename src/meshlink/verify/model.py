@@ -161,8 +161,19 @@ class VerifyReport:
                     states[edge] = "pass"
         return states
 
+    def probe_tasks(self) -> int:
+        """How many probe tasks ran them (one per consumer: RunTask tasks started)."""
+        return len(
+            {
+                r.evidence.get("task_arn")
+                for r in self.results
+                if r.check in ("traffic.positive", "traffic.negative")
+                and r.evidence.get("task_arn")
+            }
+        )
+
     def probes(self) -> int:
-        """How many traffic probes ran (RunTask tasks started)."""
+        """How many traffic probes ran (one per edge and per probed non-edge pair)."""
         return sum(
             1
             for r in self.results

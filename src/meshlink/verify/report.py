@@ -28,7 +28,11 @@ def to_json(report: VerifyReport) -> dict[str, Any]:
         "started_at": datetime.fromtimestamp(report.started_at, UTC).isoformat(),
         "seconds": round(report.seconds, 3),
         "options": {"only": report.only, "deep": report.deep},
-        "summary": {**report.counts(), "probes": report.probes()},
+        "summary": {
+            **report.counts(),
+            "probes": report.probes(),
+            "probe_tasks": report.probe_tasks(),
+        },
         "edges": [
             {"consumer": c, "provider": p, "state": states.get((c, p), "unknown")}
             for c, p in report.edges

@@ -65,6 +65,8 @@ def summary_line(report: VerifyReport) -> str:
     verdict = "passed" if report.ok else "failed"
     probes = report.probes()
     rate = f", {probes / report.seconds:.1f} probes/s" if probes and report.seconds else ""
+    tasks = report.probe_tasks()
+    rate += f" in {plural(tasks, 'probe task')}" if tasks else ""
     return (
         f"[{colour}]verify {verdict}[/{colour}] in {report.seconds:.1f}s: "
         f"{counts['pass']} passed, {counts['fail']} failed, {plural(counts['warn'], 'warning')}, "

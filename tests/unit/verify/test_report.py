@@ -65,7 +65,14 @@ def test_json_document_round_trips() -> None:
         "edges",
         "checks",
     ]
-    assert document["summary"] == {"pass": 1, "fail": 1, "warn": 1, "skipped": 1, "probes": 2}
+    assert document["summary"] == {
+        "pass": 1,
+        "fail": 1,
+        "warn": 1,
+        "skipped": 1,
+        "probes": 2,
+        "probe_tasks": 0,  # no task_arn in these results' evidence
+    }
     assert document["edges"][0] == {"consumer": U, "provider": N, "state": "fail"}
     assert document["checks"][0]["subject"] == {
         "kind": "edge",
