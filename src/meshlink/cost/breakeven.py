@@ -9,7 +9,7 @@ from typing import Any
 
 from meshlink.cost.prices import RegionPrices
 from meshlink.cost.usage import aws_service_endpoints, interface_services
-from meshlink.topology.model import FARGATE_ENDPOINTS, Topology
+from meshlink.topology.model import AWS_SERVICE_ENDPOINTS, FARGATE_ENDPOINTS, Topology
 
 
 def _gb(value: float) -> str:
@@ -77,8 +77,10 @@ def breakeven(topology: Topology, traffic_gb: float, prices: RegionPrices, hours
     nats = {"none": 1, "single": 1, "per_az": options.az_count}[options.nat_gateways]
     label = "one NAT gateway" if nats == 1 else f"{nats} NAT gateways (per AZ)"
     nat_hourly = prices.usd("nat_gateway_hour") + prices.usd("public_ipv4_hour")
-    # The endpoints the topology asks for, or those a NAT-less VPC gets by default.
-    services = aws_service_endpoints(topology) or interface_services(FARGATE_ENDPOINTS)
+    # The endpoints that would replace the NAT for Fargate (ecr.api, ecr.dkr, logs), with
+    # any other the topology asks for (sts).
+    wanted = set(aws_service_endpoints(topology)) | set(interface_services(FARGATE_ENDPOINTS))
+    services = tuple(s for s in AWS_SERVICE_ENDPOINTS if s in wanted)
     endpoints = len(services) * options.az_count
     return BreakEven(
         nat_label=label,

@@ -93,8 +93,9 @@ KINDS: dict[str, tuple[str, Quantity, Describe]] = {
     ),
     "nat_gateway_data": (
         "nat_gateway_gb",
-        # With AWS service endpoints (private DNS), the AWS traffic goes through them.
-        lambda u, a, h: a.traffic_gb if u.nat_gateways and not u.aws_endpoints else 0.0,
+        # With AWS service endpoints that cover Fargate's needs (private DNS), the AWS
+        # traffic goes through them instead (usage.py::aws_traffic_through_endpoints).
+        lambda u, a, h: a.traffic_gb if u.nat_gateways and not u.aws_traffic_via_endpoints else 0.0,
         lambda u, a: "GB processed by NAT (assumed)",
     ),
     "public_ipv4": (
@@ -129,7 +130,7 @@ KINDS: dict[str, tuple[str, Quantity, Describe]] = {
     ),
     "aws_service_endpoint_data": (
         "interface_endpoint_gb",
-        lambda u, a, h: a.traffic_gb if u.aws_endpoints else 0.0,
+        lambda u, a, h: a.traffic_gb if u.aws_traffic_via_endpoints else 0.0,
         lambda u, a: "GB to AWS services through the endpoints (assumed)",
     ),
     "fargate_vcpu": (

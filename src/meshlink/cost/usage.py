@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from meshlink.topology.model import NetworkOptions, Service, Topology
+from meshlink.topology.model import FARGATE_ENDPOINTS, NetworkOptions, Service, Topology
 
 # AWS services reached through a gateway endpoint: route-table entries that AWS does not
 # charge for and that count under no interface-endpoint quota (stacks/network.py).
@@ -32,6 +32,18 @@ def aws_service_endpoints(topology: Topology) -> tuple[str, ...]:
     """The AWS service interface endpoints each VPC gets (network.aws_service_endpoints;
     unset, ecr.api, ecr.dkr and logs when the VPC has no NAT)."""
     return interface_services(topology.network.service_endpoints())
+
+
+def aws_traffic_through_endpoints(options: NetworkOptions) -> bool:
+    """Whether a VPC's traffic to AWS (image pulls, logs) goes through its AWS service
+    endpoints rather than its NAT: always when it has no NAT; with NAT only when the
+    endpoints cover what a Fargate task uses (ecr.api, ecr.dkr, logs and the s3 gateway),
+    since private DNS sends only those services' calls to them (sts alone leaves the image
+    pulls and logs on the NAT)."""
+    endpoints = options.service_endpoints()
+    if not interface_services(endpoints):
+        return False
+    return options.nat_gateways == "none" or set(FARGATE_ENDPOINTS) <= set(endpoints)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class AccountUsage:
     # (consumer, peer): one interface endpoint in this VPC per consumed service.
     endpoints: tuple[tuple[str, str], ...]
     aws_endpoints: tuple[str, ...]
+    # True: the account's traffic to AWS goes through aws_endpoints, not through its NAT.
+    aws_traffic_via_endpoints: bool
     # Tasks at each service's desired_count (what the stacks deploy and the cost assumes),
     # and the same at the fewest and most tasks auto scaling may run (scaling.min/.max;
     # desired_count for a service without scaling).
@@ -116,6 +130,7 @@ def account_usage(topology: Topology, account: str) -> AccountUsage:
             (name, peer) for name in services for peer in topology.services[name].consumes
         ),
         aws_endpoints=aws_service_endpoints(topology),
+        aws_traffic_via_endpoints=aws_traffic_through_endpoints(topology.network),
         tasks=desired.count,
         vcpus=desired.vcpus,
         memory_gb=desired.memory_gb,

@@ -218,3 +218,40 @@ def test_a_service_that_may_scale_up_from_zero_keeps_its_fargate_items() -> None
     vcpu = next(i for i in est.items if i.account == "users" and i.kind == "fargate_vcpu")
     assert (vcpu.quantity, vcpu.monthly_usd) == (0, 0)
     assert vcpu.monthly_usd_range == (0, pytest.approx(3 * 7.3876))
+
+
+def with_endpoints(services: str) -> str:
+    """two-accounts.yaml (one NAT) with network.aws_service_endpoints: [services]."""
+    return (
+        (EXAMPLES / "two-accounts.yaml")
+        .read_text()
+        .replace(
+            "  nat_gateways: single\n",
+            f"  nat_gateways: single\n  aws_service_endpoints: [{services}]\n",
+        )
+    )
+
+
+def test_sts_alone_leaves_the_aws_traffic_on_the_nat() -> None:
+    est = estimate(load_topology_text(with_endpoints("sts")))
+    users = {i.kind: i for i in est.items if i.account == "users"}
+    # Image pulls and logs still go through the NAT: 10 GB x 0.045 = 0.45; the sts
+    # endpoint costs its AZ-hours (1 x 2 AZs x 730 = 1,460 x 0.01 = 14.60), not the GB.
+    assert users["nat_gateway_data"].quantity == 10
+    assert users["nat_gateway_data"].monthly_usd == pytest.approx(0.45)
+    assert users["aws_service_endpoint"].quantity == 2 * H
+    assert "aws_service_endpoint_data" not in users
+    # What would replace the NAT: ecr.api, ecr.dkr, logs, and the sts it asks for:
+    # 4 x 2 AZs x 730 h x 0.01 = 58.40 a month.
+    assert est.breakeven is not None
+    assert est.breakeven.services == ("ecr.api", "ecr.dkr", "logs", "sts")
+    assert est.breakeven.endpoints_fixed_usd == pytest.approx(58.40)
+
+
+def test_endpoints_covering_fargate_carry_the_aws_traffic_beside_a_nat() -> None:
+    est = estimate(load_topology_text(with_endpoints("ecr.api, ecr.dkr, logs, s3")))
+    users = {i.kind: i for i in est.items if i.account == "users"}
+    assert "nat_gateway_data" not in users  # the NAT is there, its GB go to the endpoints
+    assert users["nat_gateway"].quantity == H
+    assert users["aws_service_endpoint"].quantity == 3 * 2 * H  # s3 is a free gateway
+    assert users["aws_service_endpoint_data"].monthly_usd == pytest.approx(10 * 0.01)
