@@ -66,6 +66,12 @@ def mesh(local_cloud: LocalCloudInfo, tmp_path_factory: pytest.TempPathFactory) 
     deployed = Mesh(topology, SessionFactory("local", "us-east-1", local_cloud.endpoint_url))
     deployed.up()
     yield deployed
+    if "stranger" in BROKEN:
+        service, endpoint = BROKEN["stranger"]
+        deployed.ec2(USERS).reject_vpc_endpoint_connections(
+            ServiceId=service, VpcEndpointIds=[endpoint]
+        )
+        deployed.ec2(STRANGER).delete_vpc_endpoints(VpcEndpointIds=[endpoint])
     cli(topology, "down", "--yes")
 
 
@@ -94,7 +100,11 @@ def _wait_for_no_tasks(mesh: Mesh, cluster: str, service: str) -> None:
         time.sleep(0.5)
 
 
-def test_six_breakages_planned_repaired_verified(mesh: Mesh) -> None:
+# What the first round broke, for the tests after it (they run in file order, one mesh).
+BROKEN: dict[str, Any] = {}
+
+
+def test_six_breakages_are_planned_and_reported(mesh: Mesh) -> None:
     notify_service = mesh.outputs("edge:notification-service")["ServiceId"]
     users_service = mesh.outputs("edge:user-service")["ServiceId"]
     user_endpoint = mesh.outputs("endpoints:user-service")["EndpointNotificationServiceId"]
@@ -115,6 +125,7 @@ def test_six_breakages_planned_repaired_verified(mesh: Mesh) -> None:
     )
     # 3. a connection from an endpoint meshlink did not make, accepted by hand
     stranger = _stranger_endpoint(mesh)
+    BROKEN["stranger"] = (users_service, stranger)
     users.accept_vpc_endpoint_connections(ServiceId=users_service, VpcEndpointIds=[stranger])
     # 4. meshlink's own connection rejected
     notify.reject_vpc_endpoint_connections(ServiceId=notify_service, VpcEndpointIds=[user_endpoint])
@@ -131,57 +142,59 @@ def test_six_breakages_planned_repaired_verified(mesh: Mesh) -> None:
         cluster=cluster, service=ecs_service, desiredCount=0
     )
     _wait_for_no_tasks(mesh, cluster, ecs_service)
-    try:
-        expected = {
-            "edge:notification-service": ["principal * added"],
-            "edge:user-service": [f"principal {STRANGER_ARN} added"],
-            "accept:user-service": [f"connection from {stranger} not expected"],
-            "accept:notification-service": [f"connection from {user_endpoint} rejected"],
-            "endpoints:notification-service": [f"rule tcp/8080 from {notify_tasks} missing"],
-            "service:notification-service": ["desired 0, want 2"],
-        }
-        plan = mesh.plan()
-        assert plan["drift"] == expected, json.dumps(plan["nodes"], indent=1)
-        actions = {n["node"]: n["action"] for n in plan["nodes"]}
-        assert {n: actions[n] for n in expected} == {
-            **dict.fromkeys(expected, "repair"),
-            # up rejects an unexpected connection anyway: the plan said reconcile before
-            "accept:user-service": "reconcile",
-        }
-        assert plan["totals"]["repair"] == 5
-        code, stdout, _ = cli(mesh.topology, "plan")
-        assert code == 0
-        assert "desired 0, want 2" in stdout and "5 to repair (drift)" in stdout
-        # status reports the same drift (exit 1: drifted is not fine)
-        code, status = cli_json(mesh.topology, "status")
-        assert code == 1
-        drifted = {
-            n["node"]: n["resource_drift"] for n in status["nodes"] if n["verdict"] == "drifted"
-        }
-        assert drifted == expected
 
-        # --no-repair: today's up, which skips what the topology did not change, and
-        # fails on the rejected connection it waits for
-        summary = mesh.up("--no-repair", exit_code=1)
-        assert summary["repaired"] == {}
-        assert summary["nodes"]["service:notification-service"]["status"] == "unchanged"
-        rejected = summary["nodes"]["accept:notification-service"]
-        assert rejected["status"] == "failed" and "is rejected" in rejected["detail"], rejected
-        # ... and it rejected the unexpected connection, as every up does
-        assert "accept:user-service" not in mesh.plan()["drift"]
-        del expected["accept:user-service"]
-        assert mesh.plan()["drift"] == expected
+    expected = {
+        "edge:notification-service": ["principal * added"],
+        "edge:user-service": [f"principal {STRANGER_ARN} added"],
+        "accept:user-service": [f"connection from {stranger} not expected"],
+        "accept:notification-service": [f"connection from {user_endpoint} rejected"],
+        "endpoints:notification-service": [f"rule tcp/8080 from {notify_tasks} missing"],
+        "service:notification-service": ["desired 0, want 2"],
+    }
+    BROKEN["expected"] = expected
+    plan = mesh.plan()
+    assert plan["drift"] == expected, json.dumps(plan["nodes"], indent=1)
+    actions = {n["node"]: n["action"] for n in plan["nodes"]}
+    assert {n: actions[n] for n in expected} == {
+        **dict.fromkeys(expected, "repair"),
+        # up rejects an unexpected connection anyway: the plan said reconcile before
+        "accept:user-service": "reconcile",
+    }
+    assert plan["totals"]["repair"] == 5
+    code, stdout, _ = cli(mesh.topology, "plan")
+    assert code == 0
+    assert "desired 0, want 2" in stdout and "5 to repair (drift)" in stdout
+    # status reports the same drift (exit 1: drifted is not fine)
+    code, status = cli_json(mesh.topology, "status")
+    assert code == 1
+    drifted = {n["node"]: n["resource_drift"] for n in status["nodes"] if n["verdict"] == "drifted"}
+    assert drifted == expected
 
-        summary = mesh.up()
-        assert summary["repaired"] == expected
-        for node in expected:
-            assert summary["nodes"][node]["status"] == "done", summary["nodes"][node]
-            assert "verified" in summary["nodes"][node]["detail"], summary["nodes"][node]
-        assert mesh.plan()["drift"] == {}
-        mesh.verify_passes()
-    finally:
-        users.reject_vpc_endpoint_connections(ServiceId=users_service, VpcEndpointIds=[stranger])
-        mesh.ec2(STRANGER).delete_vpc_endpoints(VpcEndpointIds=[stranger])
+
+def test_no_repair_leaves_the_drift(mesh: Mesh) -> None:
+    expected = dict(BROKEN["expected"])
+    # today's up: it skips what the topology did not change, and fails on the rejected
+    # connection it waits for
+    summary = mesh.up("--no-repair", exit_code=1)
+    assert summary["repaired"] == {}
+    assert summary["nodes"]["service:notification-service"]["status"] == "unchanged"
+    rejected = summary["nodes"]["accept:notification-service"]
+    assert rejected["status"] == "failed" and "is rejected" in rejected["detail"], rejected
+    # ... and it rejected the unexpected connection, as every up does
+    del expected["accept:user-service"]
+    assert mesh.plan()["drift"] == expected
+    BROKEN["expected"] = expected
+
+
+def test_up_repairs_and_verifies_every_drifted_node(mesh: Mesh) -> None:
+    expected = BROKEN["expected"]
+    summary = mesh.up()
+    assert summary["repaired"] == expected
+    for node in expected:
+        assert summary["nodes"][node]["status"] == "done", summary["nodes"][node]
+        assert "verified" in summary["nodes"][node]["detail"], summary["nodes"][node]
+    assert mesh.plan()["drift"] == {}
+    mesh.verify_passes()
 
 
 def test_deleted_endpoint_comes_back_with_a_new_stack(mesh: Mesh) -> None:

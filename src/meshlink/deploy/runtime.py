@@ -252,14 +252,17 @@ class MeshRuntime:
                 if self._synthesize is not None:
                     self._synthesized = self._synthesize(self)
                 else:
-                    from meshlink.engines.cdk.synth import synth
-                    from meshlink.stacks.mesh import mesh_builder
+                    from meshlink.engines.cdk.synth import load_cached, synth
 
-                    self._synthesized = synth(
-                        mesh_builder(self.topology),
-                        key=synth_key(self.topology),
-                        cache_dir=self.state_dir / "synth",
-                    )
+                    key, cache = synth_key(self.topology), self.state_dir / "synth"
+                    # A hit needs neither Node nor aws_cdk (a no-op `up` loads neither).
+                    self._synthesized = load_cached(cache / key)
+                    if self._synthesized is None:
+                        from meshlink.stacks.mesh import mesh_builder
+
+                        self._synthesized = synth(
+                            mesh_builder(self.topology), key=key, cache_dir=cache
+                        )
             return self._synthesized
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 NETWORK_OUTPUTS: tuple[str, ...] = (
     "vpc_id",
     "vpc_cidr",
@@ -31,3 +33,21 @@ def normalise(raw: dict[str, object]) -> NetworkOutputs:
         else:
             result[name] = str(value)
     return result
+
+
+def output_name(contract_name: str) -> str:
+    """CloudFormation output name of a contract output: vpc_id -> VpcId."""
+    return "".join(word.capitalize() for word in contract_name.split("_"))
+
+
+# Contract output -> the CDK network stack's output name (free of aws_cdk: a no-op `up`
+# reads a deployed network's outputs without loading CDK).
+OUTPUT_NAMES: dict[str, str] = {name: output_name(name) for name in NETWORK_OUTPUTS}
+
+
+def contract_outputs(stack_outputs: Mapping[str, str]) -> NetworkOutputs:
+    """The network contract (snake_case, lists as lists) from the stack's outputs."""
+    missing = [camel for camel in OUTPUT_NAMES.values() if camel not in stack_outputs]
+    if missing:
+        raise KeyError(f"network stack outputs lack {', '.join(missing)}")
+    return normalise({name: stack_outputs[camel] for name, camel in OUTPUT_NAMES.items()})

@@ -15,7 +15,7 @@ import os
 # Before aws_cdk loads: otherwise jsii prints an end-of-life banner for Node 20.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import aws_cdk as cdk
@@ -24,10 +24,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from meshlink.engines.network_contract import (
+# The contract's output names and reader live beside the contract (no aws_cdk there);
+# imported here too for the stack and its callers.
+from meshlink.engines.network_contract import (  # noqa: F401
     NETWORK_OUTPUTS,
-    NetworkOutputs,
-    normalise,
+    OUTPUT_NAMES,
+    contract_outputs,
+    output_name,
 )
 from meshlink.graph.parameters import MESH_ZONE_IDS
 from meshlink.stacks.base import MeshStack
@@ -43,22 +46,6 @@ ZONE_IDS_PARAMETER = "ZoneIds"
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                       1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
-
-
-def output_name(contract_name: str) -> str:
-    """CloudFormation output name of a contract output: vpc_id -> VpcId."""
-    return "".join(word.capitalize() for word in contract_name.split("_"))
-
-
-OUTPUT_NAMES: dict[str, str] = {name: output_name(name) for name in NETWORK_OUTPUTS}
-
-
-def contract_outputs(stack_outputs: Mapping[str, str]) -> NetworkOutputs:
-    """The network contract (snake_case, lists as lists) from the stack's outputs."""
-    missing = [camel for camel in OUTPUT_NAMES.values() if camel not in stack_outputs]
-    if missing:
-        raise KeyError(f"network stack outputs lack {', '.join(missing)}")
-    return normalise({name: stack_outputs[camel] for name, camel in OUTPUT_NAMES.items()})
 
 
 def retention_days(days: int) -> int:

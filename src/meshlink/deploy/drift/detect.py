@@ -9,6 +9,7 @@ resource and maps what it finds to the node whose stack (or step) owns it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from meshlink.deploy.drift.model import DriftReport, Finding
@@ -19,7 +20,7 @@ from meshlink.verify.context import VerifyContext, VerifyOptions, expected_princ
 if TYPE_CHECKING:
     from meshlink.deploy.runtime import MeshRuntime
 
-Deployed = frozenset[str]  # the node ids the journal records as done
+Deployed = frozenset[str]  # the node ids the journal records as done (or failed since)
 Detector = Callable[[VerifyContext, Deployed], Iterator[Finding]]
 # Connection states in which an endpoint can carry (or is about to carry) traffic.
 LIVE_STATES = frozenset({"pendingAcceptance", "pending", "available"})
@@ -30,13 +31,21 @@ def detect(runtime: MeshRuntime, nodes: Collection[str] | None = None) -> DriftR
     """Every drift finding of the deployed mesh (of `nodes` only, when given); reads only."""
     ctx = VerifyContext(runtime, VerifyOptions(only="control"))
     with runtime.journal.lock:
-        deployed = frozenset(n for n, r in runtime.journal.records.items() if r.status == "done")
+        # A node whose last up failed still has what it deployed before (an accept node
+        # that found its connection rejected, a service whose update rolled back).
+        deployed = frozenset(
+            n for n, r in runtime.journal.records.items() if r.status in ("done", "failed")
+        )
     if nodes is not None:
         deployed = deployed & frozenset(nodes)
     if not deployed:
         return DriftReport()
-    prime(ctx, deployed)
-    return DriftReport.of(f for detector in DETECTORS for f in detector(ctx, deployed))
+    # Reads are I/O: the batches, then the detectors, run side by side (verify's cache
+    # is thread-safe and fetches each key once).
+    with ThreadPoolExecutor(max_workers=len(DETECTORS)) as pool:
+        list(pool.map(lambda step: step(ctx, deployed), PRIMERS))
+        found = list(pool.map(lambda detector: list(detector(ctx, deployed)), DETECTORS))
+    return DriftReport.of(f for findings in found for f in findings)
 
 
 # -- batched reads into verify's cache ---------------------------------------------------
@@ -45,6 +54,11 @@ def detect(runtime: MeshRuntime, nodes: Collection[str] | None = None) -> DriftR
 def prime(ctx: VerifyContext, deployed: Deployed) -> None:
     """One describe per account for endpoints, security groups and connections, stored
     under the keys VerifyContext's own reads use (a miss there falls back to one call)."""
+    for step in PRIMERS:
+        step(ctx, deployed)
+
+
+def _prime_endpoints(ctx: VerifyContext, deployed: Deployed) -> None:
     edges = [(c, p) for c, p in ctx.topology.edges() if node_id("endpoints", c) in deployed]
     by_account: dict[str, dict[str, tuple[str, str]]] = {}
     for consumer, provider in edges:
@@ -60,8 +74,6 @@ def prime(ctx: VerifyContext, deployed: Deployed) -> None:
                 live = found.get(endpoint_id)
                 value = dict(live) if live and live.get("State") != "deleted" else None
                 _store(ctx, ("endpoint", *edge), value)
-    _prime_groups(ctx, deployed)
-    _prime_connections(ctx, deployed)
 
 
 def _store(ctx: VerifyContext, key: tuple[Any, ...], value: Any) -> None:
@@ -122,6 +134,13 @@ def _prime_connections(ctx: VerifyContext, deployed: Deployed) -> None:
         for service_id, provider in services.items():
             mine = every.get(service_id, {})
             _store(ctx, ("connections", provider), mine)
+
+
+PRIMERS: tuple[Callable[[VerifyContext, Deployed], None], ...] = (
+    _prime_endpoints,
+    _prime_groups,
+    _prime_connections,
+)
 
 
 def connections_of(ec2: Any, service_ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -13,9 +13,9 @@ from typing import Any
 import meshlink
 from meshlink.engines.cdk.deployer import Deployer, stack_tags
 from meshlink.engines.cdk.events import DeleteResult, EventSink, StackPlan
-from meshlink.engines.cdk.synth import Synthesized, synth
+from meshlink.engines.cdk.synth import Synthesized, load_cached, synth
 from meshlink.engines.cdk.waiting import Pacing
-from meshlink.engines.network_contract import NetworkOutputs
+from meshlink.engines.network_contract import NetworkOutputs, contract_outputs
 from meshlink.engines.network_engine import ClientSource
 from meshlink.errors import DeployError, UsageError
 from meshlink.fingerprint import fingerprint
@@ -95,14 +95,16 @@ class CdkNetworkEngine:
 
     def synthesized(self) -> Synthesized:
         """Every account's network template, synthesized once (one Node start) and cached."""
-        from meshlink.stacks.network import build_network
-
         with self._synth_lock:  # jsii is not thread-safe; accounts deploy in parallel
             if self._synthesized is None:
+                key = network_cache_key(self.topology)
+                # A hit needs neither Node nor aws_cdk (a no-op `up` loads neither).
+                self._synthesized = load_cached(self.cache_dir / key)
+            if self._synthesized is None:
+                from meshlink.stacks.network import build_network
+
                 self._synthesized = synth(
-                    build_network(self.topology),
-                    key=network_cache_key(self.topology),
-                    cache_dir=self.cache_dir,
+                    build_network(self.topology), key=key, cache_dir=self.cache_dir
                 )
             return self._synthesized
 
@@ -156,8 +158,6 @@ class CdkNetworkEngine:
 
     def apply(self, account: str) -> NetworkOutputs:
         """Deploy the account's network; its outputs, normalised to the contract."""
-        from meshlink.stacks.network import contract_outputs
-
         result = self._deployer(account).deploy(
             self.stack_name(account),
             self.template(account),
@@ -191,8 +191,6 @@ class CdkNetworkEngine:
 
     def outputs(self, account: str) -> NetworkOutputs:
         """The deployed network's outputs, normalised to the contract."""
-        from meshlink.stacks.network import contract_outputs
-
         raw = self._deployer(account).outputs(self.stack_name(account))
         try:
             return contract_outputs(raw)
