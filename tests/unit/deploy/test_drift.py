@@ -289,3 +289,16 @@ def test_plan_turns_an_unchanged_drifted_node_into_a_repair() -> None:
     assert drift.to_dict()["edge:a"] == [
         {"node": "edge:a", "kind": "principal-added", "what": "principal * added", "repair": "call"}
     ]
+
+
+def test_status_counts_resource_drift_as_drifted() -> None:
+    from meshlink.deploy.status import MeshStatus, NodeStatus
+
+    node = NodeStatus(
+        "edge:a", "x", "s", "UPDATE_COMPLETE", "done", resource_drift=["principal * added"]
+    )
+    accept = NodeStatus("accept:a", "x", None, None, "done", resource_drift=["connection x"])
+    status = MeshStatus([node, accept], [])
+    assert (node.verdict, accept.verdict) == ("drifted", "drifted")  # accept: not "absent"
+    assert not status.ok
+    assert status.to_dict()["nodes"][0]["resource_drift"] == ["principal * added"]
