@@ -126,7 +126,9 @@ for _action in ("create_stack", "update_stack", "create_change_set", "validate_t
     wrap(_RESPONSES, _action)(_checking_body)
 
 
-@wrap("moto.ec2.models.vpcs:VPCBackend", "create_vpc_endpoint")
+# On EC2Backend, the class moto calls: a wrap of VPCBackend would be shadowed by the
+# consistency patch's wrap there (installed earlier).
+@wrap("moto.ec2.models:EC2Backend", "create_vpc_endpoint")
 def _create_vpc_endpoint(
     original: Any, self: Any, vpc_id: str, service_name: str, *args: Any, **kwargs: Any
 ) -> Any:
