@@ -69,5 +69,16 @@ image:
 	$(CONTAINER_TOOL) push $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG)
 	@echo "pushed $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG): set it as each service's image: in the topology"
 
+# checkov in a venv of its own (its pins conflict with meshlink's): `make checkov` builds
+# it and runs tests/unit/stacks/test_checkov.py, which `make test` also runs once it exists
+# (every synthesized template, the bootstrap template and the Terraform module: 0 failed).
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet "checkov>=3.2,<3.4"
+
+checkov: install $(CHECKOV_VENV)/bin/checkov
+	$(BIN)/pytest -q tests/unit/stacks/test_checkov.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -8,6 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     """Attach every command to the root app."""
     from meshlink.cli import (
+        bootstrap,
         convert,
         deploy_commands,
         graph,
@@ -20,3 +21,4 @@ def register(app: typer.Typer) -> None:
 
     for module in (validate, graph, schema, init, convert, deploy_commands, local, verify):
         module.register(app)
+    bootstrap.register(app)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from meshlink import __version__
-from meshlink.localcloud import admin, info
+from meshlink.localcloud import admin, api_log, info
 
 EXTENSIONS = ("meshlink.localcloud.dataplane",)
 log = logging.getLogger("meshlink.localcloud")
@@ -94,6 +94,8 @@ class LocalCloudApp:
             # moto's models are not thread-safe; the body is materialised under the lock.
             body = list(self._moto(environ, recording_start_response))
             caller = current_caller()
+            # Who called what, for /_meshlink/api-calls (bootstrap's policy is derived from it).
+            api_log.record(environ, caller.account_id if caller else None, seen[0] if seen else "?")
         status = seen[0] if seen else "?"
         level = logging.WARNING if status[:1] in ("4", "5") else logging.INFO
         if log.isEnabledFor(level):
@@ -163,6 +165,7 @@ def _register_builtin_routes(context: ServerContext) -> None:
     admin.register_route("/version", version)
     admin.register_route("/summary", summary)
     admin.register_route("/routes", lambda _: {"routes": admin.routes()})
+    api_log.register()
 
 
 def _start_extensions(context: ServerContext) -> list[Callable[[], None]]:

@@ -16,6 +16,7 @@ from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import (
     NO_EGRESS,
     acknowledge,
+    checkov_skip,
     network_list,
     network_value,
     tcp_ingress_from_group,
@@ -55,13 +56,27 @@ class EdgeStack(MeshStack):
             # Also true of an unconsumed service (no NLB, no ingress at all), and the same
             # either way: a changed description would replace the group (and its users).
             group_description=f"{service} tasks: the service port from its NLB only",
-            # Tasks pull their image from a registry on the internet (through NAT) and
-            # call peers through interface endpoints: egress stays open.
-            security_group_egress=[
-                ec2.CfnSecurityGroup.EgressProperty(
-                    ip_protocol="-1", cidr_ip="0.0.0.0/0", description="Image pulls, peer calls"
-                )
-            ],
+            # Egress is the separate rules below and in the endpoints stack (one per
+            # consumed peer, to its endpoint's group on its port). The list here never
+            # changes: an update of it would revoke those separate rules.
+            security_group_egress=[NO_EGRESS],
+        )
+        # HTTPS out, to anywhere: tasks pull their image (ECR, or any registry), ship logs
+        # and read secrets over HTTPS. With NAT those are internet addresses no rule can
+        # list (registries have no published ranges); without NAT the private route
+        # tables lead only to the VPC's AWS service endpoints (interface endpoints in the
+        # VPC, the S3 gateway endpoint's prefix list), so this reaches nothing else.
+        # DNS needs no rule: security groups do not filter traffic to the Amazon DNS
+        # server (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html).
+        ec2.CfnSecurityGroupEgress(
+            self,
+            "TasksHttpsOut",
+            group_id=task_sg.attr_group_id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ip="0.0.0.0/0",
+            description="Image pulls, logs and secrets over HTTPS",
         )
         self.output(EdgeOutputs.PORT, str(port))
         self.output(EdgeOutputs.TASK_SECURITY_GROUP_ID, task_sg.attr_group_id)
@@ -140,6 +155,13 @@ class EdgeStack(MeshStack):
             "AwsSolutions-ELB2",
             "Access logs need an S3 bucket with a bucket policy per account; meshlink "
             "services log requests themselves to the platform log group.",
+        )
+        checkov_skip(
+            nlb,
+            "CKV_AWS_91",
+            "a Network Load Balancer writes access logs only for TLS listeners; this one "
+            "forwards TCP (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/"
+            "load-balancer-access-logs.html)",
         )
         # No custom name: a port change replaces the target group, and CloudFormation can
         # only replace a resource it names itself (the new one exists before the old goes).

@@ -80,6 +80,18 @@ class EndpointsStack(MeshStack):
             port=port,
             description=f"{service} tasks to {peer}",
         )
+        # The tasks' side of the same path: their group lets out only this (and HTTPS,
+        # stacks/edge.py), so a task reaches a peer only through its endpoint.
+        ec2.CfnSecurityGroupEgress(
+            self,
+            f"{name}TasksOut",
+            group_id=task_sg_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            destination_security_group_id=group.attr_group_id,
+            description=f"{service} tasks to the {peer} endpoint",
+        )
         endpoint = ec2.CfnVPCEndpoint(
             self,
             f"{name}Endpoint",

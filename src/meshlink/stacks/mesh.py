@@ -73,6 +73,7 @@ def _build(app: Construct, topology: Topology, kind: str, subject: str) -> MeshS
             vpc_cidr=spec.vpc_cidr,
             region=topology.region,
             options=topology.network,
+            log_key=topology.logs.kms_key_arn,
         )
     if kind == "platform":
         return PlatformStack(app, topology, subject)

@@ -34,7 +34,7 @@ from meshlink.engines.network_contract import (  # noqa: F401
 )
 from meshlink.graph.parameters import MESH_ZONE_IDS
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import NO_EGRESS
+from meshlink.stacks.common import NO_EGRESS, encrypt_log_group
 from meshlink.topology.addressing import plan_subnets
 from meshlink.topology.model import NetworkOptions, Topology
 
@@ -66,6 +66,7 @@ class NetworkStack(MeshStack):
         vpc_cidr: str,
         region: str,
         options: NetworkOptions,
+        log_key: str | None = None,
     ) -> None:
         super().__init__(
             scope, mesh=mesh, kind=KIND, subject=account, account_id=account_id, region=region
@@ -139,7 +140,7 @@ class NetworkStack(MeshStack):
         )
 
         if options.flow_logs:
-            self._flow_logs(vpc, retention_days(options.flow_log_retention_days))
+            self._flow_logs(vpc, retention_days(options.flow_log_retention_days), log_key)
 
         values: dict[str, str] = {
             "vpc_id": vpc.ref,
@@ -261,8 +262,9 @@ class NetworkStack(MeshStack):
                 )
             self._name(endpoint, f"aws-{service.replace('.', '-')}")
 
-    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int) -> None:
+    def _flow_logs(self, vpc: ec2.CfnVPC, retention: int, log_key: str | None) -> None:
         group = logs.CfnLogGroup(self, "FlowLogGroup", retention_in_days=retention)
+        encrypt_log_group(group, log_key)
         role = iam.CfnRole(
             self,
             "FlowLogRole",
@@ -288,10 +290,16 @@ class NetworkStack(MeshStack):
                             ],
                             "Resource": group.attr_arn,
                         },
+                        # A list call: authorised against the log groups of the account and
+                        # region, not one group; AWS's flow-log role grants it on "*"
+                        # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
                         {
                             "Effect": "Allow",
                             "Action": "logs:DescribeLogGroups",
-                            "Resource": "*",
+                            "Resource": cdk.Fn.sub(
+                                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                ":log-group:*"
+                            ),
                         },
                     ),
                 )
@@ -331,6 +339,7 @@ def build_network(
                 vpc_cidr=spec.vpc_cidr,
                 region=topology.region,
                 options=topology.network,
+                log_key=topology.logs.kms_key_arn,
             )
 
     return build

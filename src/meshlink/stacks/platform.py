@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import acknowledge
+from meshlink.stacks.common import acknowledge, encrypt_log_group
 from meshlink.stacks.outputs import PlatformOutputs
 from meshlink.topology.model import Topology
 
@@ -85,6 +85,7 @@ class PlatformStack(MeshStack):
         )
         # `down` must leave nothing behind: the log group goes with the stack.
         log_group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+        encrypt_log_group(log_group, topology.logs.kms_key_arn)
 
         images = [topology.services[s].image for s in topology.services_in(account)]
         images.append(topology.probe_image)

@@ -146,6 +146,18 @@ class LocalOptions(_Frozen):
     )
 
 
+class LogOptions(_Frozen):
+    """How the mesh's CloudWatch log groups are encrypted."""
+
+    kms_key_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}$",
+        description="A customer managed KMS key (its key ARN, in the mesh's region) for every "
+        "log group meshlink creates; its key policy must let CloudWatch Logs use it. Unset: "
+        "CloudWatch Logs' own encryption.",
+    )
+
+
 class Service(_Frozen):
     """One microservice: provider of an endpoint service, consumer of others."""
 
@@ -159,7 +171,10 @@ class Service(_Frozen):
         default_factory=list, description="Services (or external services) this one calls."
     )
     acceptance_required: bool = Field(
-        False, description="Connections to this service wait for meshlink to accept them."
+        True,
+        description="Connections to this service wait for meshlink to accept them (meshlink "
+        "accepts exactly its consumers' endpoints, so no other principal of an allowed "
+        "account can connect).",
     )
     health_path: str = Field("/health", pattern=r"^/", description="Health-check path.")
     environment: dict[str, str] = Field(
@@ -207,6 +222,9 @@ class Topology(_Frozen):
     external: dict[Name, ExternalService] = Field(
         default_factory=dict,
         description="Endpoint services meshlink consumes but does not own, by name.",
+    )
+    logs: LogOptions = Field(
+        default_factory=LogOptions, description="How the mesh's log groups are encrypted."
     )
     environments: dict[Name, dict[str, Any]] = Field(
         default_factory=dict,

@@ -329,6 +329,19 @@ def aws_services_name_their_image(topology: Topology, locations: Locations) -> I
         )
 
 
+def log_key_is_in_the_region(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    # "The KMS key must be in the same Region as the log group"
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+    key = topology.logs.kms_key_arn
+    if key is not None and key.split(":")[3] != topology.region:
+        yield _at(
+            locations,
+            ("logs", "kms_key_arn"),
+            f"KMS key of the log groups is in {key.split(':')[3]}, the mesh in {topology.region}",
+            f"use a key of {topology.region} (CloudWatch Logs uses keys of its own region only)",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     mesh_id_is_well_formed,
     principals_belong_to_their_account,
@@ -344,6 +357,7 @@ RULES: tuple[Rule, ...] = (
     az_count_fits_region,
     aws_accounts_are_reachable,
     aws_services_name_their_image,
+    log_key_is_in_the_region,
     *NETWORK_RULES,
 )
 

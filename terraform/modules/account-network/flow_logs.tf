@@ -4,11 +4,20 @@ locals {
   flow_log_count = var.flow_logs ? 1 : 0
 }
 
+variable "log_kms_key_arn" {
+  description = "Customer managed KMS key (ARN) for the flow-log group (topology logs.kms_key_arn); null: CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+}
+
 resource "aws_cloudwatch_log_group" "flow_logs" {
+  #checkov:skip=CKV_AWS_158:encrypted with var.log_kms_key_arn when the topology names a key (its key policy must admit CloudWatch Logs); otherwise CloudWatch Logs encrypts at rest with its own keys
+  #checkov:skip=CKV_AWS_338:retention is the user's choice (network.flow_log_retention_days, 30 days by default): a year of flow logs is a cost meshlink does not impose
   count = local.flow_log_count
 
   name              = "/meshlink/${var.name}/vpc-flow-logs"
   retention_in_days = var.flow_log_retention_days
+  kms_key_id        = var.log_kms_key_arn
 
   tags = merge(var.tags, { Name = "${var.name}-vpc-flow-logs" })
 }

@@ -41,13 +41,22 @@ def test_principals_are_deduplicated_and_never_a_wildcard(full_mesh: Mesh) -> No
 
 def test_a_service_nobody_consumes_exposes_nothing_but_its_task_group(one_way: Mesh) -> None:
     # web consumes api; nobody consumes web: no NLB, listener, target group or
-    # endpoint service to pay for, only the group its tasks (and its endpoints) use.
+    # endpoint service to pay for, only the group its tasks (and its endpoints) use, and
+    # the group's HTTPS way out.
     template = one_way.templates["edge:web"]
     types = sorted(r["Type"] for r in template["Resources"].values())
-    assert types == ["AWS::EC2::SecurityGroup"]
+    assert types == ["AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"]
     task_sg = template["Resources"]["TaskSecurityGroup"]["Properties"]
     assert "SecurityGroupIngress" not in task_sg
-    assert task_sg["SecurityGroupEgress"][0]["CidrIp"] == "0.0.0.0/0"
+    # Egress: the placeholder inline, HTTPS as its own rule (peers: the endpoints stack).
+    assert task_sg["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
+    https = template["Resources"]["TasksHttpsOut"]["Properties"]
+    assert (https["IpProtocol"], https["FromPort"], https["ToPort"], https["CidrIp"]) == (
+        "tcp",
+        443,
+        443,
+        "0.0.0.0/0",
+    )
     # The same description as a consumed service's group: adding a consumer must not
     # replace the group (and with it the consumer side's rules and the ECS service).
     exposed = one_way.templates["edge:api"]["Resources"]["TaskSecurityGroup"]["Properties"]
@@ -78,13 +87,14 @@ def test_a_consumed_service_exposes_the_full_edge(one_way: Mesh) -> None:
     assert EdgeOutputs.TARGET_GROUP_ARN in template["Outputs"]
 
 
-def test_acceptance_flag_comes_from_the_topology(two_way: Mesh) -> None:
+def test_acceptance_is_required_unless_the_topology_says_otherwise(two_way: Mesh) -> None:
+    # notification-service says so; user-service has the default (true).
     two_way.template("edge:notification-service").has_resource_properties(
         "AWS::EC2::VPCEndpointService", {"AcceptanceRequired": True}
     )
     two_way.template("edge:user-service").has_resource_properties(
         "AWS::EC2::VPCEndpointService",
-        {"AcceptanceRequired": False, "NetworkLoadBalancerArns": [{"Ref": "LoadBalancer"}]},
+        {"AcceptanceRequired": True, "NetworkLoadBalancerArns": [{"Ref": "LoadBalancer"}]},
     )
 
 
@@ -163,7 +173,7 @@ def test_nlb_sg_sends_only_to_the_tasks_on_the_port(two_way: Mesh) -> None:
             "ToPort": 86,
         }
     ]
-    (egress,) = resources(template, "AWS::EC2::SecurityGroupEgress").values()
+    egress = resources(template, "AWS::EC2::SecurityGroupEgress")["LoadBalancerToTasks"]
     assert egress["Properties"]["GroupId"] == NLB_SG_ID
     assert egress["Properties"]["DestinationSecurityGroupId"] == SG_ID
     assert (egress["Properties"]["FromPort"], egress["Properties"]["ToPort"]) == (8080, 8080)

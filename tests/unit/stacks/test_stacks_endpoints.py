@@ -41,6 +41,18 @@ def test_endpoint_sg_admits_only_our_task_sg_on_the_peer_port(two_way: Mesh) -> 
     assert [rule["CidrIp"] for rule in group["Properties"]["SecurityGroupEgress"]] == [
         "255.255.255.255/32"
     ]
+    # The tasks' way out to the endpoint: its group, its port, nothing else.
+    (egress,) = resources(template, "AWS::EC2::SecurityGroupEgress").values()
+    assert egress["Properties"] == {
+        "Description": "user-service tasks to the notification-service endpoint",
+        "GroupId": TASK_SG,
+        "DestinationSecurityGroupId": {
+            "Fn::GetAtt": ["NotificationServiceSecurityGroup", "GroupId"]
+        },
+        "IpProtocol": "tcp",
+        "FromPort": 8081,
+        "ToPort": 8081,
+    }
 
 
 def test_no_rule_anywhere_opens_to_the_world(all_meshes: list[Mesh]) -> None:

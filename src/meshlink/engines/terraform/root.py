@@ -188,6 +188,8 @@ def module_inputs(
     }
     if zone_ids is not None:
         inputs["az_ids"] = list(zone_ids)
+    if topology.logs.kms_key_arn is not None:
+        inputs["log_kms_key_arn"] = topology.logs.kms_key_arn
     return inputs
 
 

@@ -92,6 +92,10 @@ def _create_egress(properties: Properties, ec2: Any, call: CfnCall) -> Any:
 def _delete_egress(rule: Any, ec2: Any) -> None:
     if ec2.get_security_group_by_name_or_id(rule.group_id) is None:
         return
-    ec2.revoke_security_group_egress(
-        group_name_or_id=rule.group_id, **rule_arguments(rule.properties, "Destination")
-    )
+    try:
+        ec2.revoke_security_group_egress(
+            group_name_or_id=rule.group_id, **rule_arguments(rule.properties, "Destination")
+        )
+    except Exception as error:  # already gone, as _delete_ingress: the group took it along
+        if "NotFound" not in type(error).__name__ and "NotFound" not in str(error):
+            raise

@@ -1,0 +1,1 @@
+"""`meshlink bootstrap`: the deploy role meshlink assumes in each account, and its policy."""
