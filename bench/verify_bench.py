@@ -44,7 +44,8 @@ def topology(n: int, name: str, shape: str, per_account: int) -> str:
         f"name: {name}",
         "region: us-east-1",
         "target: local",
-        "network: { az_count: 2, nat_gateways: single }",
+        # The CDK network engine, as the tests use: Terraform would dominate the cold up.
+        "network: { engine: cdk, az_count: 2, nat_gateways: single }",
         "accounts:",
     ]
     for a in range(accounts):
