@@ -31,6 +31,8 @@ def test_plan_json_has_the_cost_and_quotas(workdir: Path) -> None:
     # = 1.00, flow logs 1 GB x 0.50 = 0.50: 90.09505; two accounts 180.1901.
     assert cost["monthly_usd"] == 180.19
     assert cost["accounts"] == {"users": 90.1, "notify": 90.1}
+    assert cost["accounts_hourly_usd"] == {"users": 0.1234, "notify": 0.1234}  # / 730
+    assert cost["monthly_usd_range"] == [180.19, 180.19]  # no scaling: the count is fixed
     by_kind: dict[str, dict[str, Any]] = {
         item["kind"]: item for item in cost["items"] if item["account"] == "users"
     }
