@@ -125,10 +125,15 @@ def record(environ: dict[str, Any], account: str | None, status: str) -> None:
             _errors[call] += 1
 
 
+# Signing names that are not the service's IAM prefix
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
 def iam_action(service: str, operation: str) -> str:
-    """`service:Operation`: the signing name is the IAM prefix for every service meshlink
-    calls (ec2, ecs, elasticloadbalancing, cloudformation, logs, sts, s3, iam)."""
-    return f"{service}:{operation}"
+    """`prefix:Operation`: the signing name is the IAM prefix (ec2, ecs, logs, s3, ...)
+    except where IAM_PREFIXES says otherwise (CloudWatch signs as "monitoring")."""
+    return f"{IAM_PREFIXES.get(service, service)}:{operation}"
 
 
 def snapshot(account: str | None = None, session: str | None = None) -> dict[str, Any]:

@@ -57,3 +57,10 @@ def test_the_snapshot_filters_by_account_and_session() -> None:
     finally:
         api_log.reset()
     assert api_log.snapshot() == {"accounts": {}}
+
+
+def test_iam_actions_use_the_iam_prefix_not_the_signing_name() -> None:
+    assert api_log.iam_action("monitoring", "DescribeAlarms") == "cloudwatch:DescribeAlarms"
+    assert api_log.iam_action("elasticloadbalancing", "DescribeTargetHealth") == (
+        "elasticloadbalancing:DescribeTargetHealth"
+    )
