@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from meshlink.stacks.base import MeshStack
-from meshlink.stacks.common import acknowledge
+from meshlink.stacks.common import acknowledge, encrypt_log_group
 from meshlink.topology.model import Service, Topology
 from meshlink.topology.retention import retention_days
 
@@ -127,6 +127,7 @@ def add_log_group(stack: MeshStack, topology: Topology, service: str) -> str:
         retention_in_days=retention_days(topology.services[service].log_retention_days),
     )
     group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+    encrypt_log_group(group, topology.logs.kms_key_arn)
     return str(group.ref)
 
 
