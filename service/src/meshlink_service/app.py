@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from meshlink_service import __version__
+from meshlink_service import __version__, tracing
 from meshlink_service.config import Settings
 from meshlink_service.metrics import CONTENT_TYPE, ServiceMetrics
 from meshlink_service.observability import RequestMiddleware
@@ -62,6 +62,8 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
         openapi_url=None,
     )
     app.state.runtime = runtime
+    if tracing.enabled():
+        app.add_middleware(tracing.TracingMiddleware, service=settings.service_name)
     app.add_middleware(RequestMiddleware, metrics=runtime.metrics)
     _add_greeting_routes(app, settings.service_name)
     _add_state_routes(app, runtime)
@@ -77,6 +79,8 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if tracing.enabled():  # on the server's loop, before the peer client exists
+            tracing.configure(settings.service_name)
         async with build_client(settings, transport) as client:
             runtime.peers = PeerClient(settings, client, runtime.metrics)
             try:

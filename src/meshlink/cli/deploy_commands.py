@@ -156,8 +156,8 @@ def up(
     adopt: bool = ADOPT["up"],
     workdir: Path | None = WORKDIR,
     timeout: float | None = TIMEOUT,
-    traffic: float = TRAFFIC,
     no_repair: bool = NO_REPAIR,
+    traffic: float = TRAFFIC,
 ) -> None:
     """Deploy the mesh: network, stacks, connection acceptance. Resumes after a failure.
     Repairs drift (what `plan` lists as repair), then verifies the repaired nodes."""
@@ -173,6 +173,7 @@ def up(
 
     cli = get_context(ctx)
     topology = cli.topology()
+    cli.print_notes()
     ask = confirm.require_terminal(cli, "up", yes)
     preview = _runtime(
         cli, concurrency, only, workdir, adopt=adopt, read_only=True, timeout=timeout

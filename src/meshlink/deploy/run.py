@@ -17,7 +17,7 @@ from meshlink.graph.lock import mesh_lock
 from meshlink.graph.planner import DeploymentGraph, plan_graph
 from meshlink.topology.identity import identity_note
 
-SERVICE_KINDS = {"platform", "edge", "endpoints", "accept", "service"}
+SERVICE_KINDS = {"platform", "edge", "endpoints", "accept", "service", "dashboard"}
 ONLY_KINDS = {"network": {"network"}, "services": SERVICE_KINDS}
 
 

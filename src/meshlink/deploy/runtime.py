@@ -102,8 +102,8 @@ class MeshRuntime:
         self._network_engine: NetworkEngine | None = None
         self._journal: Journal | None = None
         self._zone_ids: list[str] | None = None
-        self._deadlines: Deadlines | None = None
         self._identity_checked = False
+        self._deadlines: Deadlines | None = None
         self.endpoint_url: str | None = None
 
     @property

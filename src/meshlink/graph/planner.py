@@ -10,9 +10,17 @@ from meshlink.errors import MeshlinkError
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import stack_name
 
-NodeKind = Literal["network", "platform", "edge", "endpoints", "accept", "service"]
-KIND_ORDER: tuple[NodeKind, ...] = ("network", "platform", "edge", "endpoints", "accept", "service")
-STACK_KINDS = frozenset({"network", "platform", "edge", "endpoints", "service"})
+NodeKind = Literal["network", "platform", "edge", "endpoints", "accept", "service", "dashboard"]
+KIND_ORDER: tuple[NodeKind, ...] = (
+    "network",
+    "platform",
+    "edge",
+    "endpoints",
+    "accept",
+    "service",
+    "dashboard",
+)
+STACK_KINDS = frozenset({"network", "platform", "edge", "endpoints", "service", "dashboard"})
 
 
 def node_id(kind: str, subject: str) -> str:
@@ -141,5 +149,21 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
                 ),
             )
         )
+    graph.add(
+        Node(
+            "dashboard",
+            topology.name,
+            dashboard_account(topology),
+            (
+                node_id("platform", dashboard_account(topology)),
+                *(node_id("edge", s) for s in topology.services if topology.consumers_of(s)),
+            ),
+        )
+    )
     graph.topological_order()  # proves it is acyclic
     return graph
+
+
+def dashboard_account(topology: Topology) -> str:
+    """The account (key) that holds the mesh's one CloudWatch dashboard: the first."""
+    return next(iter(topology.accounts))

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from meshlink.graph.planner import node_id
 from meshlink.stacks.base import MeshStack
+from meshlink.stacks.dashboard import DashboardStack
 from meshlink.stacks.edge import EdgeStack
 from meshlink.stacks.endpoints import EndpointsStack
 from meshlink.stacks.network import NetworkStack
@@ -36,6 +37,7 @@ def stack_nodes(topology: Topology) -> list[str]:
         + [node_id("edge", s) for s in services]
         + [node_id("endpoints", s) for s in services if topology.services[s].consumes]
         + [node_id("service", s) for s in services]
+        + [node_id("dashboard", topology.name)]
     )
 
 
@@ -83,6 +85,8 @@ def _build(app: Construct, topology: Topology, kind: str, subject: str) -> MeshS
         return EndpointsStack(app, topology, subject)
     if kind == "service":
         return ServiceStack(app, topology, subject)
+    if kind == "dashboard":
+        return DashboardStack(app, topology)
     raise ValueError(f"no stack for node kind {kind!r}")
 
 

@@ -37,20 +37,13 @@ from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import NO_EGRESS, encrypt_log_group
 from meshlink.topology.addressing import plan_subnets
 from meshlink.topology.model import NetworkOptions, Topology
+from meshlink.topology.retention import retention_days
 
 KIND = "network"
 # AWS services reached through a gateway endpoint (route-table entries, no ENI).
 GATEWAY_SERVICES = frozenset({"s3"})
 # The parameter that carries the mesh's zone ids (comma-joined), in subnet order.
 ZONE_IDS_PARAMETER = "ZoneIds"
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                      1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
-
-
-def retention_days(days: int) -> int:
-    """The shortest retention CloudWatch Logs accepts that keeps logs at least `days`."""
-    return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
 
 
 class NetworkStack(MeshStack):

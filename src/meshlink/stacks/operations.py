@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
@@ -23,6 +24,9 @@ from meshlink.topology.model import Service, Topology
 from meshlink.topology.retention import retention_days
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+# AWS's X-Ray daemon image (https://gallery.ecr.aws/xray/aws-xray-daemon), major version 3.
+XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.x"
+XRAY_DAEMON_ADDRESS = "127.0.0.1:2000"  # containers of a Fargate task share localhost
 CONTAINER_INSIGHTS = "ECS/ContainerInsights"
 # Alarms look at one-minute periods; three in a row before they fire.
 ALARM_PERIOD_SECONDS = 60
@@ -377,3 +381,84 @@ def add_service_alarms(
         alarm_actions=actions or None,
         ok_actions=actions or None,
     )
+
+
+def tracing_environment(spec: Service) -> dict[str, str]:
+    """What tells the bundled service to send X-Ray segments, and where."""
+    if spec.tracing != "xray":
+        return {}
+    return {"MESHLINK_TRACING": "xray", "AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON_ADDRESS}
+
+
+def xray_sidecar(
+    spec: Service, service: str, log_group: str, region: str
+) -> list[ecs.CfnTaskDefinition.ContainerDefinitionProperty]:
+    """The X-Ray daemon beside the service (not essential: without it, no traces)."""
+    if spec.tracing != "xray":
+        return []
+    return [
+        ecs.CfnTaskDefinition.ContainerDefinitionProperty(
+            name="xray-daemon",
+            image=XRAY_DAEMON_IMAGE,
+            essential=False,
+            cpu=32,
+            memory_reservation=64,
+            port_mappings=[
+                ecs.CfnTaskDefinition.PortMappingProperty(container_port=2000, protocol="udp")
+            ],
+            readonly_root_filesystem=True,
+            log_configuration=ecs.CfnTaskDefinition.LogConfigurationProperty(
+                log_driver="awslogs",
+                options={
+                    "awslogs-group": log_group,
+                    "awslogs-region": region,
+                    "awslogs-stream-prefix": f"{service}-xray",
+                },
+            ),
+        )
+    ]
+
+
+def add_task_role(stack: MeshStack, topology: Topology, service: str) -> str | None:
+    """The task role: only a traced service needs one (the daemon uploads segments)."""
+    if topology.services[service].tracing != "xray":
+        return None
+    from meshlink.stacks.platform import task_trust_policy
+
+    role = iam.CfnRole(
+        stack,
+        "TaskRole",
+        description=f"meshlink {topology.name}: {service}'s X-Ray daemon uploads traces",
+        assume_role_policy_document=task_trust_policy(stack.account),
+        policies=[
+            iam.CfnRole.PolicyProperty(
+                policy_name="xray-write",
+                policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "UploadTraces",
+                            "Effect": "Allow",
+                            # The actions of AWS's AWSXRayDaemonWriteAccess policy.
+                            "Action": [
+                                "xray:PutTraceSegments",
+                                "xray:PutTelemetryRecords",
+                                "xray:GetSamplingRules",
+                                "xray:GetSamplingTargets",
+                                "xray:GetSamplingStatisticSummaries",
+                            ],
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray's PutTraceSegments, PutTelemetryRecords and sampling actions support no "
+        "resource-level permissions (https://docs.aws.amazon.com/service-authorization/"
+        "latest/reference/list_awsx-ray.html)",
+    )
+    return str(role.attr_arn)

@@ -11,8 +11,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from meshlink.stacks import operations
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import acknowledge, encrypt_log_group
+from meshlink.stacks.operations import service_log_group_arn
 from meshlink.stacks.outputs import PlatformOutputs
 from meshlink.topology.model import Topology
 
@@ -88,6 +90,11 @@ class PlatformStack(MeshStack):
         encrypt_log_group(log_group, topology.logs.kms_key_arn)
 
         images = [topology.services[s].image for s in topology.services_in(account)]
+        # Each service ships its logs to a log group of its own (stacks/operations.py).
+        log_groups = [
+            log_group.attr_arn,
+            *(service_log_group_arn(mesh, s) for s in topology.services_in(account)),
+        ]
         images.append(topology.probe_image)
         role = iam.CfnRole(
             self,
@@ -97,10 +104,11 @@ class PlatformStack(MeshStack):
             policies=[
                 iam.CfnRole.PolicyProperty(
                     policy_name="task-execution",
-                    policy_document=self._execution_policy(log_group.attr_arn, images),
+                    policy_document=execution_policy(log_groups, images),
                 )
             ],
         )
+        operations.acknowledge_log_streams(role, mesh, topology.services_in(account))
         if ecr_repository_arns(images):
             acknowledge(
                 role,
@@ -109,6 +117,7 @@ class PlatformStack(MeshStack):
                 "image pulls themselves are limited to the repositories the services use.",
             )
 
+        operations.add_alerts_topic(self, topology)
         probe = self._probe_task_definition(topology, log_group.ref, role.attr_arn)
 
         self.output(PlatformOutputs.CLUSTER_NAME, cluster.ref)
@@ -157,49 +166,54 @@ class PlatformStack(MeshStack):
         )
 
     def _trust_policy(self) -> dict[str, object]:
-        # Confused-deputy guard: only ECS acting for this account may assume the role.
-        return {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": self.account}},
-                }
-            ],
-        }
+        return task_trust_policy(self.account)
 
-    @staticmethod
-    def _execution_policy(log_group_arn: str, images: list[str]) -> dict[str, object]:
-        """Narrower than AmazonECSTaskExecutionRolePolicy: this log group, these repositories."""
-        statements: list[dict[str, object]] = [
+
+def task_trust_policy(account: str) -> dict[str, object]:
+    """Who may assume a task execution role: only ECS acting for this account."""
+    # Confused-deputy guard: aws:SourceAccount.
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             {
-                "Sid": "ShipLogs",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                # The log group's Arn attribute ends in ":*", which covers its streams.
-                "Resource": log_group_arn,
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             }
+        ],
+    }
+
+
+def execution_policy(log_group_arns: list[str], images: list[str]) -> dict[str, object]:
+    """Narrower than AmazonECSTaskExecutionRolePolicy: these log groups, these repositories."""
+    statements: list[dict[str, object]] = [
+        {
+            "Sid": "ShipLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            # Each log group's ARN ends in ":*", which covers its streams.
+            "Resource": log_group_arns,
+        }
+    ]
+    repositories = ecr_repository_arns(images)
+    if repositories:
+        statements += [
+            {
+                "Sid": "EcrLogin",
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",
+            },
+            {
+                "Sid": "PullImages",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": repositories,
+            },
         ]
-        repositories = ecr_repository_arns(images)
-        if repositories:
-            statements += [
-                {
-                    "Sid": "EcrLogin",
-                    "Effect": "Allow",
-                    "Action": "ecr:GetAuthorizationToken",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "PullImages",
-                    "Effect": "Allow",
-                    "Action": [
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:BatchGetImage",
-                        "ecr:GetDownloadUrlForLayer",
-                    ],
-                    "Resource": repositories,
-                },
-            ]
-        return {"Version": "2012-10-17", "Statement": statements}
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -6,12 +6,15 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from meshlink.graph.planner import node_id
+from meshlink.stacks import operations
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import acknowledge, network_list
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
+from meshlink.stacks.platform import execution_policy, task_trust_policy
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import env_var_for_peer
 
@@ -42,8 +45,12 @@ class ServiceStack(MeshStack):
         platform = node_id("platform", account)
         edge = node_id("edge", service)
         cluster = self.upstream(platform, PlatformOutputs.CLUSTER_NAME).value_as_string
-        log_group = self.upstream(platform, PlatformOutputs.LOG_GROUP_NAME).value_as_string
-        execution_role = self.upstream(platform, PlatformOutputs.EXECUTION_ROLE_ARN)
+        log_group = operations.add_log_group(self, topology, service)
+        execution_role = (
+            self._own_execution_role(topology, service)
+            if spec.secrets
+            else self.upstream(platform, PlatformOutputs.EXECUTION_ROLE_ARN).value_as_string
+        )
         subnets = network_list(self, account, "private_subnet_ids")
         task_sg = self.upstream(edge, EdgeOutputs.TASK_SECURITY_GROUP_ID).value_as_string
         # An unconsumed service has no NLB (stacks/edge.py): its tasks run unregistered.
@@ -57,6 +64,7 @@ class ServiceStack(MeshStack):
                 ecs.CfnTaskDefinition.PortMappingProperty(container_port=spec.port, protocol="tcp")
             ],
             environment=self._environment(topology, service),
+            secrets=operations.container_secrets(spec),
             docker_labels=self._labels(topology, service),
             log_configuration=ecs.CfnTaskDefinition.LogConfigurationProperty(
                 log_driver="awslogs",
@@ -75,8 +83,12 @@ class ServiceStack(MeshStack):
             network_mode="awsvpc",
             cpu=str(spec.cpu),
             memory=str(spec.memory),
-            execution_role_arn=execution_role.value_as_string,
-            container_definitions=[container],
+            execution_role_arn=execution_role,
+            task_role_arn=operations.add_task_role(self, topology, service),
+            container_definitions=[
+                container,
+                *operations.xray_sidecar(spec, service, log_group, self.region),
+            ],
         )
         acknowledge(
             task_definition,
@@ -116,19 +128,66 @@ class ServiceStack(MeshStack):
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
         )
+        load_balancer = (
+            self.upstream(edge, EdgeOutputs.LOAD_BALANCER_ARN).value_as_string if exposed else None
+        )
+        operations.add_scaling(
+            self,
+            spec,
+            cluster=cluster,
+            service=service,
+            fargate=fargate,
+            load_balancer_arn=load_balancer,
+        )
+        operations.add_service_alarms(
+            self,
+            topology,
+            service,
+            cluster=cluster,
+            target_group_arn=self._target_group_arn(service) if exposed else None,
+            load_balancer_arn=load_balancer,
+            endpoint_service_id=(
+                self.upstream(edge, EdgeOutputs.SERVICE_ID).value_as_string if exposed else None
+            ),
+        )
         self.output(ServiceOutputs.ECS_SERVICE_ARN, fargate.ref)
         self.output(ServiceOutputs.ECS_SERVICE_NAME, fargate.attr_name)
         self.output(ServiceOutputs.TASK_DEFINITION_ARN, task_definition.ref)
 
+    def _target_group_arn(self, service: str) -> str:
+        return self.upstream(node_id("edge", service), EdgeOutputs.TARGET_GROUP_ARN).value_as_string
+
     def _load_balancers(self, service: str, port: int) -> list[ecs.CfnService.LoadBalancerProperty]:
-        target_group = self.upstream(node_id("edge", service), EdgeOutputs.TARGET_GROUP_ARN)
         return [
             ecs.CfnService.LoadBalancerProperty(
                 container_name=service,
                 container_port=port,
-                target_group_arn=target_group.value_as_string,
+                target_group_arn=self._target_group_arn(service),
             )
         ]
+
+    def _own_execution_role(self, topology: Topology, service: str) -> str:
+        """A service with secrets gets an execution role of its own that may read exactly
+        them (the account's shared role reads none)."""
+        spec = topology.services[service]
+        policy = execution_policy(
+            [operations.service_log_group_arn(topology.name, service)], [spec.image]
+        )
+        statements = [*policy["Statement"], operations.secrets_statement(spec)]  # type: ignore[misc]
+        role = iam.CfnRole(
+            self,
+            "ExecutionRole",
+            description=f"meshlink {topology.name}: starts {service}'s tasks, reads its secrets",
+            assume_role_policy_document=task_trust_policy(self.account),
+            policies=[
+                iam.CfnRole.PolicyProperty(
+                    policy_name="task-execution",
+                    policy_document={"Version": "2012-10-17", "Statement": statements},
+                )
+            ],
+        )
+        operations.acknowledge_log_streams(role, topology.name, [service])
+        return str(role.attr_arn)
 
     def _environment(
         self, topology: Topology, service: str
@@ -136,6 +195,7 @@ class ServiceStack(MeshStack):
         spec = topology.services[service]
         # The topology's own variables first, so meshlink's names win on a clash.
         env: dict[str, str] = dict(spec.environment)
+        env.update(operations.tracing_environment(spec))
         env["SERVICE_NAME"] = service
         env["PORT"] = str(spec.port)
         for peer in spec.consumes:

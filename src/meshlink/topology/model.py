@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from meshlink.topology.naming import default_role_arn as _role_arn
 
@@ -26,6 +26,15 @@ MESH_ID_PATTERN = (
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=63)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
+# A Secrets Manager secret: its ARN, or its name (1-512 of letters, digits and /_+=.@-).
+SecretRef = Annotated[
+    str,
+    Field(
+        pattern=r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+"
+        r"|[A-Za-z0-9/_+=.@-]{1,512})$"
+    ),
+]
 # AWS services a VPC may reach through VPC endpoints (network.aws_service_endpoints);
 # s3 is a gateway endpoint, the others interface endpoints.
 AwsServiceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "s3", "sts"]
@@ -146,6 +155,30 @@ class LocalOptions(_Frozen):
     )
 
 
+class Scaling(_Frozen):
+    """Application Auto Scaling of a service's task count (target tracking)."""
+
+    min: int = Field(ge=0, le=100, description="Fewest tasks.")
+    max: int = Field(ge=1, le=100, description="Most tasks.")
+    cpu_target: float | None = Field(
+        None, gt=0, le=100, description="Average CPU utilisation (%) to hold the tasks at."
+    )
+    requests_target: float | None = Field(
+        None,
+        gt=0,
+        description="New connections per task per minute to hold the tasks at (the NLB's "
+        "NewFlowCount over the running tasks; NLBs count connections, not requests).",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Scaling:
+        if (self.cpu_target is None) == (self.requests_target is None):
+            raise ValueError("scaling needs exactly one of cpu_target and requests_target")
+        if self.min > self.max:
+            raise ValueError(f"scaling.min ({self.min}) is more than scaling.max ({self.max})")
+        return self
+
+
 class LogOptions(_Frozen):
     """How the mesh's CloudWatch log groups are encrypted."""
 
@@ -156,6 +189,27 @@ class LogOptions(_Frozen):
         "log group meshlink creates; its key policy must let CloudWatch Logs use it. Unset: "
         "CloudWatch Logs' own encryption.",
     )
+
+
+class Alerts(_Frozen):
+    """Where the mesh's alarms notify: an e-mail address or an SNS topic you own."""
+
+    email: str | None = Field(
+        None,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Address subscribed to a topic meshlink creates (AWS mails a confirmation).",
+    )
+    sns_topic_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
+        description="An SNS topic of yours, in the mesh's region, that the alarms publish to.",
+    )
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> Alerts:
+        if (self.email is None) == (self.sns_topic_arn is None):
+            raise ValueError("alerts needs exactly one of email and sns_topic_arn")
+        return self
 
 
 class Service(_Frozen):
@@ -181,6 +235,27 @@ class Service(_Frozen):
         default_factory=dict, description="Extra environment variables for the task."
     )
     local: LocalOptions | None = Field(None, description="Settings used only by the local cloud.")
+    scaling: Scaling | None = Field(
+        None, description="Auto scaling of the task count (unset: desired_count tasks, fixed)."
+    )
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict,
+        description="Environment variables read from Secrets Manager when a task starts: "
+        "NAME: <secret ARN, or name in the service's account and region>. The value is never "
+        "in a template, the journal or meshlink's output; only this service may read them.",
+    )
+    tracing: Literal["xray"] | None = Field(
+        None,
+        description="xray: an X-Ray daemon sidecar, and the bundled service sends traces of "
+        "its routes and peer calls to it.",
+    )
+    log_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3653,
+        description="Days CloudWatch Logs keeps the service's logs (rounded up to a period it "
+        "accepts).",
+    )
 
 
 class ExternalService(_Frozen):
@@ -222,6 +297,9 @@ class Topology(_Frozen):
     external: dict[Name, ExternalService] = Field(
         default_factory=dict,
         description="Endpoint services meshlink consumes but does not own, by name.",
+    )
+    alerts: Alerts | None = Field(
+        None, description="Where the alarms notify (unset: alarms without notifications)."
     )
     logs: LogOptions = Field(
         default_factory=LogOptions, description="How the mesh's log groups are encrypted."

@@ -10,7 +10,7 @@ from meshlink.topology.model import Topology
 from meshlink.topology.naming import env_var_for_peer
 
 # What meshlink itself sets in every task's environment (stacks/service.py).
-MESHLINK_VARIABLES = ("SERVICE_NAME", "PORT")
+MESHLINK_VARIABLES = ("SERVICE_NAME", "PORT", "MESHLINK_TRACING", "AWS_XRAY_DAEMON_ADDRESS")
 
 
 def _problem(locations: Locations, path: PathKey, message: str, hint: str) -> Problem:

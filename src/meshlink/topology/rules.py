@@ -18,6 +18,7 @@ from meshlink.topology.naming import (
     stack_name,
 )
 from meshlink.topology.network_rules import NETWORK_RULES
+from meshlink.topology.operations_rules import OPERATIONS_RULES
 from meshlink.topology.regions import az_count
 
 Rule = Callable[[Topology, Locations], Iterator[Problem]]
@@ -357,8 +358,9 @@ RULES: tuple[Rule, ...] = (
     az_count_fits_region,
     aws_accounts_are_reachable,
     aws_services_name_their_image,
-    log_key_is_in_the_region,
     *NETWORK_RULES,
+    log_key_is_in_the_region,
+    *OPERATIONS_RULES,
 )
 
 

@@ -240,6 +240,11 @@ def check_ecs_service(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
         "pending": svc.get("pendingCount"),
         "deployments": deployments,
     }
+    scaling = ctx.topology.services[service].scaling
+    if scaling is not None and scaling.min <= (svc.get("desiredCount") or 0) <= scaling.max:
+        # Auto scaling owns the desired count within the topology's bounds.
+        wanted = svc.get("desiredCount") or 0
+        evidence["scaling"] = {"min": scaling.min, "max": scaling.max}
     if svc.get("desiredCount") != wanted:
         return verdict.failed(
             f"desired count is {svc.get('desiredCount')}, the topology says {wanted}", **evidence

@@ -22,13 +22,24 @@ Unit = tuple[CheckSpec, Subject, tuple[Edge, ...]]
 
 def checks(options: VerifyOptions) -> list[CheckSpec]:
     """The checks a run performs, control first: the probe tasks, the long poles, are
-    started before any check (one per consumer, `traffic.start_probes`), so control checks
-    run while they do."""
-    from meshlink.verify import control_network, control_privatelink, control_stacks, traffic
+    started before any check (one per consumer, `traffic.start_probes`), so control checks run
+    while they do."""
+    from meshlink.verify import (
+        control_network,
+        control_operations,
+        control_privatelink,
+        control_stacks,
+        traffic,
+    )
 
     selected: list[CheckSpec] = []
     if options.only in (None, "control"):
-        selected += [*control_stacks.CHECKS, *control_privatelink.CHECKS, *control_network.CHECKS]
+        selected += [
+            *control_stacks.CHECKS,
+            *control_privatelink.CHECKS,
+            *control_network.CHECKS,
+            *control_operations.CHECKS,
+        ]
     if options.only in (None, "traffic"):
         selected += [*traffic.CHECKS, *(traffic.DEEP_CHECKS if options.deep else ())]
     return selected

@@ -12,9 +12,7 @@ from meshlink.engines.network_contract import NETWORK_OUTPUTS
 from meshlink.engines.terraform.root import (
     AWS_PROVIDER_VERSION,
     LOCAL_ENDPOINT_SERVICES,
-    LOG_RETENTION_DAYS,
     build_root,
-    log_retention_days,
     module_dir,
     module_inputs,
     workdir_for,
@@ -22,6 +20,7 @@ from meshlink.engines.terraform.root import (
     written_zone_ids,
 )
 from meshlink.topology.model import Topology
+from meshlink.topology.retention import LOG_RETENTION_DAYS
 
 
 def topology(**overrides: Any) -> Topology:
@@ -244,12 +243,6 @@ def test_flow_log_retention_is_rounded_up_to_what_cloudwatch_accepts(
     top = topology(network={"flow_log_retention_days": min(asked, 3653)})
     module = root_of(top, "users", tmp_path)["module"]["network"]
     assert module["flow_log_retention_days"] == min(given, 3653)
-
-
-def test_retention_rounding_matches_the_cdk_network_engine() -> None:
-    network = pytest.importorskip("meshlink.stacks.network")
-    assert LOG_RETENTION_DAYS == network.LOG_RETENTION_DAYS
-    assert all(log_retention_days(d) == network.retention_days(d) for d in range(1, 3654))
 
 
 def test_module_accepts_exactly_the_retention_values() -> None:

@@ -20,7 +20,7 @@ def test_every_dependency_points_to_an_earlier_kind_or_same_level(example: str) 
 
 def test_two_accounts_graph() -> None:
     graph = plan_graph(load_topology(EXAMPLES / "two-accounts.yaml"))
-    assert len(graph) == 2 * 2 + 2 * 4
+    assert len(graph) == 2 * 2 + 2 * 4 + 1  # + the mesh's dashboard
     assert graph.nodes["endpoints:user-service"].depends_on == (
         "network:users",
         "edge:user-service",
@@ -31,11 +31,18 @@ def test_two_accounts_graph() -> None:
         "endpoints:user-service",
     )
     assert "accept:notification-service" in graph.nodes["service:user-service"].depends_on
+    # One dashboard, in the first account: it reads every consumed service's NLB.
+    assert graph.nodes["dashboard:shop"].account == "users"
+    assert graph.nodes["dashboard:shop"].depends_on == (
+        "platform:users",
+        "edge:user-service",
+        "edge:notification-service",
+    )
 
 
 def test_full_mesh_is_acyclic_and_its_critical_path_is_five_levels() -> None:
     graph = plan_graph(load_topology(EXAMPLES / "full-mesh-4.yaml"))
-    assert len(graph) == 4 * 2 + 4 * 4
+    assert len(graph) == 4 * 2 + 4 * 4 + 1
     path = [nid.split(":")[0] for nid in graph.critical_path()]
     assert path == ["network", "edge", "endpoints", "accept", "service"]
 

@@ -35,6 +35,13 @@ TWO_WAY: dict[str, Any] = {
             "consumes": ["notification-service"],
             "environment": {"LOG_LEVEL": "debug", "PORT": "9999"},
             "local": {"command": ["python", "-m", "meshlink_service", "--fast"]},
+            "scaling": {"min": 2, "max": 6, "cpu_target": 60},
+            "secrets": {
+                "DB_PASSWORD": "shop/db-password",
+                "API_KEY": "arn:aws:secretsmanager:us-east-1:111111111111:secret:shop/api-AbCdEf",
+            },
+            "log_retention_days": 7,
+            "tracing": "xray",
         },
         "notification-service": {
             "account": "notify",
@@ -42,8 +49,10 @@ TWO_WAY: dict[str, Any] = {
             "consumes": ["user-service"],
             "acceptance_required": True,
             "health_path": "/ready",
+            "scaling": {"min": 1, "max": 4, "requests_target": 500},
         },
     },
+    "alerts": {"email": "oncall@example.com"},
 }
 
 # Every service consumes every other; orders and inventory share an account, so the
@@ -79,6 +88,7 @@ ONE_WAY: dict[str, Any] = {
         "web": {"account": "front", "port": 8000, "consumes": ["api"]},
         "api": {"account": "back", "port": 8001},
     },
+    "alerts": {"sns_topic_arn": "arn:aws:sns:us-east-1:400000000001:oncall"},
 }
 
 EXTERNAL: dict[str, Any] = {

@@ -21,7 +21,7 @@ def test_each_service_logs_to_its_own_group_kept_its_own_days(two_way: Mesh) -> 
     assert group["RetentionInDays"] == 7
     other = _one(two_way.templates["service:notification-service"], "AWS::Logs::LogGroup")
     assert other["RetentionInDays"] == 30
-    (container,) = _one(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    container = _one(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
     assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
 
 
@@ -91,7 +91,7 @@ def test_alerts_email_is_a_topic_in_each_account(two_way: Mesh, one_way: Mesh) -
 
 def test_secrets_are_references_read_only_by_the_services_own_role(two_way: Mesh) -> None:
     template = two_way.templates["service:user-service"]
-    (container,) = _one(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    container = _one(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
     assert container["Secrets"] == [
         {
             "Name": "API_KEY",
@@ -119,3 +119,56 @@ def test_secrets_are_references_read_only_by_the_services_own_role(two_way: Mesh
     # The account's shared execution role reads no secret at all.
     shared = _one(two_way.templates["platform:users"], "AWS::IAM::Role")
     assert "secretsmanager" not in json.dumps(shared)
+
+
+def test_one_dashboard_per_mesh_in_its_first_account(two_way: Mesh) -> None:
+    template = two_way.templates["dashboard:shop"]
+    dashboard = _one(template, "AWS::CloudWatch::Dashboard")
+    assert dashboard["DashboardName"] == "meshlink-shop"
+    body, variables = dashboard["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    titles = [w["properties"]["title"] for w in widgets]
+    assert titles == [
+        "notification-service → user-service: healthy hosts",
+        "notification-service → user-service: processed bytes",
+        "user-service → notification-service: healthy hosts",
+        "user-service → notification-service: processed bytes",
+        "ECS CPU % per service",
+        "ECS Memory % per service",
+    ]
+    healthy = widgets[0]["properties"]["metrics"][0]
+    assert healthy[:4] == [
+        "AWS/NetworkELB",
+        "HealthyHostCount",
+        "LoadBalancer",
+        "${NlbUserService}",
+    ]
+    assert healthy[-1] == {"accountId": "111111111111"}
+    assert set(variables) == {
+        "NlbUserService",
+        "TgUserService",
+        "NlbNotificationService",
+        "TgNotificationService",
+    }
+    cpu = widgets[4]["properties"]["metrics"]
+    assert [m[-1]["label"] for m in cpu] == ["user-service", "notification-service"]
+    assert [m[-1]["accountId"] for m in cpu] == ["111111111111", "222222222222"]
+
+
+def test_tracing_adds_the_xray_daemon_sidecar_and_a_task_role(two_way: Mesh) -> None:
+    template = two_way.templates["service:user-service"]
+    task = _one(template, "AWS::ECS::TaskDefinition")
+    service, daemon = task["ContainerDefinitions"]
+    assert daemon["Name"] == "xray-daemon"
+    assert daemon["Image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
+    assert daemon["Essential"] is False
+    assert daemon["PortMappings"] == [{"ContainerPort": 2000, "Protocol": "udp"}]
+    env = {e["Name"]: e["Value"] for e in service["Environment"]}
+    assert env["MESHLINK_TRACING"] == "xray"
+    assert env["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:2000"
+    assert task["TaskRoleArn"] == {"Fn::GetAtt": ["TaskRole", "Arn"]}
+    roles = resources(template, "AWS::IAM::Role")
+    statement = roles["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    assert "xray:PutTraceSegments" in statement["Action"]
+    untraced = _one(two_way.templates["service:notification-service"], "AWS::ECS::TaskDefinition")
+    assert len(untraced["ContainerDefinitions"]) == 1 and "TaskRoleArn" not in untraced

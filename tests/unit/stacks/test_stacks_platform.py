@@ -54,7 +54,14 @@ def test_public_images_need_no_ecr_permissions(two_way: Mesh) -> None:
     statements = policy["PolicyDocument"]["Statement"]
     assert [s["Sid"] for s in statements] == ["ShipLogs"]
     assert statements[0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert statements[0]["Resource"] == {"Fn::GetAtt": ["LogGroup", "Arn"]}
+    # The account's log group (verify's probe) and the log group of each of its services.
+    assert statements[0]["Resource"] == [
+        {"Fn::GetAtt": ["LogGroup", "Arn"]},
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+            "log-group:/meshlink/shop/user-service:*"
+        },
+    ]
 
 
 def test_private_ecr_images_are_pulled_from_their_repositories_only(full_mesh: Mesh) -> None:

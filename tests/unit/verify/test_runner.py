@@ -102,7 +102,7 @@ def test_selection_of_checks() -> None:
         "privatelink.outsider-refused",
     ]
     everything = [spec.id for spec in runner.all_checks()]
-    assert len(everything) == len(set(everything)) == 14
+    assert len(everything) == len(set(everything)) == 16
 
 
 def test_every_check_is_documented() -> None:

@@ -14,6 +14,7 @@ from meshlink.deploy.handlers.model import (
     NodePlan,
     account_edges,
     consumer_edges,
+    no_edges,
     provider_edges,
 )
 from meshlink.deploy.handlers.network import NetworkHandler
@@ -27,6 +28,7 @@ HANDLERS: dict[str, NodeHandler] = {
     "endpoints": StackHandler("endpoints", consumer_edges),
     "accept": AcceptHandler(),
     "service": ServiceHandler("service", provider_edges),
+    "dashboard": StackHandler("dashboard", no_edges),
 }
 
 

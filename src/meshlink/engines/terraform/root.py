@@ -14,6 +14,7 @@ from meshlink.errors import EnvironmentProblem
 from meshlink.graph.planner import node_id
 from meshlink.topology.model import Account, Topology
 from meshlink.topology.naming import default_role_arn
+from meshlink.topology.retention import retention_days
 
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = ">= 5.0, < 6.0"  # as the module's versions.tf: only 5.x is tested
@@ -25,8 +26,6 @@ STATE_FILENAME = "terraform.tfstate"  # the local backend's, in each account's r
 LOCAL_CREDENTIAL = "meshlink"
 DEFAULT_LOCAL_ENDPOINT = "http://localhost:4580"
 # Retention periods CloudWatch Logs accepts (days); the module validates against them.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                      1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 # Services whose endpoint points at the local cloud (what tflocal does for every service
 # the provider knows; these are the ones the module and its neighbours use).
 LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
@@ -157,14 +156,6 @@ def _backend(topology: Topology, name: str, account: Account, endpoint: str) -> 
     return {"s3": s3}
 
 
-def log_retention_days(days: int) -> int:
-    """The shortest retention CloudWatch Logs accepts that keeps logs at least `days`.
-
-    The same rounding as the CDK network engine, so both build the same log group.
-    """
-    return next((allowed for allowed in LOG_RETENTION_DAYS if allowed >= days), 3653)
-
-
 def module_inputs(
     topology: Topology, name: str, zone_ids: Sequence[str] | None = None
 ) -> dict[str, Any]:
@@ -183,7 +174,7 @@ def module_inputs(
         # Resolved here (the module's null default means the same), so both engines agree.
         "aws_service_endpoints": list(options.service_endpoints()),
         "flow_logs": options.flow_logs,
-        "flow_log_retention_days": log_retention_days(options.flow_log_retention_days),
+        "flow_log_retention_days": retention_days(options.flow_log_retention_days),
         "tags": _tags(topology, name),
     }
     if zone_ids is not None:

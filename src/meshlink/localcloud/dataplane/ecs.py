@@ -21,6 +21,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def containers(ecs: Any, task: Any) -> list[dict[str, Any]]:
+    """The task definition's containers, in order (the local cloud runs the first)."""
+    definition = ecs.describe_task_definition(task.task_definition_arn)
+    return [dict(c) for c in definition.container_definitions or []]
+
+
 def first_container(ecs: Any, task: Any) -> dict[str, Any]:
     """The task definition's first container (the one the local cloud runs)."""
     definition = ecs.describe_task_definition(task.task_definition_arn)

@@ -42,6 +42,7 @@ from meshlink.localcloud.dataplane.processes import (
 )
 from meshlink.localcloud.dataplane.records import TaskRecord
 from meshlink.localcloud.dataplane.scheduler import Plan, Scheduler
+from meshlink.localcloud.dataplane.xray_daemon import XrayDaemons
 
 log = logging.getLogger("meshlink.localcloud.dataplane")
 POLL_INTERVAL = 0.2
@@ -76,6 +77,7 @@ class Reconciler:
         self.scheduler = Scheduler(self.eni_pool, AddressPool(octet + 1), self.root / "logs")
         self.supervisor = Supervisor(self.root / "processes.json", str(state_dir.resolve()))
         self.health = HealthBoard()
+        self.xray = XrayDaemons(lock)
         self.network = Network(self.health)
         self.host_access = host_access_default() if host_access is None else host_access
         self.world = World()
@@ -112,6 +114,7 @@ class Reconciler:
         if self.supervisor.all():
             self._stop_processes()  # loop never started (tests) or did not finish in time
         self.network.stop()
+        self.xray.stop_all()
 
     def _stop_processes(self) -> None:
         # Runs on the thread that spawned the tasks: when that thread ends, Linux sends
@@ -218,6 +221,7 @@ class Reconciler:
             append_log(record.log_path, f"could not start: {error}")
         self.scheduler.exited(record, code, error)
         self.supervisor.forget(record.arn)
+        self.xray.stop(record.arn)
 
     def _spawn(self, record: TaskRecord, current: World) -> bool | str | None:
         """Start the record's process: True, an error message, or None (still waiting)."""
@@ -237,6 +241,11 @@ class Reconciler:
             bind_address=record.address,
             names=current.dns,
         )
+        env.update(record.secrets)  # as ECS injects them: after the declared environment
+        if record.xray_daemon:  # the sidecar shares the task's address (awsvpc)
+            env["AWS_XRAY_DAEMON_ADDRESS"] = self.xray.start(
+                record.arn, record.address, record.account, record.region
+            )
         env[MARKER] = self.supervisor.marker
         env["MESHLINK_TASK_ARN"] = record.arn
         # No DNS server on loopback: names in arguments (a probe's URL) are rewritten too.

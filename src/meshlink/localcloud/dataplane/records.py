@@ -45,6 +45,8 @@ class TaskRecord:
     stop_code: str | None = None
     stop_requested_at: float | None = None
     unresolved: tuple[str, ...] = ()  # AWS names it had to start with unresolved
+    secrets: dict[str, str] = field(default_factory=dict)  # read at start; never logged
+    xray_daemon: bool = False  # the task definition has an X-Ray daemon sidecar
     created: float = field(default_factory=time.monotonic)
 
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshlink.localcloud.dataplane import ecs, task_networking
+from meshlink.localcloud.dataplane import ecs, task_networking, task_secrets, xray_daemon
 from meshlink.localcloud.dataplane.addresses import AddressPool
 from meshlink.localcloud.dataplane.command import container_override, container_ports, get
 from meshlink.localcloud.dataplane.processes import append_log
@@ -55,7 +55,8 @@ class Scheduler:
         from moto.ec2.models import ec2_backends
 
         ec2 = ec2_backends[account][region]
-        container = ecs.first_container(ecs_backend, task)
+        containers = ecs.containers(ecs_backend, task)
+        container = containers[0] if containers else {}
         override = container_override(task.overrides, container.get("name"))
         eni_id = ecs.eni_of(task)
         address = self.eni_pool.allocate(eni_id or task.task_arn)
@@ -77,6 +78,7 @@ class Scheduler:
             eni_id=eni_id,
             log_path=Path(),
         )
+        record.xray_daemon = xray_daemon.wants_daemon(containers)
         record.log_path = log_path(
             self.logs, account, record.cluster, record.display_name, record.task_id
         )
@@ -191,11 +193,18 @@ class Scheduler:
         return plan
 
     def _fail_unreachable(self, plan: Plan) -> None:
-        """New Fargate tasks that reach neither the internet nor ECR stop, as on AWS."""
+        """New Fargate tasks that reach neither the internet nor ECR, or cannot read their
+        secrets, stop, as on AWS."""
         for record in plan.starts:
             reason = task_networking.start_failure(
                 record.task, record.ec2, record.container, record.eni_id
             )
+            if reason is None:
+                secrets = task_secrets.resolve(record.container, record.account, record.region)
+                if isinstance(secrets, str):
+                    reason = secrets
+                else:
+                    record.secrets = secrets
             if reason is not None:
                 append_log(record.log_path, f"could not start: {reason}")
                 self.exited(record, None, reason)

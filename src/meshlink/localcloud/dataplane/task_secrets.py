@@ -49,7 +49,8 @@ def resolve(container: dict[str, Any], account: str, region: str) -> dict[str, s
         owner, where = _where(value_from, account, region)
         backend = secretsmanager_backends[owner][where]
         try:
-            value = backend.get_secret_value(value_from, None, None)
+            # No version: the AWSCURRENT one (moto's own API handler passes None too).
+            value = backend.get_secret_value(value_from, None, None)  # type: ignore[arg-type]
         except SecretNotFoundException:
             return _reason(
                 value_from,

@@ -27,6 +27,7 @@ MODULES = (
     "meshlink.localcloud.patches.ec2_network",
     "meshlink.localcloud.patches.changesets",
     "meshlink.localcloud.patches.cloudformation",
+    "meshlink.localcloud.patches.operations",
     # Under --timing aws: in-between states, eventual consistency, stack schedules.
     "meshlink.localcloud.patches.lifecycle",
     "meshlink.localcloud.patches.consistency",

@@ -4,6 +4,8 @@
   has no CloudFormation delete for route tables, routes, subnet associations, internet
   gateways and their attachments, NAT gateways, Elastic IPs and flow logs, so the VPC of a
   deleted network stack stays behind (DependencyViolation on its route tables).
+* ``AWS::EC2::SubnetRouteTableAssociation`` associates the subnet with the table (moto
+  only records it apart).
 * ``AWS::EC2::VPC`` honours ``EnableDnsSupport`` / ``EnableDnsHostnames`` (moto ignores
   them) and updates in place unless ``CidrBlock`` changes; moto has no update, so the VPC
   was replaced, which fails as soon as it has subnets.
@@ -82,6 +84,19 @@ def _replace_tags(ec2: Any, vpc: Any, properties: Properties) -> None:
     wanted = {tag["Key"]: tag["Value"] for tag in properties.get("Tags", [])}
     if wanted:
         ec2.create_tags([vpc.id], wanted)
+
+
+@cfn("moto.ec2.models.subnets:SubnetRouteTableAssociation", "create", backend="ec2")
+def _create_association(properties: Properties, ec2: Any, call: CfnCall) -> Any:
+    """The subnet uses the table, as DescribeRouteTables then shows (its Associations).
+
+    moto 5.2.5 files a CloudFormation association apart from the table, so the subnet
+    kept the VPC's main table: a private subnet had no route to its NAT gateway
+    (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html).
+    """
+    table, subnet = str(properties["RouteTableId"]), str(properties["SubnetId"])
+    ec2.associate_route_table(table, subnet_id=subnet)
+    return call.model(table, subnet)
 
 
 @on_delete("moto.ec2.models.subnets:SubnetRouteTableAssociation", backend="ec2")

@@ -92,6 +92,11 @@ def _create_egress(properties: Properties, ec2: Any, call: CfnCall) -> Any:
 def _delete_egress(rule: Any, ec2: Any) -> None:
     if ec2.get_security_group_by_name_or_id(rule.group_id) is None:
         return
+    destination = rule.properties.get("DestinationSecurityGroupId")
+    if destination and ec2.get_security_group_by_name_or_id(str(destination)) is None:
+        # moto deletes a stack's resources in no particular order and, unlike AWS, lets
+        # a group go while another group's rule still names it: the rule went with it.
+        return
     try:
         ec2.revoke_security_group_egress(
             group_name_or_id=rule.group_id, **rule_arguments(rule.properties, "Destination")

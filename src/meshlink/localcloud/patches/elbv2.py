@@ -10,7 +10,14 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete, replace
+from meshlink.localcloud.patches.registry import (
+    CfnCall,
+    Properties,
+    cfn,
+    on_delete,
+    replace,
+    wrap,
+)
 
 ENFORCE_ATTR = "enforce_security_group_inbound_rules_on_private_link_traffic"
 CFN_ATTRS = (
@@ -123,3 +130,19 @@ def _delete_listener(listener: Any, elbv2: Any) -> None:
     # Its load balancer may have gone first (and taken it along).
     with contextlib.suppress(ListenerNotFoundError):
         elbv2.delete_listener(listener.arn)
+
+
+@wrap("moto.elbv2.models:ELBv2Backend", "create_load_balancer")
+def _network_load_balancer_arn(original: Any, backend: Any, *args: Any, **kwargs: Any) -> Any:
+    """A Network Load Balancer's ARN ends in ``loadbalancer/net/<name>/<id>`` (moto writes
+    ``app/`` for every type), and ``net/<name>/<id>`` is the dimension of its CloudWatch
+    metrics (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html)."""
+    load_balancer = original(backend, *args, **kwargs)
+    old = str(load_balancer.arn)
+    if load_balancer.type == "network" and ":loadbalancer/app/" in old:
+        new = old.replace(":loadbalancer/app/", ":loadbalancer/net/", 1)
+        backend.load_balancers[new] = backend.load_balancers.pop(old)
+        backend.tagging_service.copy_tags(old, new)
+        backend.tagging_service.delete_all_tags_for_resource(old)
+        load_balancer.arn = new
+    return load_balancer

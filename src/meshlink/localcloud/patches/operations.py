@@ -219,7 +219,7 @@ def _put_alarm(properties: Properties, backend: Any, name: str) -> Any:
         statistic=properties.get("Statistic", ""),
         description=properties.get("AlarmDescription", ""),
         dimensions=[
-            {"name": d["Name"], "value": d["Value"]} for d in properties.get("Dimensions", [])
+            {"Name": d["Name"], "Value": d["Value"]} for d in properties.get("Dimensions", [])
         ],
         alarm_actions=list(properties.get("AlarmActions", [])),
         metric_data_queries=_queries(properties),

@@ -35,6 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=type)
 
 BACKENDS = {
+    "applicationautoscaling": "moto.applicationautoscaling.models:applicationautoscaling_backends",
+    "cloudwatch": "moto.cloudwatch.models:cloudwatch_backends",
     "ec2": "moto.ec2.models:ec2_backends",
     "ecs": "moto.ecs.models:ecs_backends",
     "elbv2": "moto.elbv2.models:elbv2_backends",
