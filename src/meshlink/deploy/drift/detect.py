@@ -215,20 +215,36 @@ def endpoint_rules(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
                 ctx.account_of(consumer),
                 str(group),
                 source,
-                ctx.topology.port_of(provider),
+                _deployed_port(ctx, provider),
             )
 
 
 def task_rules(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
     """The provider's task group admits only its NLB's group on its port (edge node);
     a service consumed by no one has no NLB and admits no one."""
-    for service, spec in ctx.topology.services.items():
+    for service in ctx.topology.services:
         owner = node_id("edge", service)
         group = ctx.edge_output(service, EdgeOutputs.TASK_SECURITY_GROUP_ID)
         if owner not in deployed or not group:
             continue
         source = ctx.edge_output(service, EdgeOutputs.LOAD_BALANCER_SECURITY_GROUP_ID)
-        yield from _rules(ctx, owner, ctx.account_of(service), group, source, spec.port)
+        yield from _rules(
+            ctx, owner, ctx.account_of(service), group, source, _deployed_port(ctx, service)
+        )
+
+
+def _deployed_port(ctx: VerifyContext, service: str) -> int:
+    """The port the deployed stacks use (the edge's Port output), not the topology's.
+
+    Drift is what differs from what was deployed: after a port change, the rules still
+    name the old port until `up` deploys the new one, and repairing them to the new port
+    first would make CloudFormation's own rule a duplicate.
+    """
+    if service in ctx.topology.services:
+        recorded = ctx.edge_output(service, EdgeOutputs.PORT)
+        if recorded:
+            return int(recorded)
+    return ctx.topology.port_of(service)
 
 
 def _rules(
@@ -325,6 +341,11 @@ def ecs_services(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
                 yield Finding(owner, "recreate", what, "recreate")
                 continue
             desired, want = found.get("desiredCount"), ctx.topology.services[service].desired_count
+            scaling = ctx.topology.services[service].scaling
+            if scaling is not None and scaling.min <= (desired or 0) <= scaling.max:
+                continue  # auto scaling owns the desired count within its bounds
+            if scaling is not None:
+                want = min(max(desired or 0, scaling.min), scaling.max)
             if desired != want:
                 yield Finding(
                     owner,
