@@ -38,6 +38,7 @@ accounts:
   a: {{ id: "{WEB_ACCOUNT}", vpc_cidr: 10.71.0.0/16 }}
   b: {{ id: "{API_ACCOUNT}", vpc_cidr: 10.72.0.0/16 }}
 alerts: {{ email: oncall@example.com }}
+dashboard: true
 services:
   web:
     account: a

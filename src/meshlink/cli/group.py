@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from meshlink.cli.errors import report_error
 
 # Global options (name -> takes a value) that users also write after the command.
-GLOBAL_OPTIONS = {"-f": True, "--file": True, "--json": False, "--debug": False}
+GLOBAL_OPTIONS = {"-f": True, "--file": True, "--env": True, "--json": False, "--debug": False}
 # Command groups whose subcommands use these short options for themselves (logs -f).
 KEEPS_SHORT_OPTIONS = {"local"}
 PASSTHROUGH = (typer.Exit, typer.Abort, click_exceptions.ClickException)

@@ -149,6 +149,13 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
                 ),
             )
         )
+    if topology.dashboard:
+        _add_dashboard(graph, topology)
+    graph.topological_order()  # proves it is acyclic
+    return graph
+
+
+def _add_dashboard(graph: DeploymentGraph, topology: Topology) -> None:
     graph.add(
         Node(
             "dashboard",
@@ -160,8 +167,6 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
             ),
         )
     )
-    graph.topological_order()  # proves it is acyclic
-    return graph
 
 
 def dashboard_account(topology: Topology) -> str:

@@ -37,7 +37,7 @@ def stack_nodes(topology: Topology) -> list[str]:
         + [node_id("edge", s) for s in services]
         + [node_id("endpoints", s) for s in services if topology.services[s].consumes]
         + [node_id("service", s) for s in services]
-        + [node_id("dashboard", topology.name)]
+        + ([node_id("dashboard", topology.name)] if topology.dashboard else [])
     )
 
 

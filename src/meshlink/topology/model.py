@@ -298,6 +298,12 @@ class Topology(_Frozen):
         default_factory=dict,
         description="Endpoint services meshlink consumes but does not own, by name.",
     )
+    dashboard: bool = Field(
+        False,
+        description="One CloudWatch dashboard for the mesh, in its first account: each edge's "
+        "NLB healthy hosts and processed bytes, each service's ECS CPU and memory (a "
+        "dashboard beyond an account's first three costs $3 a month).",
+    )
     alerts: Alerts | None = Field(
         None, description="Where the alarms notify (unset: alarms without notifications)."
     )

@@ -53,7 +53,7 @@ def test_status_is_ok_only_when_every_recorded_node_is_healthy(tmp_path: Path) -
     status = mesh_status(mesh.runtime, mesh.ctx)
     assert not status.ok
     assert status.summary() == (
-        "status: 1 healthy, 1 absent (journal says done), 1 failed, 10 not deployed"
+        "status: 1 healthy, 1 absent (journal says done), 1 failed, 9 not deployed"
     )
     payload = status.to_dict()
     assert payload["ok"] is False and payload["summary"] == status.summary()
@@ -62,7 +62,7 @@ def test_status_is_ok_only_when_every_recorded_node_is_healthy(tmp_path: Path) -
         "absent": 1,
         "failed": 1,
         "drifted": 0,
-        "not deployed": 10,
+        "not deployed": 9,
     }
     verdicts = {n["node"]: n["verdict"] for n in payload["nodes"]}
     assert verdicts["platform:users"] == "absent"
@@ -74,7 +74,7 @@ def test_status_is_ok_only_when_every_recorded_node_is_healthy(tmp_path: Path) -
     assert healthy.ok
     assert (
         healthy.summary()
-        == "status: 1 healthy, 0 absent (journal says done), 0 failed, 12 not deployed"
+        == "status: 1 healthy, 0 absent (journal says done), 0 failed, 11 not deployed"
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from meshlink.graph.planner import KIND_ORDER, plan_graph
-from meshlink.topology.loader import load_topology
+from meshlink.topology.loader import load_topology, load_topology_text
 from tests.helpers import EXAMPLES
 
 
@@ -20,7 +20,7 @@ def test_every_dependency_points_to_an_earlier_kind_or_same_level(example: str) 
 
 def test_two_accounts_graph() -> None:
     graph = plan_graph(load_topology(EXAMPLES / "two-accounts.yaml"))
-    assert len(graph) == 2 * 2 + 2 * 4 + 1  # + the mesh's dashboard
+    assert len(graph) == 2 * 2 + 2 * 4
     assert graph.nodes["endpoints:user-service"].depends_on == (
         "network:users",
         "edge:user-service",
@@ -31,9 +31,12 @@ def test_two_accounts_graph() -> None:
         "endpoints:user-service",
     )
     assert "accept:notification-service" in graph.nodes["service:user-service"].depends_on
+    assert "dashboard:shop" not in graph.nodes  # only with dashboard: true
+    text = (EXAMPLES / "two-accounts.yaml").read_text() + "dashboard: true\n"
+    dashboard = plan_graph(load_topology_text(text, "d.yaml")).nodes["dashboard:shop"]
     # One dashboard, in the first account: it reads every consumed service's NLB.
-    assert graph.nodes["dashboard:shop"].account == "users"
-    assert graph.nodes["dashboard:shop"].depends_on == (
+    assert dashboard.account == "users"
+    assert dashboard.depends_on == (
         "platform:users",
         "edge:user-service",
         "edge:notification-service",
@@ -42,7 +45,7 @@ def test_two_accounts_graph() -> None:
 
 def test_full_mesh_is_acyclic_and_its_critical_path_is_five_levels() -> None:
     graph = plan_graph(load_topology(EXAMPLES / "full-mesh-4.yaml"))
-    assert len(graph) == 4 * 2 + 4 * 4 + 1
+    assert len(graph) == 4 * 2 + 4 * 4
     path = [nid.split(":")[0] for nid in graph.critical_path()]
     assert path == ["network", "edge", "endpoints", "accept", "service"]
 

@@ -53,6 +53,7 @@ TWO_WAY: dict[str, Any] = {
         },
     },
     "alerts": {"email": "oncall@example.com"},
+    "dashboard": True,
 }
 
 # Every service consumes every other; orders and inventory share an account, so the

@@ -30,6 +30,7 @@ def test_two_way_mesh_has_every_stack(two_way: Mesh) -> None:
         "endpoints:notification-service",
         "service:user-service",
         "service:notification-service",
+        "dashboard:shop",  # dashboard: true
     ]
     assert list(two_way.stacks) == stack_nodes(two_way.topology)
 
@@ -40,11 +41,12 @@ def test_stacks_are_named_and_placed_by_node(all_meshes: list[Mesh]) -> None:
             kind, subject = node.split(":", 1)
             assert stack.stack_name == stack_name(mesh.topology.name, kind, subject)
             assert node_of(mesh.templates[node]) == node
-            account = (
-                subject
-                if kind in ("network", "platform")
-                else (mesh.topology.services[subject].account)
-            )
+            if kind == "dashboard":
+                account = next(iter(mesh.topology.accounts))  # the first account
+            elif kind in ("network", "platform"):
+                account = subject
+            else:
+                account = mesh.topology.services[subject].account
             assert stack.account == mesh.topology.accounts[account].id
             assert stack.region == mesh.topology.region
 

@@ -99,7 +99,7 @@ def test_secrets_are_references_read_only_by_the_services_own_role(two_way: Mesh
         },
         {"Name": "DB_PASSWORD", "ValueFrom": "shop/db-password"},
     ]
-    role = _one(template, "AWS::IAM::Role")
+    role = resources(template, "AWS::IAM::Role")["ExecutionRole"]["Properties"]
     (statement,) = [
         s for s in role["Policies"][0]["PolicyDocument"]["Statement"] if s["Sid"] == "ReadSecrets"
     ]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk.assertions import Match
-
 from meshlink.stacks.outputs import ServiceOutputs
 from meshlink.stacks.service import LOCAL_COMMAND_LABEL
 from tests.unit.stacks.stacks_helpers import Mesh, parameter_sources, resources
@@ -15,8 +13,8 @@ from tests.unit.stacks.stacks_helpers import Mesh, parameter_sources, resources
 def _container(mesh: Mesh, service: str) -> dict[str, Any]:
     template = mesh.templates[f"service:{service}"]
     (task,) = resources(template, "AWS::ECS::TaskDefinition").values()
-    (container,) = task["Properties"]["ContainerDefinitions"]
-    return dict(container)
+    # The service's own container first (a traced service has the X-Ray daemon after it).
+    return dict(task["Properties"]["ContainerDefinitions"][0])
 
 
 def _env(container: dict[str, Any]) -> dict[str, Any]:
@@ -32,8 +30,9 @@ def test_task_definition_is_fargate_with_topology_sizes(two_way: Mesh) -> None:
             "NetworkMode": "awsvpc",
             "Cpu": "512",
             "Memory": "1024",
-            "ExecutionRoleArn": {"Ref": "PlatformUsersExecutionRoleArn"},
-            "TaskRoleArn": Match.absent(),
+            # Its own roles: it reads secrets, and its X-Ray daemon uploads traces.
+            "ExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
+            "TaskRoleArn": {"Fn::GetAtt": ["TaskRole", "Arn"]},
         },
     )
     container = _container(two_way, "user-service")
@@ -42,7 +41,7 @@ def test_task_definition_is_fargate_with_topology_sizes(two_way: Mesh) -> None:
     assert container["LogConfiguration"] == {
         "LogDriver": "awslogs",
         "Options": {
-            "awslogs-group": {"Ref": "PlatformUsersLogGroupName"},
+            "awslogs-group": {"Ref": "LogGroup"},  # the service's own log group
             "awslogs-region": "us-east-1",
             "awslogs-stream-prefix": "user-service",
         },
@@ -53,6 +52,9 @@ def test_environment_names_the_service_and_its_peers(two_way: Mesh) -> None:
     env = _env(_container(two_way, "user-service"))
     assert env == {
         "LOG_LEVEL": "debug",
+        # tracing: xray tells the bundled service where its X-Ray daemon listens.
+        "MESHLINK_TRACING": "xray",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
         # meshlink's own variables win over the topology's.
         "PORT": "8080",
         "SERVICE_NAME": "user-service",
