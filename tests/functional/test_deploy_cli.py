@@ -67,10 +67,11 @@ def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
         "create": 10,
         "update": 0,
         "replace": 0,
-        # user-service needs no acceptance: its consumer's endpoint connects by itself.
-        "unchanged": 1,
-        "reconcile": 1,
+        # acceptance_required defaults to true: both accept nodes accept their consumer.
+        "unchanged": 0,
+        "reconcile": 2,
         "delete": 0,
+        "repair": 0,  # nothing deployed yet, so nothing drifted
     }
 
     code, summary = cli_json(topology, "up", "--yes")

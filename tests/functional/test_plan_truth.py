@@ -80,9 +80,9 @@ def test_plan_is_what_up_does_on_two_accounts(workdir: Path, local_sessions: Any
     cfn = local_sessions.client("222222222222", "cloudformation")
 
     plan, _ = plan_then_up(topology)  # fresh
-    assert {n["action"] for n in plan["nodes"]} == {"create", "reconcile", "unchanged"}
-    # Endpoints to a service without acceptance connect by themselves: nothing to accept.
-    assert node(plan, "accept:user-service")["action"] == "unchanged"
+    assert {n["action"] for n in plan["nodes"]} == {"create", "reconcile"}
+    # acceptance_required defaults to true: every accept node accepts its consumers.
+    assert node(plan, "accept:user-service")["action"] == "reconcile"
 
     plan, _ = plan_then_up(topology)  # no-op
     assert plan["totals"]["unchanged"] == len(plan["nodes"])
