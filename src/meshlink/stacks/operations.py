@@ -423,35 +423,25 @@ def add_task_role(stack: MeshStack, topology: Topology, service: str) -> str | N
     """The task role: only a traced service needs one (the daemon uploads segments)."""
     if topology.services[service].tracing != "xray":
         return None
-    from meshlink.stacks.platform import task_trust_policy
-
-    role = iam.CfnRole(
+    role = task_assumed_role(
         stack,
         "TaskRole",
-        description=f"meshlink {topology.name}: {service}'s X-Ray daemon uploads traces",
-        assume_role_policy_document=task_trust_policy(stack.account),
-        policies=[
-            iam.CfnRole.PolicyProperty(
-                policy_name="xray-write",
-                policy_document={
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "UploadTraces",
-                            "Effect": "Allow",
-                            # The actions of AWS's AWSXRayDaemonWriteAccess policy.
-                            "Action": [
-                                "xray:PutTraceSegments",
-                                "xray:PutTelemetryRecords",
-                                "xray:GetSamplingRules",
-                                "xray:GetSamplingTargets",
-                                "xray:GetSamplingStatisticSummaries",
-                            ],
-                            "Resource": "*",
-                        }
-                    ],
-                },
-            )
+        f"meshlink {topology.name}: {service}'s X-Ray daemon uploads traces",
+        "xray-write",
+        [
+            {
+                "Sid": "UploadTraces",
+                "Effect": "Allow",
+                # The actions of AWS's AWSXRayDaemonWriteAccess policy.
+                "Action": [
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                    "xray:GetSamplingStatisticSummaries",
+                ],
+                "Resource": "*",
+            }
         ],
     )
     acknowledge(
@@ -462,3 +452,27 @@ def add_task_role(stack: MeshStack, topology: Topology, service: str) -> str | N
         "latest/reference/list_awsx-ray.html)",
     )
     return str(role.attr_arn)
+
+
+def task_assumed_role(
+    stack: MeshStack,
+    construct_id: str,
+    description: str,
+    policy_name: str,
+    statements: list[Any],
+) -> iam.CfnRole:
+    """A role only ECS tasks of this account may assume, with one inline policy."""
+    from meshlink.stacks.platform import task_trust_policy
+
+    return iam.CfnRole(
+        stack,
+        construct_id,
+        description=description,
+        assume_role_policy_document=task_trust_policy(stack.account),
+        policies=[
+            iam.CfnRole.PolicyProperty(
+                policy_name=policy_name,
+                policy_document={"Version": "2012-10-17", "Statement": statements},
+            )
+        ],
+    )

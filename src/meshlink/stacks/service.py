@@ -6,7 +6,6 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from meshlink.graph.planner import node_id
@@ -14,7 +13,7 @@ from meshlink.stacks import operations
 from meshlink.stacks.base import MeshStack
 from meshlink.stacks.common import acknowledge, network_list
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
-from meshlink.stacks.platform import execution_policy, task_trust_policy
+from meshlink.stacks.platform import execution_policy
 from meshlink.topology.model import Topology
 from meshlink.topology.naming import env_var_for_peer
 
@@ -174,17 +173,12 @@ class ServiceStack(MeshStack):
             [operations.service_log_group_arn(topology.name, service)], [spec.image]
         )
         statements = [*policy["Statement"], operations.secrets_statement(spec)]  # type: ignore[misc]
-        role = iam.CfnRole(
+        role = operations.task_assumed_role(
             self,
             "ExecutionRole",
-            description=f"meshlink {topology.name}: starts {service}'s tasks, reads its secrets",
-            assume_role_policy_document=task_trust_policy(self.account),
-            policies=[
-                iam.CfnRole.PolicyProperty(
-                    policy_name="task-execution",
-                    policy_document={"Version": "2012-10-17", "Statement": statements},
-                )
-            ],
+            f"meshlink {topology.name}: starts {service}'s tasks, reads its secrets",
+            "task-execution",
+            statements,
         )
         operations.acknowledge_log_streams(role, topology.name, [service])
         return str(role.attr_arn)
