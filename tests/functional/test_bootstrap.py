@@ -2,7 +2,8 @@
 calls: plan, up, status, verify and down of every example, recorded by the local cloud
 (/_meshlink/api-calls), filtered by meshlink's session name.
 
-MESHLINK_REGENERATE_ACTIONS=1 rewrites actions.json's `direct` from the record.
+MESHLINK_REGENERATE_ACTIONS=1 rewrites actions.json's `direct` from the record (what it
+holds that `conditional` does not).
 """
 
 from __future__ import annotations
@@ -107,11 +108,15 @@ def test_the_deploy_role_allows_exactly_what_meshlink_calls(
         assert actions, f"no call recorded for {name}"
         called |= actions
     called -= NEEDS_NO_PERMISSION
+    # Actions of paths a mesh takes only sometimes (a service not steady yet at a poll
+    # lists its stopped tasks) may or may not be in the record: `conditional` holds them,
+    # each bound to its caller (tests/unit/bootstrap/test_actions.py).
+    conditional = load_actions().conditional_actions()
     if REGENERATE:
-        derive.write(direct=sorted(called))
-    allowed = set(load_actions().direct)
-    assert sorted(called - allowed) == [], "called but not allowed"
-    assert sorted(allowed - called) == [], "allowed but never called"
+        derive.write(direct=sorted(called - conditional))
+    direct = set(load_actions().direct)
+    assert sorted(called - direct - conditional) == [], "called but not allowed"
+    assert sorted(direct - called) == [], "allowed but never called"
 
 
 def test_bootstrap_prints_a_template_per_account_trusting_the_operator(

@@ -4,6 +4,8 @@ CloudFormation resource provider schemas with each handler's permissions).
 * ``resource_types(templates)``: every resource type of synthesized templates;
 * ``on_behalf_actions(types)``: what CloudFormation needs to create, read, update and
   delete them with the caller's credentials (the schemas' ``handlers.*.permissions``);
+* ``call_action(call)``: the IAM action a boto3 call (``"s3.head_bucket"``) is
+  authorized as, the way the local cloud records it (localcloud/api_log.py);
 * ``write(**sections)``: rewrite sections of the packaged actions.json.
 
 The tests that hold actions.json equal to the truth rewrite it when
@@ -73,6 +75,11 @@ def _iam_actions() -> frozenset[str]:
     )
 
 
+def defined(action: str) -> bool:
+    """Whether IAM defines `action` (a policy can grant it)."""
+    return action.lower() in _iam_actions()
+
+
 def on_behalf_actions(types: Iterable[str]) -> set[str]:
     """Every permission CloudFormation needs for `types` that IAM defines.
 
@@ -83,6 +90,42 @@ def on_behalf_actions(types: Iterable[str]) -> set[str]:
     return {
         action for kind in types for action in handler_permissions(kind) if action.lower() in known
     }
+
+
+@cache
+def _service_model(service: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service)
+
+
+def call_action(call: str) -> str:
+    """The IAM action of boto3 call `call` (``service.method``).
+
+    Most are ``<IAM prefix>:<Operation>``; S3's follow from method, key and sub-resource
+    (HeadBucket is s3:ListBucket), with the same table the local cloud's recording uses.
+    """
+    from botocore import xform_name
+
+    from meshlink.localcloud.api_log import iam_action, s3_action
+
+    service, _, method = call.partition(".")
+    model = _service_model(service)
+    operations = {xform_name(name): name for name in model.operation_names}
+    if method not in operations:
+        raise KeyError(f"{service} has no operation {method}")
+    operation = operations[method]
+    if service != "s3":
+        return iam_action(model.signing_name, operation)
+    http = model.operation_model(operation).http
+    path, _, query = str(http["requestUri"]).partition("?")
+    has_key = "{Key+}" in path
+    environ = {
+        "REQUEST_METHOD": http["method"],
+        "PATH_INFO": "/bucket/key" if has_key else "/bucket",
+        "QUERY_STRING": query,
+    }
+    return f"s3:{s3_action(environ)}"
 
 
 def write(**sections: list[str]) -> None:

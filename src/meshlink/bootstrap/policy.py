@@ -1,10 +1,19 @@
 """The deploy role's CloudFormation template: trust, and exactly the actions meshlink uses.
 
-Two lists, both in ``actions.json`` beside this module:
+Three lists, all in ``actions.json`` beside this module:
 
-* ``direct``: every IAM action meshlink's own calls need (plan, up, status, verify and
-  down of every example), as the local cloud recorded them (``/_meshlink/api-calls``);
-  tests/functional/test_bootstrap.py holds the list equal to the record.
+* ``direct``: every IAM action meshlink's own calls need on the paths every mesh takes
+  (plan, up, status, verify and down of the examples), as the local cloud recorded them
+  (``/_meshlink/api-calls``), the Terraform provider's included (it assumes the role with
+  meshlink's session name); tests/functional/test_bootstrap.py holds the list equal to
+  the record.
+* ``conditional``: what meshlink calls only on some paths (a service not steady yet at a
+  poll, a template over 51,200 bytes, ``verify --probe-image``, drift repair, ``target:
+  aws`` only, ...). Each entry names the call (``service.method``), the function that
+  makes it and when; an action a call needs besides its own (CreateBucket with
+  ObjectOwnership needs s3:PutBucketOwnershipControls) says so with the AWS page.
+  tests/unit/bootstrap binds each entry to its code and checks that every AWS call in
+  meshlink's source is in ``direct`` or here; recordings prove the paths tests exercise.
 * ``on_behalf``: what CloudFormation does with the *caller's* credentials. meshlink
   deploys by change set without a service role, so CloudFormation creates, updates and
   deletes the stacks' resources as the deploy role
@@ -38,27 +47,49 @@ MAX_SESSION_SECONDS = 3600
 
 
 @dataclass(frozen=True)
+class Conditional:
+    """An action meshlink calls only on some paths: which call, where, and when."""
+
+    action: str
+    call: str  # boto3 `service.method`, e.g. "ecs.list_tasks"
+    caller: str  # `module::function` (or `module::Class.method`) that makes the call
+    when: str
+    implied: str | None = None  # AWS page: the call needs this action besides its own
+
+
+@dataclass(frozen=True)
 class Actions:
-    """The data file: meshlink's own actions, CloudFormation's on its behalf."""
+    """The data file: meshlink's own actions (always, or on some paths), and
+    CloudFormation's on its behalf."""
 
     direct: tuple[str, ...]
     on_behalf: tuple[str, ...]
     resource_types: tuple[str, ...]
+    conditional: tuple[Conditional, ...] = ()
+
+    def conditional_actions(self) -> set[str]:
+        """The actions of `conditional`."""
+        return {entry.action for entry in self.conditional}
+
+    def own_actions(self) -> set[str]:
+        """Every action meshlink itself calls: `direct` and `conditional`."""
+        return set(self.direct) | self.conditional_actions()
 
     def iam_actions(self) -> list[str]:
         """Every action of the role's policy: sorted, deduplicated."""
-        return sorted((set(self.direct) | set(self.on_behalf)) - NEEDS_NO_PERMISSION)
+        return sorted((self.own_actions() | set(self.on_behalf)) - NEEDS_NO_PERMISSION)
 
 
 @cache
 def load_actions() -> Actions:
     """The packaged actions.json."""
     text = resources.files("meshlink.bootstrap").joinpath(DATA_FILE).read_text()
-    data: dict[str, list[str]] = json.loads(text)
+    data: dict[str, Any] = json.loads(text)
     return Actions(
         direct=tuple(data["direct"]),
         on_behalf=tuple(data["on_behalf"]),
         resource_types=tuple(data["resource_types"]),
+        conditional=tuple(Conditional(**entry) for entry in data.get("conditional", [])),
     )
 
 
