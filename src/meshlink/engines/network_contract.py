@@ -20,6 +20,12 @@ LIST_OUTPUTS: frozenset[str] = frozenset(NETWORK_OUTPUTS) - {"vpc_id", "vpc_cidr
 NetworkOutputs = dict[str, str | list[str]]
 
 
+def subnet_share_name(mesh: str, account: str) -> str:
+    """Name of the AWS RAM resource share of a shared network's private subnets (both
+    engines; participants find its invitation by it)."""
+    return f"{mesh}-{account}-subnets"
+
+
 def normalise(raw: dict[str, object]) -> NetworkOutputs:
     """Turn either engine's raw outputs into the contract's shape (lists as lists)."""
     result: NetworkOutputs = {}

@@ -103,11 +103,15 @@ class DeploymentGraph:
 def plan_graph(topology: Topology) -> DeploymentGraph:
     """The deployment graph of `topology` (see docs/ARCHITECTURE.md)."""
     graph = DeploymentGraph()
-    for account in topology.accounts:
+    # With a shared network only its owner has a network node; every account's stacks
+    # then depend on that one (topology.network_account).
+    for account in topology.network_accounts():
         graph.add(Node("network", account, account))
-        graph.add(Node("platform", account, account, (node_id("network", account),)))
+    for account in topology.accounts:
+        network = node_id("network", topology.network_account(account))
+        graph.add(Node("platform", account, account, (network,)))
     for name, service in topology.services.items():
-        network = node_id("network", service.account)
+        network = node_id("network", topology.network_account(service.account))
         edge = node_id("edge", name)
         internal_peers = [p for p in service.consumes if p in topology.services]
         graph.add(Node("edge", name, service.account, (network,)))
@@ -117,7 +121,8 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
             Node(
                 "endpoints",
                 name,
-                service.account,
+                # The VPC's owner: a participant of a shared VPC cannot create endpoints.
+                topology.endpoints_account(name),
                 (network, edge, *(node_id("edge", p) for p in internal_peers)),
             )
         )
@@ -142,7 +147,7 @@ def plan_graph(topology: Topology) -> DeploymentGraph:
                 service.account,
                 (
                     node_id("platform", service.account),
-                    node_id("network", service.account),
+                    node_id("network", topology.network_account(service.account)),
                     node_id("edge", name),
                     *((node_id("endpoints", name),) if service.consumes else ()),
                     *(node_id("accept", p) for p in internal_peers),

@@ -45,9 +45,11 @@ class EdgeStack(MeshStack):
         )
         port = spec.port
         self.exposed = bool(topology.consumers_of(service))
-        vpc_id = network_value(self, account, "vpc_id")
+        # Its own VPC's, or the shared VPC's (the networking account's network node).
+        network = topology.network_account(account)
+        vpc_id = network_value(self, network, "vpc_id")
         # Passed through as the comma-joined string the network output is.
-        zone_ids = network_value(self, account, "az_ids")
+        zone_ids = network_value(self, network, "az_ids")
 
         task_sg = ec2.CfnSecurityGroup(
             self,
@@ -93,7 +95,9 @@ class EdgeStack(MeshStack):
     ) -> None:
         """The NLB, target group, listener and endpoint service of a consumed service."""
         spec = topology.services[service]
-        private_subnets = network_list(self, spec.account, "private_subnet_ids")
+        private_subnets = network_list(
+            self, topology.network_account(spec.account), "private_subnet_ids"
+        )
         port = spec.port
         # PrivateLink delivers consumer traffic to the NLB, never to the tasks, and
         # nothing else in the VPC needs to reach the NLB. The NLB's own inbound rules are

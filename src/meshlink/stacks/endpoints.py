@@ -35,18 +35,32 @@ class EndpointsStack(MeshStack):
             mesh=topology.name,
             kind="endpoints",
             subject=service,
-            account_id=topology.accounts[spec.account].id,
+            # The VPC owner's account: AWS lets no participant of a shared VPC create an
+            # interface endpoint ("This operation does not support shared VPCs").
+            account_id=topology.accounts[topology.endpoints_account(service)].id,
             region=topology.region,
         )
-        vpc_id = network_value(self, spec.account, "vpc_id")
+        vpc_id = network_value(self, topology.endpoints_account(service), "vpc_id")
         task_sg_id = self.upstream(
             node_id("edge", service), EdgeOutputs.TASK_SECURITY_GROUP_ID
         ).value_as_string
+        # The tasks' egress rule goes with the endpoint only when one account owns both
+        # groups; otherwise the service stack adds it (stacks/service.py).
+        tasks_out = topology.endpoints_account(service) == spec.account
         for peer in spec.consumes:
-            self._endpoint(topology, service, peer, vpc_id=vpc_id, task_sg_id=task_sg_id)
+            self._endpoint(
+                topology, service, peer, vpc_id=vpc_id, task_sg_id=task_sg_id, tasks_out=tasks_out
+            )
 
     def _endpoint(
-        self, topology: Topology, service: str, peer: str, *, vpc_id: str, task_sg_id: str
+        self,
+        topology: Topology,
+        service: str,
+        peer: str,
+        *,
+        vpc_id: str,
+        task_sg_id: str,
+        tasks_out: bool,
     ) -> None:
         name = logical_id(peer)
         port = topology.port_of(peer)
@@ -82,16 +96,17 @@ class EndpointsStack(MeshStack):
         )
         # The tasks' side of the same path: their group lets out only this (and HTTPS,
         # stacks/edge.py), so a task reaches a peer only through its endpoint.
-        ec2.CfnSecurityGroupEgress(
-            self,
-            f"{name}TasksOut",
-            group_id=task_sg_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            destination_security_group_id=group.attr_group_id,
-            description=f"{service} tasks to the {peer} endpoint",
-        )
+        if tasks_out:
+            ec2.CfnSecurityGroupEgress(
+                self,
+                f"{name}TasksOut",
+                group_id=task_sg_id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                destination_security_group_id=group.attr_group_id,
+                description=f"{service} tasks to the {peer} endpoint",
+            )
         endpoint = ec2.CfnVPCEndpoint(
             self,
             f"{name}Endpoint",

@@ -32,7 +32,7 @@ def stack_nodes(topology: Topology) -> list[str]:
     accounts = list(topology.accounts)
     services = list(topology.services)
     return (
-        [node_id("network", a) for a in accounts]
+        [node_id("network", a) for a in topology.network_accounts()]
         + [node_id("platform", a) for a in accounts]
         + [node_id("edge", s) for s in services]
         + [node_id("endpoints", s) for s in services if topology.services[s].consumes]
@@ -72,10 +72,11 @@ def _build(app: Construct, topology: Topology, kind: str, subject: str) -> MeshS
             mesh=topology.name,
             account=subject,
             account_id=spec.id,
-            vpc_cidr=spec.vpc_cidr,
+            vpc_cidr=topology.vpc_cidr_of(subject),
             region=topology.region,
             options=topology.network,
             log_key=topology.logs.kms_key_arn,
+            participants=topology.shared_with(subject),
         )
     if kind == "platform":
         return PlatformStack(app, topology, subject)

@@ -15,13 +15,14 @@ import os
 # Before aws_cdk loads: otherwise jsii prints an end-of-life banner for Node 20.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ram as ram
 from constructs import Construct
 
 # The contract's output names and reader live beside the contract (no aws_cdk there);
@@ -31,6 +32,7 @@ from meshlink.engines.network_contract import (  # noqa: F401
     OUTPUT_NAMES,
     contract_outputs,
     output_name,
+    subnet_share_name,
 )
 from meshlink.graph.parameters import MESH_ZONE_IDS
 from meshlink.stacks.base import MeshStack
@@ -60,6 +62,7 @@ class NetworkStack(MeshStack):
         region: str,
         options: NetworkOptions,
         log_key: str | None = None,
+        participants: Sequence[str] = (),
     ) -> None:
         super().__init__(
             scope, mesh=mesh, kind=KIND, subject=account, account_id=account_id, region=region
@@ -134,6 +137,8 @@ class NetworkStack(MeshStack):
 
         if options.flow_logs:
             self._flow_logs(vpc, retention_days(options.flow_log_retention_days), log_key)
+        if participants:
+            self._share_subnets(mesh, account, private, participants)
 
         values: dict[str, str] = {
             "vpc_id": vpc.ref,
@@ -255,6 +260,38 @@ class NetworkStack(MeshStack):
                 )
             self._name(endpoint, f"aws-{service.replace('.', '-')}")
 
+    def _share_subnets(
+        self,
+        mesh: str,
+        account: str,
+        private: list[ec2.CfnSubnet],
+        participants: Sequence[str],
+    ) -> None:
+        """Share the private subnets with the mesh's other accounts through AWS RAM.
+
+        They place their tasks, NLBs and security groups there; the VPC, its routes and
+        every interface endpoint stay this account's
+        (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html). Accounts
+        of this account's organization get the subnets at once when RAM sharing with
+        the organization is on; others get an invitation, which meshlink accepts
+        (deploy/handlers/network.py).
+        """
+        ram.CfnResourceShare(
+            self,
+            "SubnetShare",
+            name=subnet_share_name(mesh, account),
+            allow_external_principals=True,
+            principals=list(participants),
+            resource_arns=[
+                cdk.Fn.sub(
+                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${Id}",
+                    {"Id": subnet.ref},
+                )
+                for subnet in private
+            ],
+            tags=[cdk.CfnTag(key="Name", value=f"{self._prefix}-subnets")],
+        )
+
     def _flow_logs(self, vpc: ec2.CfnVPC, retention: int, log_key: str | None) -> None:
         group = logs.CfnLogGroup(self, "FlowLogGroup", retention_in_days=retention)
         encrypt_log_group(group, log_key)
@@ -319,7 +356,7 @@ def build_network(
     topology: Topology, accounts: Iterable[str] | None = None
 ) -> Callable[[Any], None]:
     """A synth builder that adds the network stack of each account (default: all)."""
-    chosen = list(topology.accounts if accounts is None else accounts)
+    chosen = list(topology.network_accounts() if accounts is None else accounts)
 
     def build(app: Any) -> None:
         for account in chosen:
@@ -329,10 +366,11 @@ def build_network(
                 mesh=topology.name,
                 account=account,
                 account_id=spec.id,
-                vpc_cidr=spec.vpc_cidr,
+                vpc_cidr=topology.vpc_cidr_of(account),
                 region=topology.region,
                 options=topology.network,
                 log_key=topology.logs.kms_key_arn,
+                participants=topology.shared_with(account),
             )
 
     return build

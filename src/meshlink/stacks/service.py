@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
@@ -15,7 +16,7 @@ from meshlink.stacks.common import acknowledge, network_list
 from meshlink.stacks.outputs import EdgeOutputs, EndpointsOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.stacks.platform import execution_policy
 from meshlink.topology.model import Topology
-from meshlink.topology.naming import env_var_for_peer
+from meshlink.topology.naming import env_var_for_peer, logical_id
 
 LOCAL_COMMAND_LABEL = "meshlink.local.command"
 # Tasks get this long to pass the NLB health check before ECS counts failures.
@@ -50,7 +51,7 @@ class ServiceStack(MeshStack):
             if spec.secrets
             else self.upstream(platform, PlatformOutputs.EXECUTION_ROLE_ARN).value_as_string
         )
-        subnets = network_list(self, account, "private_subnet_ids")
+        subnets = network_list(self, topology.network_account(account), "private_subnet_ids")
         task_sg = self.upstream(edge, EdgeOutputs.TASK_SECURITY_GROUP_ID).value_as_string
         # An unconsumed service has no NLB (stacks/edge.py): its tasks run unregistered.
         exposed = bool(topology.consumers_of(service))
@@ -149,9 +150,29 @@ class ServiceStack(MeshStack):
                 self.upstream(edge, EdgeOutputs.SERVICE_ID).value_as_string if exposed else None
             ),
         )
+        if topology.endpoints_account(service) != account:
+            self._egress_to_endpoints(topology, service, task_sg)
         self.output(ServiceOutputs.ECS_SERVICE_ARN, fargate.ref)
         self.output(ServiceOutputs.ECS_SERVICE_NAME, fargate.attr_name)
         self.output(ServiceOutputs.TASK_DEFINITION_ARN, task_definition.ref)
+
+    def _egress_to_endpoints(self, topology: Topology, service: str, task_sg: str) -> None:
+        """The tasks' way out to each endpoint they use, when another account owns the
+        endpoints (a shared VPC's owner): that account may not change this account's
+        security group, so the rule the endpoints stack adds otherwise is added here."""
+        endpoints = node_id("endpoints", service)
+        for peer in topology.services[service].consumes:
+            group = self.upstream(endpoints, EndpointsOutputs.security_group_id(peer))
+            ec2.CfnSecurityGroupEgress(
+                self,
+                f"{logical_id(peer)}TasksOut",
+                group_id=task_sg,
+                ip_protocol="tcp",
+                from_port=topology.port_of(peer),
+                to_port=topology.port_of(peer),
+                destination_security_group_id=group.value_as_string,
+                description=f"{service} tasks to the {peer} endpoint",
+            )
 
     def _target_group_arn(self, service: str) -> str:
         return self.upstream(node_id("edge", service), EdgeOutputs.TARGET_GROUP_ARN).value_as_string

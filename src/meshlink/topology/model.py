@@ -51,6 +51,20 @@ class _Frozen(BaseModel):
 class NetworkOptions(_Frozen):
     """How each account's network is built."""
 
+    mode: Literal["per_account", "shared"] = Field(
+        "per_account",
+        description="per_account: a VPC in each account. shared: one VPC, in the networking "
+        "account (network.account), whose private subnets it shares with the other accounts "
+        "through AWS RAM; they run their services, NLBs and endpoint services in those subnets, "
+        "and the networking account creates every interface endpoint (AWS lets only a VPC's "
+        "owner create them). On AWS the accounts must be in one organization with RAM sharing "
+        "enabled, or accept meshlink's share invitations (meshlink accepts them for you).",
+    )
+    account: str | None = Field(
+        None,
+        description="With mode shared: the key (under accounts) of the networking account, "
+        "which owns the VPC; only it needs vpc_cidr.",
+    )
     engine: Literal["terraform", "cdk", "auto"] = Field(
         "auto", description="Which engine builds each account's VPC; auto prefers Terraform."
     )
@@ -97,9 +111,11 @@ class Account(_Frozen):
     """One AWS account of the mesh and its VPC."""
 
     id: str = Field(pattern=ACCOUNT_ID_PATTERN, description="12-digit AWS account id.")
-    vpc_cidr: str = Field(
+    vpc_cidr: str | None = Field(
+        None,
         description="IPv4 CIDR of the account's VPC: /16 up to the smallest that holds three "
-        "subnets per AZ (/25 with az_count 2)."
+        "subnets per AZ (/25 with az_count 2). Required for every account with network.mode "
+        "per_account; with shared, only the networking account has a VPC (and a CIDR).",
     )
     role: str | None = Field(
         None,
@@ -350,9 +366,55 @@ class Topology(_Frozen):
     def account_of(self, service: str) -> Account:
         return self.accounts[self.services[service].account]
 
+    @property
+    def shared_network(self) -> bool:
+        """Whether one account's VPC serves every account (network.mode shared)."""
+        return self.network.mode == "shared"
+
+    def network_account(self, account: str) -> str:
+        """The key of the account whose VPC `account`'s resources live in: itself, or the
+        networking account when the network is shared."""
+        if self.shared_network and self.network.account is not None:
+            return self.network.account
+        return account
+
+    def network_accounts(self) -> list[str]:
+        """Keys of the accounts that own a VPC (a network node), in file order."""
+        return [a for a in self.accounts if self.network_account(a) == a]
+
+    def participants(self) -> list[str]:
+        """Keys of the accounts a shared network's subnets are shared with (none otherwise)."""
+        return [a for a in self.accounts if self.network_account(a) != a]
+
+    def shared_with(self, account: str) -> list[str]:
+        """The account ids `account`'s network shares its private subnets with, sorted
+        (none unless it is a shared network's owner)."""
+        if not self.shared_network or self.network.account != account:
+            return []
+        return sorted({self.accounts[p].id for p in self.participants()})
+
+    def vpc_cidr_of(self, account: str) -> str:
+        """The CIDR of the VPC `account` owns (rules ensure every network account has one)."""
+        cidr = self.accounts[account].vpc_cidr
+        if cidr is None:
+            raise ValueError(f"account {account!r} owns no VPC: it has no vpc_cidr")
+        return cidr
+
+    def endpoints_account(self, consumer: str) -> str:
+        """The key of the account that creates `consumer`'s interface endpoints: the VPC's
+        owner (AWS refuses CreateVpcEndpoint to a participant of a shared VPC)."""
+        return self.network_account(self.services[consumer].account)
+
     def allowed_principals(self, service: str) -> list[str]:
-        """The principal of every consumer's account: sorted, deduplicated, never "*"."""
-        return sorted({self.account_of(c).principal_arn() for c in self.consumers_of(service)})
+        """The principal of every account that creates an endpoint to `service` (each
+        consumer's, or the networking account's when the network is shared): sorted,
+        deduplicated, never "*"."""
+        return sorted(
+            {
+                self.accounts[self.endpoints_account(c)].principal_arn()
+                for c in self.consumers_of(service)
+            }
+        )
 
     def port_of(self, peer: str) -> int:
         """Port of a consumed service, meshlink-owned or external."""

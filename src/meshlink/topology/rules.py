@@ -119,6 +119,8 @@ def cidrs_are_valid(topology: Topology, locations: Locations) -> Iterator[Proble
     smallest = largest_vpc_prefix(topology.network.az_count)
     parsed: dict[str, ipaddress.IPv4Network] = {}
     for key, account in topology.accounts.items():
+        if account.vpc_cidr is None:
+            continue  # no VPC of its own, or reported by vpc_cidrs_where_vpcs_are
         path = ("accounts", key, "vpc_cidr")
         network = _parse_cidr(account.vpc_cidr)
         if isinstance(network, str):

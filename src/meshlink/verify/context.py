@@ -104,6 +104,15 @@ class VerifyContext:
     def account_of(self, service: str) -> str:
         return self.topology.services[service].account
 
+    def endpoints_account(self, consumer: str) -> str:
+        """The account (key) that owns `consumer`'s interface endpoints and their groups:
+        its own, or a shared VPC's owner."""
+        return self.topology.endpoints_account(consumer)
+
+    def network_of(self, account: str) -> dict[str, Any]:
+        """The journal's outputs of the network `account`'s resources live in."""
+        return self.outputs(node_id("network", self.topology.network_account(account)))
+
     # -- what meshlink deployed (journal) -----------------------------------------------
 
     def endpoint_id(self, consumer: str, provider: str) -> str | None:
@@ -144,7 +153,7 @@ class VerifyContext:
             return None
 
         def fetch() -> dict[str, Any] | None:
-            ec2 = self.client(self.account_of(consumer), "ec2")
+            ec2 = self.client(self.endpoints_account(consumer), "ec2")
             try:
                 found = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
             except Exception as error:  # botocore ClientError

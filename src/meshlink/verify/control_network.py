@@ -93,7 +93,7 @@ def check_endpoint_security_group(ctx: VerifyContext, verdict: Verdict) -> Check
     endpoint = ctx.endpoint(consumer, provider)
     if endpoint is None:
         return verdict.skipped("no endpoint to inspect (see endpoint.available)")
-    account = ctx.account_of(consumer)
+    account = ctx.endpoints_account(consumer)
     group_ids = [str(g["GroupId"]) for g in endpoint.get("Groups") or []]
     recorded = ctx.outputs(node_id("endpoints", consumer)).get(
         EndpointsOutputs.security_group_id(provider)
@@ -217,8 +217,15 @@ def check_ecs_service(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     cluster = ctx.outputs(platform).get(PlatformOutputs.CLUSTER_NAME)
     if not arn or not cluster:
         return verdict.failed(f"{service} has no recorded ECS service")
-    ecs = ctx.client(ctx.account_of(service), "ecs")
-    found = ecs.describe_services(cluster=cluster, services=[arn]).get("services") or []
+
+    def fetch() -> dict[str, Any] | None:
+        ecs = ctx.client(ctx.account_of(service), "ecs")
+        answer = ecs.describe_services(cluster=cluster, services=[arn]).get("services") or []
+        return dict(answer[0]) if answer else None
+
+    # verify's settle step keeps its last (batched) read of every service under this key
+    described = ctx.memo(("ecs-service", service), fetch)
+    found = [described] if described else []
     if not found or found[0].get("status") != "ACTIVE":
         status = found[0].get("status") if found else "absent"
         return verdict.failed(f"ECS service of {service} is {status}", service_arn=arn)

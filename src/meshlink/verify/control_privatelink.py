@@ -156,7 +156,7 @@ def service_zone_ids(ctx: VerifyContext, consumer: str, provider: str) -> list[s
     name = ctx.topology.external[provider].service_name
 
     def fetch() -> list[str] | None:
-        ec2 = ctx.client(ctx.account_of(consumer), "ec2")
+        ec2 = ctx.client(ctx.endpoints_account(consumer), "ec2")
         details = ec2.describe_vpc_endpoint_services(ServiceNames=[name]).get("ServiceDetails")
         return [str(z) for z in details[0].get("AvailabilityZoneIds", [])] if details else None
 
@@ -164,11 +164,13 @@ def service_zone_ids(ctx: VerifyContext, consumer: str, provider: str) -> list[s
 
 
 def endpoint_zone_ids(ctx: VerifyContext, consumer: str, provider: str) -> dict[str, str]:
-    """The endpoint's subnets -> their zone ids, in the consumer's account."""
+    """The endpoint's subnets -> their zone ids, in the endpoint's account."""
     endpoint = ctx.endpoint(consumer, provider)
     if endpoint is None:
         return {}
-    return ctx.subnet_zone_ids(ctx.account_of(consumer), list(endpoint.get("SubnetIds") or []))
+    return ctx.subnet_zone_ids(
+        ctx.endpoints_account(consumer), list(endpoint.get("SubnetIds") or [])
+    )
 
 
 def check_zones(ctx: VerifyContext, verdict: Verdict) -> CheckResult:

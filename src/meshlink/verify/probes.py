@@ -159,7 +159,7 @@ def launch_parameters(
     cluster = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.CLUSTER_NAME)
     definition = probe_definition(ctx, account)
     group = ctx.edge_output(consumer, EdgeOutputs.TASK_SECURITY_GROUP_ID)
-    subnets = list(ctx.outputs(node_id("network", account)).get("private_subnet_ids") or [])
+    subnets = list(ctx.network_of(account).get("private_subnet_ids") or [])
     missing = [
         name
         for name, value in (

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from meshlink.aws.errors import error_code
-from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs
 from meshlink.verify.context import VerifyContext, expected_principals
 from meshlink.verify.control_privatelink import exposed_providers, service_zone_ids
@@ -183,7 +182,7 @@ def _outsider_subnet(
     """(vpc id, subnet id) in `account_id` in a zone the service serves."""
     ec2 = ctx.runtime.sessions.client(account_id, "ec2")
     if key is not None:
-        network = ctx.outputs(node_id("network", key))
+        network = ctx.network_of(key)
         vpc = str(network.get("vpc_id") or "")
         subnets = list(network.get("private_subnet_ids") or [])
         for subnet, zone in zip(subnets, network.get("az_ids") or [], strict=False):

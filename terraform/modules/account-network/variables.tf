@@ -107,3 +107,20 @@ variable "aws_service_endpoints" {
     error_message = "aws_service_endpoints must not name a service twice."
   }
 }
+
+variable "share_subnets_with" {
+  description = "Account ids the private subnets are shared with through AWS RAM (a shared VPC: they run their resources in those subnets); [] shares nothing."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.share_subnets_with : can(regex("^[0-9]{12}$", id))])
+    error_message = "share_subnets_with must list 12-digit AWS account ids."
+  }
+}
+
+variable "share_name" {
+  description = "Name of the RAM resource share of the private subnets (null: <name>-subnets)."
+  type        = string
+  default     = null
+}

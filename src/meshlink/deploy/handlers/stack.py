@@ -52,7 +52,8 @@ def resolvers(ctx: NodeContext) -> dict[str, Resolver]:
 
 def _shared_zone_subnets(ctx: NodeContext, source: Mapping[str, str]) -> str:
     consumer, provider = source["consumer"], source["provider"]
-    consumer_account = ctx.topology.services[consumer].account
+    # The account that creates the endpoint, in the VPC it owns (a shared VPC's owner).
+    consumer_account = ctx.topology.endpoints_account(consumer)
     network = ctx.outputs_of(node_id("network", consumer_account))
     if provider in ctx.topology.services:
         from meshlink.stacks.outputs import EdgeOutputs

@@ -92,6 +92,8 @@ def start_failure(task: Any, ec2: Any, container: dict[str, Any], eni_id: str | 
     subnet = _subnet_of(ec2, eni_id, config)
     if subnet is None:
         return None  # not awsvpc: nothing to judge
+    # A subnet shared with the task's account (AWS RAM) routes as its owner's VPC does.
+    ec2 = getattr(subnet, "ec2_backend", None) or ec2
     table = route_table_of(ec2, subnet)
     public_ip = str(config.get("assignPublicIp") or "DISABLED").upper() == "ENABLED"
     if table is not None and has_egress(table, public_ip):
@@ -118,9 +120,10 @@ def _subnet_of(ec2: Any, eni_id: str | None, config: dict[str, Any]) -> Any | No
     if eni is not None and getattr(eni, "subnet", None) is not None:
         return eni.subnet
     for subnet_id in list(config.get("subnets") or [])[:1]:
-        for per_zone in list(ec2.subnets.values()):
-            if subnet_id in per_zone:
-                return per_zone[subnet_id]
+        try:  # the account's own subnet, or one shared with it (patches/shared_subnets.py)
+            return ec2.get_subnet(subnet_id)
+        except Exception:  # moto's InvalidSubnetIdError
+            return None
     return None
 
 

@@ -25,6 +25,9 @@ MODULES = (
     "meshlink.localcloud.patches.ecs",
     "meshlink.localcloud.patches.ec2_rules",
     "meshlink.localcloud.patches.ec2_network",
+    # VPC sharing: AWS RAM's associations and invitations, then what a participant sees.
+    "meshlink.localcloud.patches.ram",
+    "meshlink.localcloud.patches.shared_subnets",
     "meshlink.localcloud.patches.changesets",
     "meshlink.localcloud.patches.cloudformation",
     "meshlink.localcloud.patches.operations",

@@ -71,11 +71,18 @@ def _load_balancers(config: Any) -> list[Any]:
     return [elbv2.load_balancers[a] for a in arns if a in elbv2.load_balancers]
 
 
+def _subnet_owner(subnet: Any, default: str) -> str:
+    backend = getattr(subnet, "ec2_backend", None)
+    return str(backend.account_id) if backend is not None else default
+
+
 def service_zone_ids(config: Any) -> list[str]:
     """Zone ids the service's load balancers are in (order kept, no duplicates)."""
     owner = owner_of(config)
+    # A subnet's zone name is its owner's name for the zone: a shared subnet's is the
+    # VPC owner's, not the service owner's (patches/shared_subnets.py).
     found = [
-        zones.zone_id(owner, s.availability_zone)
+        zones.zone_id(_subnet_owner(s, owner), s.availability_zone)
         for lb in _load_balancers(config)
         for s in lb.subnets
     ]
@@ -177,7 +184,8 @@ def check_zones(ec2: Any, config: Any, subnet_ids: list[str]) -> None:
     supported = set(service_zone_ids(config))
     for subnet_id in subnet_ids:
         subnet = ec2.get_subnet(subnet_id)
-        if zones.zone_id(ec2.account_id, subnet.availability_zone) not in supported:
+        owner = _subnet_owner(subnet, ec2.account_id)
+        if zones.zone_id(owner, subnet.availability_zone) not in supported:
             raise InvalidParameter(
                 f"The VPC endpoint service {service_name} does not support the availability "
                 f"zone of the subnet: {subnet_id}."

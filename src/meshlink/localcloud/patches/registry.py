@@ -40,6 +40,7 @@ BACKENDS = {
     "ec2": "moto.ec2.models:ec2_backends",
     "ecs": "moto.ecs.models:ecs_backends",
     "elbv2": "moto.elbv2.models:elbv2_backends",
+    "ram": "moto.ram.models:ram_backends",
     "sts": "moto.sts.models:sts_backends",
 }
 
