@@ -64,7 +64,10 @@ def _prime_endpoints(ctx: VerifyContext, deployed: Deployed) -> None:
     for consumer, provider in edges:
         endpoint_id = ctx.endpoint_id(consumer, provider)
         if endpoint_id:
-            by_account.setdefault(ctx.account_of(consumer), {})[endpoint_id] = (consumer, provider)
+            by_account.setdefault(ctx.endpoints_account(consumer), {})[endpoint_id] = (
+                consumer,
+                provider,
+            )
     for account, wanted in by_account.items():
         found = _batch(
             ctx, account, "describe_vpc_endpoints", "VpcEndpointIds", "VpcEndpoints", wanted
@@ -104,7 +107,7 @@ def _groups_to_read(ctx: VerifyContext, deployed: Deployed) -> dict[str, set[str
                 EndpointsOutputs.security_group_id(provider)
             )
             if group:
-                groups.setdefault(ctx.account_of(consumer), set()).add(str(group))
+                groups.setdefault(ctx.endpoints_account(consumer), set()).add(str(group))
     for service in ctx.topology.services:
         group = ctx.edge_output(service, EdgeOutputs.TASK_SECURITY_GROUP_ID)
         if group and node_id("edge", service) in deployed:
@@ -212,7 +215,7 @@ def endpoint_rules(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
             yield from _rules(
                 ctx,
                 owner,
-                ctx.account_of(consumer),
+                ctx.endpoints_account(consumer),
                 str(group),
                 source,
                 _deployed_port(ctx, provider),

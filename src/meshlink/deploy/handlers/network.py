@@ -17,6 +17,7 @@ from meshlink.deploy.handlers.model import (
     differences,
 )
 from meshlink.deploy.handlers.stack import plan_from_stack_plan, stack_drift
+from meshlink.deploy.shared_network import accept_share_invitations
 from meshlink.engines.network_engine import NetworkPlan, ResourceDriftReader, stack_backed
 from meshlink.errors import DeployError, MeshlinkError
 from meshlink.fingerprint import fingerprint
@@ -69,9 +70,13 @@ class NetworkHandler:
             progress("repairing drift: " + "; ".join(drifted))
         progress(f"applying with {engine.name}")
         outputs = dict(engine.apply(node.account))
+        accepted = accept_share_invitations(ctx.topology, node.account, ctx.client)
+        if accepted:
+            progress(f"subnet share accepted by {', '.join(accepted)}")
         ctx.journal.update(node.id, fingerprint=digest, parameters={"engine": engine.name})
         repaired = f", repaired {len(drifted)} drifted" if drifted else ""
-        return Outcome("done", f"network via {engine.name}{repaired}", outputs)
+        shared = f", subnets shared with {len(accepted)} accounts" if accepted else ""
+        return Outcome("done", f"network via {engine.name}{repaired}{shared}", outputs)
 
     def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
         engine = ctx.network_engine
@@ -122,6 +127,8 @@ def _digest(ctx: NodeContext, node: Node) -> str:
         topology.region,
         topology.network.model_dump(mode="json"),
         topology.accounts[node.account].model_dump(mode="json"),
+        # Only a shared network's owner adds this: other networks keep their fingerprint.
+        *([topology.shared_with(node.account)] if topology.shared_with(node.account) else []),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from meshlink.aws.sessions import assumes_role
-from meshlink.engines.network_contract import NETWORK_OUTPUTS
+from meshlink.engines.network_contract import NETWORK_OUTPUTS, subnet_share_name
 from meshlink.errors import EnvironmentProblem
 from meshlink.graph.planner import node_id
 from meshlink.topology.model import Account, Topology
@@ -37,6 +37,7 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "iam",
     "kms",
     "logs",
+    "ram",
     "route53",
     "s3",
     "secretsmanager",
@@ -164,11 +165,10 @@ def module_inputs(
     `zone_ids` are the mesh's zone ids (the same for every account): the module places
     the subnets by zone id. Without them it takes the account's first az_count zones.
     """
-    account = topology.accounts[name]
     options = topology.network
     inputs: dict[str, Any] = {
         "name": f"{topology.name}-{name}",
-        "vpc_cidr": account.vpc_cidr,
+        "vpc_cidr": topology.vpc_cidr_of(name),
         "az_count": options.az_count,
         "nat_gateways": options.nat_gateways,
         # Resolved here (the module's null default means the same), so both engines agree.
@@ -179,6 +179,10 @@ def module_inputs(
     }
     if zone_ids is not None:
         inputs["az_ids"] = list(zone_ids)
+    participants = topology.shared_with(name)
+    if participants:  # a shared network's owner: RAM shares its private subnets
+        inputs["share_subnets_with"] = participants
+        inputs["share_name"] = subnet_share_name(topology.name, name)
     if topology.logs.kms_key_arn is not None:
         inputs["log_kms_key_arn"] = topology.logs.kms_key_arn
     return inputs
@@ -239,7 +243,7 @@ def build_init_root(
     1.15 does), never their values.
     """
     source = _module_source(module_source or module_dir(), workdir)
-    inputs = module_inputs(topology, next(iter(topology.accounts)))
+    inputs = module_inputs(topology, topology.network_accounts()[0])
     terraform: dict[str, Any] = {
         "required_version": (
             TERRAFORM_VERSION_S3 if topology.network.state_bucket else TERRAFORM_VERSION
