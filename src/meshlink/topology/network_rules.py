@@ -122,7 +122,8 @@ def vpc_cidrs_where_vpcs_are(topology: Topology, locations: Locations) -> Iterat
                 f"it runs in the subnets '{topology.network.account}' shares with it",
                 line,
                 col,
-                f"remove vpc_cidr from '{key}' (the VPC's CIDR is '{topology.network.account}''s)",
+                f"remove vpc_cidr from '{key}'; the VPC's CIDR is set on "
+                f"'{topology.network.account}'",
             )
 
 
