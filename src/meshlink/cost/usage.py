@@ -120,21 +120,27 @@ def account_usage(topology: Topology, account: str) -> AccountUsage:
     services = topology.services_in(account)
     specs = [topology.services[name] for name in services]
     desired = _tasks(specs, lambda spec: spec.desired_count)
+    # With a shared network, only its owner has a VPC (NAT, AWS service endpoints, flow
+    # logs) and it creates every consumer's interface endpoints (docs/ARCHITECTURE.md §3b).
+    owns_vpc = topology.network_account(account) == account
     return AccountUsage(
         account=account,
         azs=topology.network.az_count,
-        nat_gateways=nat_gateway_count(topology.network),
+        nat_gateways=nat_gateway_count(topology.network) if owns_vpc else 0,
         exposed=tuple(name for name in services if topology.consumers_of(name)),
         consumer_edges=sum(len(topology.consumers_of(name)) for name in services),
         endpoints=tuple(
-            (name, peer) for name in services for peer in topology.services[name].consumes
+            (name, peer)
+            for name, spec in topology.services.items()
+            if topology.endpoints_account(name) == account
+            for peer in spec.consumes
         ),
-        aws_endpoints=aws_service_endpoints(topology),
+        aws_endpoints=aws_service_endpoints(topology) if owns_vpc else (),
         aws_traffic_via_endpoints=aws_traffic_through_endpoints(topology.network),
         tasks=desired.count,
         vcpus=desired.vcpus,
         memory_gb=desired.memory_gb,
-        flow_logs=topology.network.flow_logs,
+        flow_logs=topology.network.flow_logs and owns_vpc,
         fewest=_tasks(specs, _fewest),
         most=_tasks(specs, _most),
     )

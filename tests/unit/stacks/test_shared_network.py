@@ -145,3 +145,13 @@ def test_ram_associates_within_the_organization_and_invites_others() -> None:
     assert initial_status("333333333333", "222222222222", members, sharing=True) == "ASSOCIATING"
     assert account_of_principal("arn:aws:iam::222222222222:root") == "222222222222"
     assert account_of_principal("arn:aws:organizations::333333333333:organization/o-1") is None
+
+
+def test_only_the_owner_pays_for_the_vpc_and_the_endpoints() -> None:
+    from meshlink.cost.usage import account_usage
+
+    topology = load_topology_text((EXAMPLES / "networking-account.yaml").read_text())
+    owner, users = account_usage(topology, "network"), account_usage(topology, "users")
+    assert (owner.nat_gateways, len(owner.endpoints), owner.flow_logs) == (1, 3, True)
+    assert (users.nat_gateways, users.endpoints, users.flow_logs) == (0, (), False)
+    assert users.exposed == ("user-service",)
