@@ -52,3 +52,35 @@ def local_cli(*args: str) -> tuple[int, str, str]:
     """`meshlink local ...` (no topology, no workdir)."""
     result = runner.invoke(app, ["local", *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def leftovers(sessions: Any, topology_accounts: list[str], mesh: str) -> dict[str, list[str]]:
+    """Everything tagged with (or named after) the mesh that still exists, per account."""
+    found: dict[str, list[str]] = {}
+    tag = [{"Name": "tag:meshlink:mesh", "Values": [mesh]}]
+    for account in topology_accounts:
+        cfn = sessions.client(account, "cloudformation")
+        ec2 = sessions.client(account, "ec2")
+        elb = sessions.client(account, "elbv2")
+        ecs = sessions.client(account, "ecs")
+        items = [
+            s["StackName"]
+            for s in cfn.describe_stacks()["Stacks"]
+            if s["StackName"].startswith(f"meshlink-{mesh}-")
+        ]
+        items += [v["VpcId"] for v in ec2.describe_vpcs(Filters=tag)["Vpcs"]]
+        items += [s["SubnetId"] for s in ec2.describe_subnets(Filters=tag)["Subnets"]]
+        items += [
+            e["VpcEndpointId"]
+            for e in ec2.describe_vpc_endpoints(Filters=tag)["VpcEndpoints"]
+            if e["State"] not in ("deleted",)
+        ]
+        items += [
+            lb["LoadBalancerName"]
+            for lb in elb.describe_load_balancers()["LoadBalancers"]
+            if lb["LoadBalancerName"].startswith(f"{mesh}-")
+        ]
+        items += [c for c in ecs.list_clusters()["clusterArns"] if f"/{mesh}-" in c]
+        if items:
+            found[account] = items
+    return found

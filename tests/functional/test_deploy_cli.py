@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from meshlink.localcloud.info import LocalCloudInfo
-from tests.functional.deploy_support import cli, cli_json, local_cli, write_topology
+from tests.functional.deploy_support import cli, cli_json, leftovers, local_cli, write_topology
 
 pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
 BAD_ARN = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/nope/0123456789"
@@ -25,38 +25,6 @@ def workdir(local_cloud: LocalCloudInfo, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("MESHLINK_STATE_DIR", str(local_cloud.state_dir))
     monkeypatch.setenv("MESHLINK_LOCAL_PORT", str(local_cloud.port))
     return tmp_path
-
-
-def leftovers(sessions: Any, topology_accounts: list[str], mesh: str) -> dict[str, list[str]]:
-    """Everything tagged with (or named after) the mesh that still exists, per account."""
-    found: dict[str, list[str]] = {}
-    tag = [{"Name": "tag:meshlink:mesh", "Values": [mesh]}]
-    for account in topology_accounts:
-        cfn = sessions.client(account, "cloudformation")
-        ec2 = sessions.client(account, "ec2")
-        elb = sessions.client(account, "elbv2")
-        ecs = sessions.client(account, "ecs")
-        items = [
-            s["StackName"]
-            for s in cfn.describe_stacks()["Stacks"]
-            if s["StackName"].startswith(f"meshlink-{mesh}-")
-        ]
-        items += [v["VpcId"] for v in ec2.describe_vpcs(Filters=tag)["Vpcs"]]
-        items += [s["SubnetId"] for s in ec2.describe_subnets(Filters=tag)["Subnets"]]
-        items += [
-            e["VpcEndpointId"]
-            for e in ec2.describe_vpc_endpoints(Filters=tag)["VpcEndpoints"]
-            if e["State"] not in ("deleted",)
-        ]
-        items += [
-            lb["LoadBalancerName"]
-            for lb in elb.describe_load_balancers()["LoadBalancers"]
-            if lb["LoadBalancerName"].startswith(f"{mesh}-")
-        ]
-        items += [c for c in ecs.list_clusters()["clusterArns"] if f"/{mesh}-" in c]
-        if items:
-            found[account] = items
-    return found
 
 
 def test_up_noop_update_status_down(workdir: Path, local_sessions: Any) -> None:
@@ -262,31 +230,6 @@ def test_killed_up_resumes_and_lost_journal_is_rebuilt(workdir: Path) -> None:
     assert code == 0, summary
     assert all(o["status"] in ("unchanged", "done") for o in summary["nodes"].values())
     assert cli(topology, "down", "--yes")[0] == 0
-
-
-def test_full_mesh_of_four_accounts_deploys_in_shared_zone_ids(
-    workdir: Path, local_sessions: Any
-) -> None:
-    topology = write_topology(workdir, "full-mesh-4.yaml", "fullmesh")
-    code, summary = cli_json(topology, "up", "--yes")
-    assert code == 0, {n: o for n, o in summary["nodes"].items() if o["status"] != "done"}
-    code, status = cli_json(topology, "status")
-    assert len(status["edges"]) == 12
-    assert {e["state"] for e in status["edges"]} == {"available"}
-    journal = json.loads((workdir / ".meshlink/fullmesh/local/journal.json").read_text())
-    zone_sets = {
-        tuple(journal["nodes"][f"network:{a}"]["outputs"]["az_ids"])
-        for a in ("orders", "payments", "shipping", "inventory")
-    }
-    assert len(zone_sets) == 1  # every VPC spans the same zone ids
-    names = {
-        tuple(journal["nodes"][f"network:{a}"]["outputs"]["azs"])
-        for a in ("orders", "payments", "shipping", "inventory")
-    }
-    assert len(names) > 1  # ...which each account calls by different names
-    assert cli(topology, "down", "--yes")[0] == 0
-    accounts = ["111111111111", "222222222222", "333333333333", "444444444444"]
-    assert leftovers(local_sessions, accounts, "fullmesh") == {}
 
 
 def test_principal_role_allows_only_the_deploy_role(workdir: Path, local_sessions: Any) -> None:

@@ -1,4 +1,5 @@
-"""`plan` tells what `up` then does, node for node, on both examples (real local cloud).
+"""`plan` tells what `up` then does, node for node, on both examples (real local cloud);
+the full mesh, deployed once, also verifies green.
 
 The nodes plan says create/update/replace/reconcile/delete are exactly those up reports
 done; the nodes plan says unchanged are exactly those up reports unchanged.
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from meshlink.localcloud.info import LocalCloudInfo
-from tests.functional.deploy_support import cli, cli_json, write_topology
+from tests.functional.deploy_support import cli, cli_json, leftovers, write_topology
 
 pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
 BAD_ARN = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/nope/0123456789"
@@ -144,9 +145,37 @@ def test_plan_is_what_up_does_on_two_accounts(workdir: Path, local_sessions: Any
     assert all(d.startswith("not deployed") or d == "was not there" for d in details), details
 
 
-def test_plan_is_what_up_does_on_the_full_mesh(workdir: Path) -> None:
+def test_plan_is_what_up_does_on_the_full_mesh(workdir: Path, local_sessions: Any) -> None:
+    """full-mesh-4, the example a user runs first: plan is what up does (fresh and no-op),
+    every VPC spans the same zone ids, and it verifies and draws green (one deployment)."""
     topology = write_topology(workdir, "full-mesh-4.yaml", "truth4")
     plan_then_up(topology)
+
+    # Four accounts whose zone names map to different zone ids: every VPC spans the same
+    # zone ids, which each account calls by different names.
+    journal = json.loads((workdir / ".meshlink/truth4/local/journal.json").read_text())
+    networks = [f"network:{a}" for a in ("orders", "payments", "shipping", "inventory")]
+    outputs = [journal["nodes"][n]["outputs"] for n in networks]
+    assert len({tuple(o["az_ids"]) for o in outputs}) == 1
+    assert len({tuple(o["azs"]) for o in outputs}) > 1
+
+    code, report = cli_json(topology, "verify", "--deep")
+    assert code == 0, [c for c in report["checks"] if c["status"] != "pass"]
+    assert report["summary"]["probes"] == 12
+    assert len(report["edges"]) == 12
+    assert {e["state"] for e in report["edges"]} == {"pass"}
+    # Endpoints sit only in zones the provider serves, compared by zone id.
+    zone_checks = [c["evidence"] for c in report["checks"] if c["check"] == "endpoint.zones"]
+    assert zone_checks
+    for evidence in zone_checks:
+        zones = set(evidence["endpoint_subnet_zone_ids"].values())
+        assert zones and zones <= set(evidence["service_zone_ids"])
+    code, drawn, _ = cli(topology, "graph", "--verify")
+    assert code == 0
+    assert drawn.count("|pass|") == 12
+
     plan, _ = plan_then_up(topology)
     assert plan["totals"]["unchanged"] == len(plan["nodes"])
     assert cli(topology, "down", "--yes")[0] == 0
+    accounts = ["111111111111", "222222222222", "333333333333", "444444444444"]
+    assert leftovers(local_sessions, accounts, "truth4") == {}
