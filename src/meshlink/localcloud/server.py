@@ -194,6 +194,36 @@ def _start_extensions(context: ServerContext) -> list[Callable[[], None]]:
     return stoppers
 
 
+def _lighter_dispatch() -> None:
+    """Drop work moto 5.2.5 repeats on every request, all of it under the one lock.
+
+    What AWS answers is unchanged; only recomputations go (measured in bench/RESULTS.md,
+    "Makespan"):
+
+    * routing a request listed moto's package directory and stat'ed each of its ~170
+      entries, twice a request; the list is fixed once moto is imported;
+    * every request looked up the response class's methods with ``inspect.getmembers``;
+      a class's methods are fixed once the patches are installed (before serving);
+    * every error response rebuilt the service's whole error-code table (the factory's
+      cache lived on a fresh instance); the tables now outlive the call.
+    """
+    import moto.backends
+    import moto.core.errors
+    import moto.core.responses
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules
+    responses: Any = moto.core.responses
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
+    tables: dict[str, Any] = {}
+    factory = moto.core.errors.ErrorLookupFactory
+
+    def shared_tables(self: Any) -> None:
+        self._error_lut_cache = tables
+
+    factory.__init__ = shared_tables  # type: ignore[method-assign]
+
+
 def serve(port: int, state_dir: Path, timing: Any = None) -> None:
     """Run the local cloud in this process until SIGTERM/SIGINT.
 
@@ -206,6 +236,7 @@ def serve(port: int, state_dir: Path, timing: Any = None) -> None:
 
     clock.configure(timing or clock.Timing())
     patches.install()
+    _lighter_dispatch()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -279,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     from meshlink.localcloud import clock
 
     timing = clock.parse(args.timing, args.time_scale, args.consistency)
+    # moto gives every new account-region ~6,500 public AMIs (and a volume for each):
+    # 0.1-0.5 s under the lock per account, for images no meshlink stack uses (Fargate).
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     directory = info.state_dir(args.state_dir)
     directory.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(

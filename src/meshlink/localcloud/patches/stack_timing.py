@@ -12,18 +12,23 @@ times the scale), moves each resource event to its scheduled time, and holds the
   ``*_COMPLETE`` event is due (:func:`meshlink.localcloud.patches.lifecycle.settle`).
 
 A failed operation (rollback) is not held: its failure shows at once.
+
+Whatever the timing, DescribeStackEvents' answer is written by
+:func:`meshlink.localcloud.stack_events.render` (the same bytes as moto's serializer,
+twenty times faster: deploys poll it while they wait).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from meshlink import durations
-from meshlink.localcloud import clock, schedule
+from meshlink.localcloud import clock, schedule, stack_events
 from meshlink.localcloud.patches import lifecycle
-from meshlink.localcloud.patches.registry import resolve, step, wrap
+from meshlink.localcloud.patches.registry import replace, resolve, step, wrap
 
 HOLD = "_meshlink_hold"
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -159,6 +164,32 @@ def _events_so_far(original: Any, self: Any, stack_name: str) -> list[Any]:
         return events
     now = _utcnow()
     return [e for e in events if e.timestamp <= now]
+
+
+@functools.cache
+def _stack_event_shape() -> tuple[stack_events.Member, ...]:
+    from botocore import xform_name
+    from moto.core.utils import get_service_model
+
+    shape: Any = get_service_model("cloudformation").shape_for("StackEvent")
+    return stack_events.members(
+        ((name, member.type_name) for name, member in shape.members.items()), xform_name
+    )
+
+
+@replace("moto.cloudformation.responses:CloudFormationResponse", "describe_stack_events")
+def _describe_stack_events(self: Any) -> Any:
+    from moto import settings
+    from moto.core.responses import ActionResult
+    from moto.core.utils import get_service_model
+
+    events = self.cloudformation_backend.describe_stack_events(self._get_param("StackName"))
+    protocol = self.determine_response_protocol(get_service_model("cloudformation"))
+    if protocol != "query" or settings.PRETTIFY_RESPONSES:  # moto's serializer, as before
+        return ActionResult({"StackEvents": events[::-1]})
+    # "request-id" is the placeholder moto's serializer writes and the response replaces.
+    body = stack_events.render(reversed(events), _stack_event_shape(), "request-id")
+    return 200, {"Content-Type": "text/xml"}, body
 
 
 @wrap(f"{_MODELS}:CloudFormationBackend", "describe_stacks")
