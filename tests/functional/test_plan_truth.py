@@ -1,6 +1,10 @@
 """`plan` tells what `up` then does, node for node, on both examples (real local cloud);
 the full mesh, deployed once, also verifies green.
 
+A port change replaces the target group (the NLB and the target group carry no custom
+name: CloudFormation refuses to replace a custom-named resource), keeps the NLB, and the
+mesh verifies afterwards.
+
 The nodes plan says create/update/replace/reconcile/delete are exactly those up reports
 done; the nodes plan says unchanged are exactly those up reports unchanged.
 """
@@ -49,6 +53,11 @@ def plan_then_up(topology: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return plan, summary
 
 
+def outputs(cfn: Any, stack: str) -> dict[str, str]:
+    (found,) = cfn.describe_stacks(StackName=stack)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in found["Outputs"]}
+
+
 def node(plan: dict[str, Any], nid: str) -> dict[str, Any]:
     return next(n for n in plan["nodes"] if n["node"] == nid)
 
@@ -84,6 +93,15 @@ def test_plan_is_what_up_does_on_two_accounts(workdir: Path, local_sessions: Any
     assert {n["action"] for n in plan["nodes"]} == {"create", "reconcile"}
     # acceptance_required defaults to true: every accept node accepts its consumers.
     assert node(plan, "accept:user-service")["action"] == "reconcile"
+    # CloudFormation named the NLB and the target group, not meshlink: both can be replaced.
+    elb = local_sessions.client("222222222222", "elbv2")
+    first = outputs(cfn, stack)
+    (nlb,) = elb.describe_load_balancers(LoadBalancerArns=[first["LoadBalancerArn"]])[
+        "LoadBalancers"
+    ]
+    assert nlb["LoadBalancerName"] != "truth-notification-service"
+    tags = elb.describe_tags(ResourceArns=[nlb["LoadBalancerArn"]])["TagDescriptions"][0]
+    assert {"Key": "meshlink:node", "Value": "edge:notification-service"} in tags["Tags"]
 
     plan, _ = plan_then_up(topology)  # no-op
     assert plan["totals"]["unchanged"] == len(plan["nodes"])
@@ -120,8 +138,19 @@ def test_plan_is_what_up_does_on_two_accounts(workdir: Path, local_sessions: Any
     )
     assert node(plan, "accept:notification-service")["action"] == "unchanged"
     assert node(plan, "edge:user-service")["action"] == "unchanged"
+    # The NLB is kept, the target group replaced: the new one came before the old one went.
+    replaced = outputs(cfn, stack)
+    assert replaced["LoadBalancerArn"] == first["LoadBalancerArn"]
+    assert replaced["TargetGroupArn"] != first["TargetGroupArn"]
+    live = {g["TargetGroupArn"]: g["Port"] for g in elb.describe_target_groups()["TargetGroups"]}
+    assert live.get(replaced["TargetGroupArn"]) == 8082
+    assert first["TargetGroupArn"] not in live
+    (listener,) = elb.describe_listeners(LoadBalancerArn=replaced["LoadBalancerArn"])["Listeners"]
+    assert listener["Port"] == 8082
     code, status = cli_json(topology, "status")
     assert {e["state"] for e in status["edges"]} == {"available"}
+    code, report = cli_json(topology, "verify")  # and the mesh still works
+    assert code == 0, [c for c in report["checks"] if c["status"] != "pass"]
 
     # A service added, then removed.
     text = topology.read_text()
