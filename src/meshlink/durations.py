@@ -160,6 +160,13 @@ _TABLE: tuple[AwsDuration, ...] = (
         _PRIVATELINK + "gateway-endpoints.html",
     ),
     AwsDuration(
+        "fargate_task.provisioning",
+        10.0,
+        _NO_FIGURE + "PROVISIONING lasts while the task's elastic network interface is created "
+        "and attached (awsvpc), commonly the first 5-15 s of the time to RUNNING",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html",
+    ),
+    AwsDuration(
         "fargate_task.running",
         40.0,
         _NO_FIGURE + "commonly 30-60 s PROVISIONING -> PENDING -> RUNNING (ENI attach, image "

@@ -9,6 +9,7 @@ import pytest
 
 from meshlink.localcloud import clock
 from meshlink.localcloud.clock import Timing
+from meshlink.localcloud.patches import ecs as ecs_patches
 from meshlink.localcloud.patches import lifecycle
 from meshlink.localcloud.patches.lifecycle import TimedState
 
@@ -91,3 +92,29 @@ def test_cloudformation_settles_the_ready_time(now: Now) -> None:
 def test_times_of_other_objects_is_none() -> None:
     thing: Any = object()
     assert lifecycle.times_of(thing) is None
+
+
+class Task:
+    last_status = ecs_patches.TaskStatus()
+
+    def __init__(self) -> None:
+        self.status = ""  # moto's managed state: what last_status reads and writes
+        self.last_status = "PROVISIONING"  # as the data plane creates a service's task
+
+
+def test_a_task_is_provisioning_then_pending_until_the_data_plane_runs_it(now: Now) -> None:
+    provisioning = 10.0 * 0.1  # fargate_task.provisioning x the scale
+    task = Task()
+    assert task.last_status == "PROVISIONING"
+    task.last_status = "PENDING"  # placed by the data plane at once
+    assert (task.status, task.last_status) == ("PENDING", "PROVISIONING")
+    now.value += provisioning - 0.01
+    assert task.last_status == "PROVISIONING"
+    now.value += 0.02
+    assert task.last_status == "PENDING"
+    task.last_status = "RUNNING"
+    assert task.last_status == "RUNNING"
+    clock.configure(Timing("instant"))
+    fresh = Task()
+    fresh.last_status = "PENDING"
+    assert fresh.last_status == "PENDING"  # instant: what was set

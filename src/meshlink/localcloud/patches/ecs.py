@@ -4,13 +4,30 @@ moto 5.2.5 drops a Service's ``LoadBalancers``, ``NetworkConfiguration``, ``Laun
 and ``DeploymentConfiguration``; a TaskDefinition's ``NetworkMode``, ``Cpu``,
 ``RequiresCompatibilities`` and roles; a Cluster's settings; and deletes no cluster,
 service or task definition with its stack.
+
+Under ``--timing aws`` a task reads ``PROVISIONING`` (its ENI being created and attached)
+for ``fargate_task.provisioning`` x F after it was asked for, then ``PENDING`` until the
+data plane starts it (``RUNNING``, ``fargate_task.running`` x F after it was asked for),
+as the task lifecycle goes on Fargate
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete, replace
+from meshlink.localcloud import clock
+from meshlink.localcloud.patches.registry import (
+    CfnCall,
+    Properties,
+    cfn,
+    on_delete,
+    replace,
+    resolve,
+    step,
+)
+
+ASKED = "_meshlink_asked"  # when the task's first status was set (monotonic)
 
 
 def _camel(value: Any) -> Any:
@@ -151,3 +168,30 @@ def _update_service(properties: Properties, ecs: Any, call: CfnCall) -> Any:
 @on_delete(_SERVICE, backend="ecs")
 def _delete_service(service: Any, ecs: Any) -> None:
     ecs.delete_service(service.cluster_name, service.name, True)
+
+
+# -- task status ----------------------------------------------------------------------------
+class TaskStatus:
+    """``Task.last_status``: moto's managed ``status``, shown ``PROVISIONING`` while the
+    task's ENI would still be attaching on AWS (``--timing aws``); the data plane sets
+    ``PENDING`` as soon as it has placed the task."""
+
+    def __get__(self, task: Any, owner: type | None = None) -> Any:
+        if task is None:
+            return self
+        status = task.status
+        asked = task.__dict__.get(ASKED)
+        if status == "PENDING" and asked is not None:
+            timing = clock.current()
+            if timing.aws and clock.now() < asked + timing.seconds("fargate_task.provisioning"):
+                return "PROVISIONING"
+        return status
+
+    def __set__(self, task: Any, value: str) -> None:
+        task.__dict__.setdefault(ASKED, clock.now())
+        task.status = value
+
+
+@step
+def _timed_task_status() -> None:
+    resolve("moto.ecs.models:Task").last_status = TaskStatus()
