@@ -3,8 +3,9 @@
 For each size: a ring of N services (each consumes the next), two per account, CDK
 network engine. Cold `up`, then a no-op `up` (nothing changed: drift checked, nothing
 synthesized, aws_cdk not imported), then `up --no-repair` (no drift check), then `down`.
-Also counts the AWS API calls the no-op makes (the local cloud's request log is not
-needed: botocore's event hook counts them in-process through `meshlink.cli.app`).
+Also counts the AWS API calls the no-op makes, and the most DescribeStacks any one
+account got (the goal: one, shared by every node), in-process through a botocore event
+hook around `meshlink.cli.app`.
 Prints a markdown table for bench/RESULTS.md.
 
     .venv/bin/python bench/noop_up.py --sizes 3 16
@@ -22,14 +23,17 @@ import time
 from pathlib import Path
 
 MESHLINK = [sys.executable, "-m", "meshlink.cli.app"]
-# Runs the CLI in-process with a counter on every AWS request and a flag on aws_cdk.
+# Runs the CLI in-process with a counter on every AWS request (per client, that is per
+# account and service) and a flag on aws_cdk.
 COUNTING = """
-import sys, boto3, botocore.session
-calls = []
+import collections, sys, boto3, botocore.session
+calls = collections.Counter()
 original = botocore.session.Session.create_client
 def create_client(self, *args, **kwargs):
     client = original(self, *args, **kwargs)
-    client.meta.events.register("before-call", lambda model, **kw: calls.append(model.name))
+    def count(model, **kw):
+        calls[(id(client), model.name)] += 1
+    client.meta.events.register("before-call", count)
     return client
 botocore.session.Session.create_client = create_client
 from meshlink.cli.app import main
@@ -39,7 +43,13 @@ except SystemExit as exit:
     code = exit.code
 else:
     code = 0
-print(f"BENCH calls={len(calls)} cdk={'aws_cdk' in sys.modules}", file=sys.stderr)
+stacks = max((n for (_, op), n in calls.items() if op == "DescribeStacks"), default=0)
+zones = sum(n for (_, op), n in calls.items() if op == "DescribeAvailabilityZones")
+print(
+    f"BENCH calls={sum(calls.values())} describe_stacks_per_account={stacks} "
+    f"zone_lookups={zones} cdk={'aws_cdk' in sys.modules}",
+    file=sys.stderr,
+)
 sys.exit(code)
 """
 
@@ -88,6 +98,7 @@ def main() -> None:
     os.environ.setdefault("MESHLINK_LOCAL_PORT", "4698")
     subprocess.run([*MESHLINK, "local", "start"], check=True, capture_output=True)
     rows = []
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     try:
         for n in options.sizes:
             work = Path(tempfile.mkdtemp(prefix="meshlink-bench-"))
@@ -100,7 +111,8 @@ def main() -> None:
             timed([*f, "down", "--yes"], work)
             rows.append((n, cold, noop, bare, note))
             print(f"n={n}: cold {cold:.1f}s no-op {noop:.1f}s ({note}) "
-                  f"--no-repair {bare:.1f}s", file=sys.stderr)  # fmt: skip
+                  f"--no-repair {bare:.1f}s load {os.getloadavg()[0]:.1f}",
+                  file=sys.stderr)  # fmt: skip
             shutil.rmtree(work, ignore_errors=True)
     finally:
         subprocess.run([*MESHLINK, "local", "stop"], capture_output=True)

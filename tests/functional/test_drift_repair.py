@@ -209,3 +209,27 @@ def test_deleted_endpoint_comes_back_with_a_new_stack(mesh: Mesh) -> None:
     assert again != endpoint
     assert mesh.plan()["drift"] == {}
     mesh.verify_passes()
+
+
+def _calls(local_cloud: LocalCloudInfo) -> dict[tuple[str, str], int]:
+    """(account, operation) -> calls meshlink's runs of this mesh made so far."""
+    from meshlink.localcloud.api_log import fetch
+
+    record = fetch(local_cloud.endpoint_url, session=f"meshlink-{MESH}-")
+    return {
+        (account, entry["operation"]): entry["calls"]
+        for account, entries in record["accounts"].items()
+        for entry in entries
+    }
+
+
+def test_a_noop_up_reads_each_accounts_stacks_once(mesh: Mesh, local_cloud: LocalCloudInfo) -> None:
+    before = _calls(local_cloud)
+    summary = mesh.up()
+    assert {n: o["status"] for n, o in summary["nodes"].items() if o["status"] != "unchanged"} == {}
+    made = {k: n - before.get(k, 0) for k, n in _calls(local_cloud).items() if n > before.get(k, 0)}
+    # One DescribeStacks listing per account serves the ownership check, every node's
+    # skip test and the orphan search; the zones and identities were known already.
+    assert {a: n for (a, op), n in made.items() if op == "DescribeStacks"} == {USERS: 1, NOTIFY: 1}
+    assert not [k for k in made if k[1] in ("DescribeAvailabilityZones", "GetCallerIdentity")]
+    assert not [k for k in made if k[1].startswith(("Create", "Update", "Delete", "Modify"))]

@@ -6,13 +6,16 @@ an environment error (exit 3) naming the account, the id the topology expects an
 id the credentials act in. GetCallerIdentity needs no permission, so a deploy role
 without any policy still answers it
 (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+Credentials from AssumeRole need no such call: its answer names the identity they act
+as (AssumedRoleUser, the same ARN GetCallerIdentity returns for them), so only a
+profile's own credentials are asked.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from meshlink.errors import EnvironmentProblem
 
@@ -21,6 +24,19 @@ if TYPE_CHECKING:
     from meshlink.topology.model import Topology
 
 MAX_PARALLEL = 8
+
+
+@runtime_checkable
+class AssumedRoles(Protocol):
+    """Sessions that remember what AssumeRole answered (aws/sessions.SessionFactory)."""
+
+    def assumed_arn(self, account_id: str) -> str | None: ...
+
+
+def arn_account(arn: str) -> str:
+    """The account field of an ARN (arn:aws:sts::<account>:assumed-role/...)."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,9 @@ def caller_identities(sessions: ClientSource, topology: Topology) -> list[Caller
     accounts = {account.id: key for key, account in topology.accounts.items()}
 
     def ask(account_id: str) -> CallerIdentity:
+        assumed = sessions.assumed_arn(account_id) if isinstance(sessions, AssumedRoles) else None
+        if assumed is not None:
+            return CallerIdentity(accounts[account_id], account_id, arn_account(assumed), assumed)
         answer: dict[str, Any] = sessions.client(account_id, "sts").get_caller_identity()
         return CallerIdentity(
             account=accounts[account_id],

@@ -15,6 +15,8 @@ CloudTrail tells one operator's runs of one mesh from another's.
 
 Clients use botocore's ``adaptive`` retry mode (client-side rate limiting plus
 jittered backoff on throttling). Sessions and clients are cached and thread-safe to get.
+Every session of a factory shares one botocore model loader: a service's model (ec2's
+is megabytes of JSON) is parsed once per run, not once per account.
 """
 
 from __future__ import annotations
@@ -107,8 +109,12 @@ class SessionFactory:
         self._accounts: dict[str, Account] = {a.id: a for a in (accounts or {}).values()}
         self._lock = threading.RLock()
         self._sessions: dict[str, boto3.Session] = {}
+        self._session_locks: dict[str, threading.Lock] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._config: Config | None = None
+        self._loader: Any = None
+        # Per account id: the ARN AssumeRole answered for the session's credentials.
+        self._assumed: dict[str, str] = {}
 
     @classmethod
     def for_topology(cls, topology: Topology, endpoint_url: str | None = None) -> SessionFactory:
@@ -141,22 +147,53 @@ class SessionFactory:
             )
         return self._config
 
+    def _botocore_session(self) -> Any:
+        """A botocore session whose model loader is the factory's (models parsed once)."""
+        import botocore.loaders
+        import botocore.session
+
+        with self._lock:
+            if self._loader is None:
+                self._loader = botocore.loaders.create_loader()
+            core = botocore.session.Session()
+            core.register_component("data_loader", self._loader)
+            return core
+
+    def assumed_arn(self, account_id: str) -> str | None:
+        """The identity the account's credentials act as, when they come from AssumeRole:
+        its answer's AssumedRoleUser ARN (what GetCallerIdentity would say for them,
+        https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html); None
+        when no role is assumed (a profile's own credentials)."""
+        self.session(account_id)
+        with self._lock:
+            return self._assumed.get(account_id)
+
     def role_arn(self, account_id: str) -> str:
         """The role meshlink assumes in `account_id` (the topology's, else MeshlinkDeploy)."""
         account = self._accounts.get(account_id)
         return default_role_arn(account_id, account.role if account else None)
 
     def session(self, account_id: str) -> boto3.Session:
-        """A boto3 session acting in `account_id` (cached)."""
+        """A boto3 session acting in `account_id` (cached).
+
+        Made under the account's own lock: accounts assume their roles side by side.
+        """
         with self._lock:
             cached = self._sessions.get(account_id)
+            if cached is not None:
+                return cached
+            account_lock = self._session_locks.setdefault(account_id, threading.Lock())
+        with account_lock:
+            with self._lock:
+                cached = self._sessions.get(account_id)
             if cached is None:
                 cached = (
                     self._local_session(account_id)
                     if self.target == "local"
                     else (self._aws_session(account_id))
                 )
-                self._sessions[account_id] = cached
+                with self._lock:
+                    self._sessions[account_id] = cached
             return cached
 
     def client(self, account_id: str, service: str) -> Any:
@@ -164,11 +201,15 @@ class SessionFactory:
         key = (account_id, service)
         with self._lock:
             cached = self._clients.get(key)
+        if cached is not None:
+            return cached
+        session: Any = self.session(account_id)
+        with self._lock:
+            cached = self._clients.get(key)
             if cached is None:
                 kwargs: dict[str, Any] = {"config": self.config, "region_name": self.region}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                session: Any = self.session(account_id)
                 cached = session.client(service, **kwargs)
                 self._clients[key] = cached
             return cached
@@ -182,14 +223,19 @@ class SessionFactory:
 
         account = self._accounts.get(account_id) if account_id else None
         if account is not None and account.profile:
-            return boto3.Session(profile_name=account.profile, region_name=self.region)
+            return boto3.Session(
+                profile_name=account.profile,
+                region_name=self.region,
+                botocore_session=self._botocore_session(),
+            )
         if self.target == "local":
             return boto3.Session(
                 aws_access_key_id=LOCAL_ACCESS_KEY,
                 aws_secret_access_key=LOCAL_SECRET_KEY,
                 region_name=self.region,
+                botocore_session=self._botocore_session(),
             )
-        return boto3.Session(region_name=self.region)
+        return boto3.Session(region_name=self.region, botocore_session=self._botocore_session())
 
     def _assume(self, account_id: str, base: boto3.Session) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -218,6 +264,10 @@ class SessionFactory:
                 else "configure AWS credentials (aws configure, AWS_PROFILE, SSO login)"
             )
             raise EnvironmentProblem(f"cannot reach {where}: {error}", hint=hint) from error
+        assumed = (response.get("AssumedRoleUser") or {}).get("Arn")
+        if assumed:
+            with self._lock:
+                self._assumed[account_id] = str(assumed)
         credentials: dict[str, Any] = response["Credentials"]
         return credentials
 
@@ -233,13 +283,13 @@ class SessionFactory:
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
             region_name=self.region,
+            botocore_session=self._botocore_session(),
         )
 
     # -- aws ---------------------------------------------------------------------------
 
     def _aws_session(self, account_id: str) -> boto3.Session:
         import boto3
-        import botocore.session
         from botocore.credentials import RefreshableCredentials
 
         base = self.base_session(account_id)
@@ -261,7 +311,7 @@ class SessionFactory:
         refreshable = RefreshableCredentials.create_from_metadata(
             metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
         )
-        core: Any = botocore.session.get_session()
+        core: Any = self._botocore_session()
         core._credentials = refreshable
         core.set_config_variable("region", self.region)
         return boto3.Session(botocore_session=core)

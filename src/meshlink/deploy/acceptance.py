@@ -61,6 +61,7 @@ def reconcile_connections(
     poll_max: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    first: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AcceptanceResult:
     """Accept the `expected` endpoints (id -> consumer label), reject every other live one,
     and wait until the expected ones are available.
@@ -69,12 +70,19 @@ def reconcile_connections(
     its connections only after a delay. Each look accepts the expected connections it
     sees pending and rejects the unexpected live ones; an expected connection not visible
     yet is waited for, and is a failure only when `timeout` passes.
+
+    `first`: the connections as this run already read them (nothing it did since could
+    change them), taken for the first look instead of asking again.
     """
     result = AcceptanceResult(service_id)
     deadline = clock() + timeout
     delay = min(0.05, poll_max)
     while True:
-        current = connections(ec2, service_id)
+        if first is not None:
+            current = {eid: dict(connection) for eid, connection in first.items()}
+            first = None
+        else:
+            current = connections(ec2, service_id)
         _reject_unexpected(ec2, service_id, expected, current, result, progress)
         _accept_pending(ec2, service_id, expected, current, result, progress)
         result.states = {

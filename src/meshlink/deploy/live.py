@@ -1,13 +1,23 @@
-"""What CloudFormation says is deployed for a mesh (the truth the journal follows)."""
+"""What CloudFormation says is deployed for a mesh (the truth the journal follows).
+
+`StackSnapshot` reads each account's stacks once per run: one paginated DescribeStacks
+without a StackName per account (it describes every stack of the account, outputs
+included: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html),
+shared by the ownership check, every node's skip test and drift check, `status` and the
+orphan search, instead of one DescribeStacks per node.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 MESH_TAG = "meshlink:mesh"
 MESH_ID_TAG = "meshlink:mesh-id"
 NODE_TAG = "meshlink:node"
+GONE = "DELETE_COMPLETE"
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,31 @@ class LiveStack:
     # The meshlink:mesh-id tag; None on stacks deployed before meshes had identities.
     mesh_id: str | None
     tags: dict[str, str] = field(default_factory=dict)
+    # DescribeStacks' whole answer for the stack (outputs, parameters, ...).
+    description: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The stack's outputs by key."""
+        found = self.description.get("Outputs") or []
+        return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in found}
+
+
+def _live(stack: Mapping[str, Any]) -> LiveStack:
+    tags = {str(t.get("Key")): str(t.get("Value")) for t in stack.get("Tags") or []}
+    return LiveStack(
+        stack["StackName"],
+        stack["StackStatus"],
+        tags.get(NODE_TAG, ""),
+        tags.get(MESH_ID_TAG),
+        tags,
+        stack,
+    )
+
+
+def _is_mesh_stack(stack: Mapping[str, Any], mesh: str) -> bool:
+    tags = {str(t.get("Key")): str(t.get("Value")) for t in stack.get("Tags") or []}
+    return str(stack["StackName"]).startswith(f"meshlink-{mesh}-") and tags.get(MESH_TAG) == mesh
 
 
 def mesh_live_stacks(cloudformation: Any, mesh: str) -> list[LiveStack]:
@@ -29,29 +64,87 @@ def mesh_live_stacks(cloudformation: Any, mesh: str) -> list[LiveStack]:
     "shop" must never take the stacks of mesh "shop-edge" (meshlink-shop-edge-...) for
     its own. Which mesh of that name (its identity) is for deploy/ownership.py to judge.
     """
-    prefix = f"meshlink-{mesh}-"
     found: list[LiveStack] = []
     for page in cloudformation.get_paginator("describe_stacks").paginate():
         for stack in page.get("Stacks", []):
-            tags = {str(t.get("Key")): str(t.get("Value")) for t in stack.get("Tags") or []}
-            if stack["StackName"].startswith(prefix) and tags.get(MESH_TAG) == mesh:
-                found.append(
-                    LiveStack(
-                        stack["StackName"],
-                        stack["StackStatus"],
-                        tags.get(NODE_TAG, ""),
-                        tags.get(MESH_ID_TAG),
-                        tags,
-                    )
-                )
+            if _is_mesh_stack(stack, mesh):
+                found.append(_live(stack))
     return found
-
-
-def mesh_stack_nodes(cloudformation: Any, mesh: str) -> dict[str, tuple[str, str]]:
-    """(status, graph node) of every stack of `mesh` this client sees, by stack name."""
-    return {s.name: (s.status, s.node) for s in mesh_live_stacks(cloudformation, mesh)}
 
 
 def mesh_stacks(cloudformation: Any, mesh: str) -> dict[str, str]:
     """Status of every stack of `mesh` this client sees, by stack name."""
     return {s.name: s.status for s in mesh_live_stacks(cloudformation, mesh)}
+
+
+def _is_missing(error: BaseException) -> bool:
+    from meshlink.aws.errors import error_code, error_message
+
+    return error_code(error) == "ValidationError" and "does not exist" in error_message(error)
+
+
+class StackSnapshot:
+    """This mesh's stacks per account id, each account read once (thread-safe).
+
+    A stack the run changes (deployed, deleted, re-tagged) is `forget`-ten: from then
+    on it is described by name whenever asked, so no reader ever sees it as it was
+    before the change. `cloudformation(account_id)` gives the account's client.
+    """
+
+    def __init__(self, mesh: str, cloudformation: Callable[[str], Any]) -> None:
+        self.mesh = mesh
+        self._cloudformation = cloudformation
+        self._lock = threading.Lock()
+        self._read: dict[str, dict[str, LiveStack]] = {}
+        self._account_locks: dict[str, threading.Lock] = {}
+        self._changed: set[tuple[str, str]] = set()
+
+    def _account(self, account_id: str) -> dict[str, LiveStack]:
+        with self._lock:
+            if account_id in self._read:
+                return self._read[account_id]
+            account_lock = self._account_locks.setdefault(account_id, threading.Lock())
+        with account_lock:  # one DescribeStacks listing per account, however many ask
+            with self._lock:
+                if account_id in self._read:
+                    return self._read[account_id]
+            client = self._cloudformation(account_id)
+            found = {s.name: s for s in mesh_live_stacks(client, self.mesh)}
+            with self._lock:
+                self._read[account_id] = found
+            return found
+
+    def stacks(self, account_id: str) -> dict[str, LiveStack]:
+        """Every stack of the mesh in the account, deleted ones included, by name."""
+        found = dict(self._account(account_id))
+        with self._lock:
+            changed = [name for account, name in self._changed if account == account_id]
+        for name in changed:
+            fresh = self._describe(account_id, name)
+            if fresh is None:
+                found.pop(name, None)
+            else:
+                found[name] = fresh
+        return found
+
+    def stack(self, account_id: str, name: str) -> LiveStack | None:
+        """The stack as it is now (None when absent or deleted)."""
+        with self._lock:
+            changed = (account_id, name) in self._changed
+        found = self._describe(account_id, name) if changed else self._account(account_id).get(name)
+        return None if found is None or found.status == GONE else found
+
+    def forget(self, account_id: str, name: str) -> None:
+        """The run changes (or changed) this stack: describe it afresh from now on."""
+        with self._lock:
+            self._changed.add((account_id, name))
+
+    def _describe(self, account_id: str, name: str) -> LiveStack | None:
+        client = self._cloudformation(account_id)
+        try:
+            described = client.describe_stacks(StackName=name).get("Stacks") or []
+        except Exception as error:  # botocore ClientError: ValidationError "does not exist"
+            if _is_missing(error):
+                return None
+            raise
+        return _live(described[0]) if described else None

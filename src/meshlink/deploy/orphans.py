@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from meshlink.deploy.live import mesh_stack_nodes
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.graph.executor import Event, EventSink, Outcome
 from meshlink.graph.planner import KIND_ORDER, plan_graph
@@ -40,11 +39,11 @@ def find_orphans(runtime: MeshRuntime) -> list[Orphan]:
     }
     orphans: list[Orphan] = []
     for account_id in sorted(accounts_to_search(runtime)):
-        client = runtime.sessions.client(account_id, "cloudformation")
-        for name, (status, node) in mesh_stack_nodes(client, topology.name).items():
-            kind = node.partition(":")[0]
-            if (account_id, name) not in expected and status not in GONE and kind in KIND_ORDER:
-                orphans.append(Orphan(account_id, name, node))
+        for name, stack in runtime.stacks.stacks(account_id).items():
+            kind = stack.node.partition(":")[0]
+            gone = stack.status in GONE
+            if (account_id, name) not in expected and not gone and kind in KIND_ORDER:
+                orphans.append(Orphan(account_id, name, stack.node))
     # Dependants first: service, then endpoints, then edge, ...
     rank: dict[str, int] = {kind: index for index, kind in enumerate(KIND_ORDER)}
     orphans.sort(key=lambda o: -rank[o.node.split(":")[0]])
@@ -62,6 +61,7 @@ def delete_orphans(runtime: MeshRuntime, on_event: EventSink | None = None) -> d
         started = time.monotonic()
         sink(Event(label, "started"))
         deployer = Deployer(runtime.sessions.client(orphan.account_id, "cloudformation"))
+        runtime.stacks.forget(orphan.account_id, orphan.stack)
         try:
             deployer.delete(orphan.stack)
             outcome = Outcome("done", "deleted: no longer in the topology")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlink.deploy.handlers.model import HEALTHY
-from meshlink.deploy.live import MESH_ID_TAG, LiveStack, mesh_live_stacks
+from meshlink.deploy.live import MESH_ID_TAG, LiveStack
 from meshlink.deploy.runtime import MeshRuntime
 from meshlink.errors import DeployError, EnvironmentProblem
 from meshlink.topology.identity import describe_identity
@@ -68,8 +68,7 @@ def find_foreign(runtime: MeshRuntime) -> list[ForeignStack]:
     topology = runtime.topology
     found: list[ForeignStack] = []
     for account_id in sorted(accounts_to_search(runtime)):
-        client = runtime.sessions.client(account_id, "cloudformation")
-        for stack in mesh_live_stacks(client, topology.name):
+        for stack in runtime.stacks.stacks(account_id).values():
             if stack.status not in GONE and stack.mesh_id not in (None, topology.identity):
                 found.append(ForeignStack(account_id, stack))
     return found
@@ -123,6 +122,7 @@ def retag(runtime: MeshRuntime, foreign: ForeignStack) -> None:
         Capabilities=CAPABILITIES,
         Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
     )
+    runtime.stacks.forget(foreign.account_id, name)
     _wait_updated(client, name)
 
 

@@ -16,6 +16,7 @@ from meshlink.graph.executor import Event, EventSink, Outcome, execute
 from meshlink.graph.lock import mesh_lock
 from meshlink.graph.planner import DeploymentGraph, plan_graph
 from meshlink.topology.identity import identity_note
+from meshlink.verify.context import VerifyContext, VerifyOptions
 
 SERVICE_KINDS = {"platform", "edge", "endpoints", "accept", "service", "dashboard"}
 ONLY_KINDS = {"network": {"network"}, "services": SERVICE_KINDS}
@@ -70,11 +71,15 @@ def up(
         graph = selected_graph(runtime)
         if any(node.kind == "network" for node in graph.nodes.values()):
             runtime.zone_ids()  # an account lacking the mesh's zones: exit 2, nothing touched
-        drift = detect(runtime, graph.nodes) if repair else DriftReport()
-        actions = NodeActions(runtime, repairs=drift.by_node())
-        outcomes = execute(
-            graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event
-        )
+        reads = VerifyContext(runtime, VerifyOptions(only="control")) if repair else None
+        drift = detect(runtime, graph.nodes, reads) if reads else DriftReport()
+        actions = NodeActions(runtime, repairs=drift.by_node(), seen=reads)
+        try:
+            outcomes = execute(
+                graph, actions.up, concurrency=runtime.options.concurrency, on_event=on_event
+            )
+        finally:
+            actions.flush()
         runtime.check_local_cloud("up", outcomes)
         if drift:
             outcomes.update(_confirmed(runtime, drift, outcomes))
@@ -145,16 +150,13 @@ def down(runtime: MeshRuntime, on_event: EventSink | None = None) -> RunReport:
 
 
 def _refuse_network_under_live_stacks(runtime: MeshRuntime) -> None:
-    from meshlink.deploy.live import mesh_stacks
     from meshlink.errors import UsageError
 
     live = [
         name
-        for account in runtime.topology.accounts
-        for name, status in mesh_stacks(
-            runtime.client(account, "cloudformation"), runtime.topology.name
-        ).items()
-        if "-network-" not in name and status != "DELETE_COMPLETE"
+        for account in runtime.topology.accounts.values()
+        for name, stack in runtime.stacks.stacks(account.id).items()
+        if "-network-" not in name and stack.status != "DELETE_COMPLETE"
     ]
     if live:
         raise UsageError(

@@ -21,6 +21,7 @@ from meshlink.topology.model import Topology
 
 if TYPE_CHECKING:
     from meshlink.deadlines import Deadlines
+    from meshlink.deploy.live import StackSnapshot
     from meshlink.engines.cdk.synth import Synthesized
     from meshlink.graph.executor import Outcome
     from meshlink.localcloud.info import LocalCloudInfo
@@ -104,6 +105,7 @@ class MeshRuntime:
         self._zone_ids: list[str] | None = None
         self._identity_checked = False
         self._deadlines: Deadlines | None = None
+        self._stacks: StackSnapshot | None = None
         self.endpoint_url: str | None = None
 
     @property
@@ -112,6 +114,19 @@ class MeshRuntime:
             if self._journal is None:
                 self._journal = Journal(self.state_dir)
             return self._journal
+
+    @property
+    def stacks(self) -> StackSnapshot:
+        """The mesh's stacks per account id, read once in this run (deploy/live.py)."""
+        with self._lock:
+            if self._stacks is None:
+                from meshlink.deploy.live import StackSnapshot
+
+                self._stacks = StackSnapshot(
+                    self.topology.name,
+                    lambda account_id: self.sessions.client(account_id, "cloudformation"),
+                )
+            return self._stacks
 
     @property
     def workdir(self) -> Path:

@@ -126,26 +126,45 @@ class MeshStatus:
 
 
 def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:
-    """Every edge with its interface endpoint and that endpoint's live state."""
+    """Every edge with its interface endpoint and that endpoint's live state (one
+    DescribeVpcEndpoints per account, not per edge)."""
     from meshlink.stacks.outputs import EndpointsOutputs
 
     runtime.connect()
     topology = runtime.topology
-    edges: list[EdgeStatus] = []
+    found: list[tuple[str, str, str | None, str | None, str]] = []
     for consumer, provider in topology.edges():
         outputs = runtime.journal.get(node_id("endpoints", consumer)).outputs
         endpoint_id = outputs.get(EndpointsOutputs.endpoint_id(provider))
         dns = outputs.get(EndpointsOutputs.endpoint_dns(provider))
-        state = "absent"
+        account = topology.endpoints_account(consumer)
+        found.append((consumer, provider, endpoint_id, dns, account))
+    states: dict[str, str] = {}
+    by_account: dict[str, list[str]] = {}
+    for _, _, endpoint_id, _, account in found:
         if endpoint_id:
-            ec2 = runtime.client(topology.services[consumer].account, "ec2")
-            try:
-                found = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
-                state = found[0]["State"] if found else "absent"
-            except Exception:  # botocore ClientError: InvalidVpcEndpointId.NotFound
-                state = "absent"
-        edges.append(EdgeStatus(consumer, provider, endpoint_id, dns, state))
-    return edges
+            by_account.setdefault(account, []).append(str(endpoint_id))
+    for account, ids in by_account.items():
+        states.update(_endpoint_states(runtime.client(account, "ec2"), ids))
+    return [
+        EdgeStatus(c, p, e, d, states.get(str(e), "absent") if e else "absent")
+        for c, p, e, d, _ in found
+    ]
+
+
+def _endpoint_states(ec2: Any, endpoint_ids: list[str]) -> dict[str, str]:
+    """endpoint id -> its state; one call for all, or one each when one is gone (EC2
+    then refuses the whole call with InvalidVpcEndpointId.NotFound)."""
+    try:
+        found = ec2.describe_vpc_endpoints(VpcEndpointIds=endpoint_ids)["VpcEndpoints"]
+        return {str(e["VpcEndpointId"]): str(e["State"]) for e in found}
+    except Exception:  # botocore ClientError: InvalidVpcEndpointId.NotFound
+        if len(endpoint_ids) == 1:
+            return {}
+    states: dict[str, str] = {}
+    for endpoint_id in endpoint_ids:
+        states.update(_endpoint_states(ec2, [endpoint_id]))
+    return states
 
 
 def node_states(

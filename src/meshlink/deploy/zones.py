@@ -11,6 +11,10 @@ They feed every network's fingerprint, so recomputing them would move every VPC'
 subnets the day an account that lacks one joins. Such an account is an error (exit 2)
 naming it and the zone, before anything is touched; only a changed `network.az_count`
 (which re-plans every subnet anyway) chooses again, keeping what it can.
+
+The record also lists the accounts found to offer those zones: a run whose accounts
+were all checked against the kept zones asks none of them again (a no-op `up` makes no
+DescribeAvailabilityZones call); an account that joins is asked before it is deployed.
 """
 
 from __future__ import annotations
@@ -95,12 +99,26 @@ def read_recorded(directory: Path) -> list[str] | None:
     return list(zone_ids)
 
 
-def record(directory: Path, zone_ids: Sequence[str]) -> None:
-    """Write the mesh's zone ids to the state dir (atomically)."""
+def read_checked(directory: Path) -> set[str]:
+    """The account ids the record says offer its zone ids (empty when it says none)."""
+    try:
+        data = json.loads((directory / ZONES_FILE).read_text())
+    except (OSError, ValueError):
+        return set()
+    accounts = data.get("accounts") if isinstance(data, dict) else None
+    if not isinstance(accounts, list):
+        return set()
+    return {a for a in accounts if isinstance(a, str)}
+
+
+def record(directory: Path, zone_ids: Sequence[str], accounts: Iterable[str] = ()) -> None:
+    """Write the mesh's zone ids, and the account ids that offer them, to the state dir
+    (atomically)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / ZONES_FILE
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"zone_ids": list(zone_ids)}, indent=2) + "\n")
+    payload = {"zone_ids": list(zone_ids), "accounts": sorted(accounts)}
+    temporary.write_text(json.dumps(payload, indent=2) + "\n")
     temporary.replace(path)
 
 
@@ -161,15 +179,23 @@ class ZoneHost(Protocol):
 def zone_ids_of(host: ZoneHost) -> list[str]:
     """The mesh's zone ids for this run: kept, or chosen and (unless read-only) recorded."""
     topology = host.topology
+    ids = {account.id for account in topology.accounts.values()}
+    kept = deployed_zone_ids(host)
+    checked = read_checked(host.state_dir)
+    recorded = read_recorded(host.state_dir)
+    if kept and kept == recorded and len(kept) == topology.network.az_count and ids <= checked:
+        host.notice(f"availability zones (by id): {', '.join(kept)}")
+        return kept  # every account was found to offer them: nothing to ask
     chosen, source = mesh_zone_ids(
         topology.accounts,
         lambda account: host.client(account, "ec2"),
         topology.network.az_count,
-        kept=lambda: deployed_zone_ids(host),
+        kept=lambda: kept,
     )
     recording = not host.options.read_only
-    if recording and read_recorded(host.state_dir) != chosen:
-        record(host.state_dir, chosen)
+    if recording and (recorded != chosen or not ids <= checked):
+        # Every account of this run offers them (mesh_zone_ids raised otherwise).
+        record(host.state_dir, chosen, ids | (checked if source == "kept" else set()))
     said = {
         "kept": "",
         "chosen": " (chosen for this mesh and kept from now on)"

@@ -79,6 +79,20 @@ class Journal:
             self._write()
             return record
 
+    def stage(self, nid: str, **changes: Any) -> NodeRecord:
+        """Change one node's record in memory only; the next write (update, forget or
+        save) carries it. For what a crash may lose: a skipped node's timestamps."""
+        with self.lock:
+            record = self.records.setdefault(nid, NodeRecord())
+            for key, value in changes.items():
+                setattr(record, key, value)
+            return record
+
+    def save(self) -> None:
+        """Write the whole journal now (staged changes included)."""
+        with self.lock:
+            self._write()
+
     def forget(self, nid: str) -> None:
         with self.lock:
             self.records.pop(nid, None)

@@ -159,7 +159,13 @@ def _healthy_target_zones(ctx: VerifyContext, provider: str) -> dict[str, Any]:
         elbv2 = ctx.client(account, "elbv2")
         arn = ctx.edge_output(provider, EdgeOutputs.TARGET_GROUP_ARN)
         lb_arn = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_ARN)
-        health = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        # verify's settle step keeps its last read of every target group under this key
+        health = ctx.memo(
+            ("target-health", provider),
+            lambda: list(
+                elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+            ),
+        )
         states = {
             f"{h['Target']['Id']}:{h['Target'].get('Port')}": h["TargetHealth"]["State"]
             for h in health

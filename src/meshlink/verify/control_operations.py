@@ -21,6 +21,40 @@ def alarm_names(mesh: str, service: str, exposed: bool) -> list[str]:
     return [f"meshlink-{mesh}-{service}-{kind}" for kind in kinds]
 
 
+# DescribeAlarms' AlarmNames limit
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)
+ALARM_NAMES_PER_CALL = 100
+
+
+def _account_alarms(ctx: VerifyContext, account: str) -> dict[str, dict[str, Any]]:
+    """The alarms of every checked service of `account`, by name: one DescribeAlarms for
+    them all (up to 100 names a call), not one per service."""
+
+    def fetch() -> dict[str, dict[str, Any]]:
+        names = [
+            name
+            for subject, _ in providers(ctx)
+            if ctx.account_of(subject.name) == account
+            for name in alarm_names(
+                ctx.topology.name, subject.name, bool(ctx.topology.consumers_of(subject.name))
+            )
+        ]
+        client = ctx.client(account, "cloudwatch")
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(names), ALARM_NAMES_PER_CALL):
+            request: dict[str, Any] = {"AlarmNames": names[start : start + ALARM_NAMES_PER_CALL]}
+            while True:  # a page holds MaxRecords alarms (50 unless said)
+                page = client.describe_alarms(**request)
+                for alarm in page.get("MetricAlarms", []):
+                    found[str(alarm["AlarmName"])] = alarm
+                if not page.get("NextToken"):
+                    break
+                request["NextToken"] = page["NextToken"]
+        return found
+
+    return ctx.memo(("alarms", account), fetch)
+
+
 def scaled_services(ctx: VerifyContext) -> Targets:
     """Services whose topology asks for auto scaling."""
     return [
@@ -81,11 +115,7 @@ def check_alarms(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """Every alarm of the service exists; its state is reported (ALARM fails)."""
     service = verdict.subject.name
     expected = alarm_names(ctx.topology.name, service, bool(ctx.topology.consumers_of(service)))
-    client = ctx.client(ctx.account_of(service), "cloudwatch")
-    found = {
-        a["AlarmName"]: a
-        for a in client.describe_alarms(AlarmNames=expected).get("MetricAlarms", [])
-    }
+    found = _account_alarms(ctx, ctx.account_of(service))
     states = {name: found[name].get("StateValue") if name in found else None for name in expected}
     evidence = {"alarms": states}
     missing = [name for name, state in states.items() if state is None]

@@ -47,10 +47,20 @@ def _live_stacks(ctx: VerifyContext, account: str) -> dict[str, str]:
     return ctx.memo(("stacks", account), fetch)
 
 
+def _stack_nodes(ctx: VerifyContext) -> dict[str, Node]:
+    """Stack name -> its graph node (the graph planned once, not once per check)."""
+    mesh = ctx.topology.name
+
+    def plan() -> dict[str, Node]:
+        return {n.stack_name(mesh) or n.id: n for n in plan_graph(ctx.topology)}
+
+    return ctx.memo(("stack-nodes",), plan)
+
+
 def check_stack(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     """The node's CloudFormation stack exists and its last operation completed."""
     name = verdict.subject.name
-    node = next(n for n in plan_graph(ctx.topology) if n.stack_name(ctx.topology.name) == name)
+    node = _stack_nodes(ctx)[name]
     status = _live_stacks(ctx, node.account).get(name)
     evidence = {
         "node": node.id,

@@ -84,6 +84,21 @@ def _raise_if_unreachable(error: Exception) -> None:
         ) from error
 
 
+def _prime(ctx: VerifyContext) -> None:
+    """The checks' reads of endpoints, security groups, connections and endpoint services,
+    batched: one describe per account and kind (drift detection's), not one per check."""
+    from meshlink.deploy.drift.detect import prime
+
+    with ctx.runtime.journal.lock:
+        records = list(ctx.runtime.journal.records.items())
+    try:
+        prime(ctx, frozenset(n for n, r in records if r.status in ("done", "failed")))
+    except MeshlinkError:
+        raise
+    except Exception:  # noqa: S110 - a read that fails here fails again in the check
+        pass  # that needs it, which says why: priming only saves calls
+
+
 def _has_deployment(runtime: MeshRuntime) -> bool:
     return any(record.status == "done" for record in runtime.journal.records.values())
 
@@ -116,6 +131,8 @@ def verify(
             )
         ctx = VerifyContext(runtime, options)
         settle(ctx, options.settle_timeout, runtime.notice)
+        if options.only in (None, "control"):
+            _prime(ctx)
         units: list[Unit] = [
             (spec, subject, edges)
             for spec in checks(options)

@@ -76,3 +76,39 @@ def test_a_profile_alone_is_the_account_a_role_or_principal_role_is_assumed(
 ) -> None:
     account = Account(id="111111111111", vpc_cidr="10.1.0.0/16", **fields)
     assert assumes_role(account) is assumed
+
+
+class AssumedSessions(FakeSessions):
+    """Sessions whose credentials came from AssumeRole (aws/sessions.SessionFactory)."""
+
+    def __init__(self, assumed: dict[str, str | None]):
+        super().__init__({})
+        self.assumed = assumed
+
+    def assumed_arn(self, account_id: str) -> str | None:
+        return self.assumed.get(account_id)
+
+
+def test_assumed_credentials_are_known_from_assume_role_without_asking_sts() -> None:
+    sessions = AssumedSessions(
+        {
+            "111111111111": "arn:aws:sts::111111111111:assumed-role/MeshlinkDeploy/meshlink-shop-op",
+            "222222222222": None,  # a profile's own credentials: asked
+        }
+    )
+    found = {i.account: (i.actual, i.arn) for i in check_identities(sessions, topology())}
+    assert sessions.calls == ["222222222222"]
+    assert found["users"] == (
+        "111111111111",
+        "arn:aws:sts::111111111111:assumed-role/MeshlinkDeploy/meshlink-shop-op",
+    )
+
+
+def test_a_role_assumed_in_another_account_is_a_mismatch() -> None:
+    elsewhere = "arn:aws:sts::999999999999:assumed-role/Deployer/meshlink-shop-op"
+    sessions = AssumedSessions({"111111111111": elsewhere, "222222222222": None})
+    with pytest.raises(IdentityMismatch) as caught:
+        check_identities(sessions, topology())
+    assert f"expected 111111111111, but the credentials act in 999999999999 as {elsewhere}" in (
+        caught.value.message
+    )

@@ -158,6 +158,14 @@ class Mesh:
         self.clients: dict[tuple[str, str], Any] = {}
         for account in self.topology.accounts.values():
             self.clients[(account.id, "ec2")] = zones_client()
+        self.state = state
+        self.events: list[EventSink | None] = []
+        self.next_run()
+
+    def next_run(self) -> None:
+        """A new run (runtime and NodeContext) over the same journal and fakes: what is
+        live is read afresh."""
+        state = self.state
         self.runtime = MeshRuntime(
             self.topology,
             RunOptions(workdir=state),
@@ -165,8 +173,12 @@ class Mesh:
             network_engine=lambda runtime: self.engine,
             synthesize=lambda runtime: Synthesized(self.templates, state, True),
         )
-        self.events: list[EventSink | None] = []
-        self.ctx = NodeContext(self.runtime, deployers=self._deployer)
+        # Live stacks as the fake deployer left them (the run's StackSnapshot on AWS).
+        self.ctx = NodeContext(
+            self.runtime,
+            deployers=self._deployer,
+            stacks=lambda account, name: self.stacks.get(name),
+        )
 
     def _deployer(self, account: str, on_event: EventSink | None) -> FakeDeployer:
         self.events.append(on_event)

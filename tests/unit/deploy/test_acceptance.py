@@ -123,3 +123,27 @@ def test_an_expected_connection_that_was_rejected_fails_at_once() -> None:
     provider = Provider([{"vpce-a": "rejected"}])
     with pytest.raises(DeployError, match=r"alpha \(vpce-a\) is rejected"):
         reconcile(provider, {"vpce-a": "alpha"})
+
+
+class Counted(Provider):
+    def __init__(self, looks: list[dict[str, str]]) -> None:
+        super().__init__(looks)
+        self.looked = 0
+
+    def describe_vpc_endpoint_connections(self, **kwargs: Any) -> dict[str, Any]:
+        self.looked += 1
+        return super().describe_vpc_endpoint_connections(**kwargs)
+
+
+def test_connections_the_run_already_read_serve_the_first_look() -> None:
+    settled = {"vpce-a": {"VpcEndpointId": "vpce-a", "VpcEndpointState": "available"}}
+    provider = Counted([{"vpce-a": "available"}])
+    result = reconcile(provider, {"vpce-a": "a"}, first=settled)
+    assert (result.states, provider.looked, provider.calls) == ({"vpce-a": "available"}, 0, [])
+
+    # Something to do: done on the first look, then every later look asks.
+    pending = {"vpce-a": {"VpcEndpointId": "vpce-a", "VpcEndpointState": "pendingAcceptance"}}
+    provider = Counted([{"vpce-a": "pendingAcceptance"}])
+    result = reconcile(provider, {"vpce-a": "a"}, first=pending)
+    assert (result.accepted, provider.calls, provider.looked) == (["vpce-a"], ["accept vpce-a"], 1)
+    assert pending["vpce-a"]["VpcEndpointState"] == "pendingAcceptance"  # not written to

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from meshlink.deploy.handlers import HANDLERS
 from meshlink.engines.cdk.events import PropertyChange, ResourceChange, StackPlan
+from meshlink.engines.network_contract import output_name
 from meshlink.engines.terraform.events import ChangeSummary
 from meshlink.graph.planner import Node
 from tests.unit.deploy.fakes import NETWORK, Mesh
@@ -43,10 +44,18 @@ def test_changed_engine_code_or_lost_network_applies_again(tmp_path: Path) -> No
 def test_a_stack_backed_network_counts_only_while_its_stack_is_healthy(tmp_path: Path) -> None:
     mesh = Mesh(tmp_path, stack_backed=True)
     mesh.engine.apply("users")
-    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_ROLLBACK_FAILED")
+    outputs = {
+        output_name(key): ",".join(value) if isinstance(value, list) else value
+        for key, value in NETWORK.items()
+    }
+    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_ROLLBACK_FAILED", **outputs)
     assert HANDLER.live_outputs(mesh.ctx, NODE) is None
-    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_COMPLETE")
+    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_COMPLETE", **outputs)
+    # Its outputs are the stack's (read with the account's other stacks), not the engine's.
+    mesh.engine.deployed.clear()
     assert HANDLER.live_outputs(mesh.ctx, NODE) == NETWORK
+    mesh.deployer.put(mesh.stack("network", "users"), "UPDATE_COMPLETE", VpcId="vpc-1")
+    assert HANDLER.live_outputs(mesh.ctx, NODE) is None  # not a network stack's outputs
 
 
 def test_plan_reads_either_engines_answer(tmp_path: Path) -> None:

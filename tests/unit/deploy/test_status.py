@@ -10,7 +10,6 @@ from rich.console import Console
 
 from meshlink.cli.context import CliContext
 from meshlink.cli.render_deploy import render_edges, render_status
-from meshlink.deploy.handlers import NodeContext
 from meshlink.deploy.status import EdgeStatus, MeshStatus, NodeStatus, mesh_status, teardown
 from tests.text_width import folded_in, widest
 from tests.unit.deploy.fakes import NETWORK, Mesh
@@ -70,7 +69,8 @@ def test_status_is_ok_only_when_every_recorded_node_is_healthy(tmp_path: Path) -
     mesh.runtime.journal.forget("platform:users")
     mesh.runtime.journal.forget("edge:notification-service")
     mesh.live_stacks("notify", {})
-    healthy = mesh_status(mesh.runtime, NodeContext(mesh.runtime))  # stacks read afresh
+    mesh.next_run()  # the next `status`: stacks read afresh
+    healthy = mesh_status(mesh.runtime, mesh.ctx)
     assert healthy.ok
     assert (
         healthy.summary()

@@ -145,3 +145,39 @@ def test_lost_journal_and_record_read_the_live_networks(tmp_path: Path) -> None:
     with pytest.raises(ZoneNotOffered) as caught:
         zone_ids_of(host)
     assert caught.value.missing == {"c": ["use1-az1"]}
+
+
+class CountingEc2(FakeEc2):
+    def __init__(self, zone_ids: list[str], asked: list[str]) -> None:
+        super().__init__(zone_ids)
+        self.asked = asked
+
+    def describe_availability_zones(self, **kwargs: Any) -> dict[str, Any]:
+        self.asked.append(",".join(self.zone_ids))
+        return super().describe_availability_zones(**kwargs)
+
+
+def test_accounts_found_to_offer_the_kept_zones_are_not_asked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    clients = {k: CountingEc2(c.zone_ids, asked) for k, c in CLIENTS.items()}
+    monkeypatch.setattr(FakeHost, "client", lambda self, account, service: clients[account])
+    up = FakeHost(tmp_path, read_only=False, live={})
+    assert zone_ids_of(up) == ["use1-az2", "use1-az3"]
+    assert len(asked) == 2
+    up.journal.update("network:a", status="done", outputs={"az_ids": ["use1-az2", "use1-az3"]})
+
+    again = FakeHost(tmp_path, read_only=False, live={})
+    assert zone_ids_of(again) == ["use1-az2", "use1-az3"]
+    assert len(asked) == 2  # both accounts were found to offer them: nothing asked
+    assert again.notices == ["availability zones (by id): use1-az2, use1-az3"]
+
+    # An account that joins is asked (and so are the others, in the same look-up).
+    joined = FakeHost(tmp_path, read_only=False, live={})
+    joined.topology.accounts["b"] = joined.topology.accounts["a"].model_copy(
+        update={"id": "222222222222"}
+    )
+    assert zone_ids_of(joined) == ["use1-az2", "use1-az3"]
+    assert len(asked) == 5
+    assert zone_ids_of(joined) == ["use1-az2", "use1-az3"] and len(asked) == 5

@@ -13,7 +13,19 @@ from meshlink.errors import EnvironmentProblem, VerifyFailed
 from meshlink.verify import runner
 from meshlink.verify.context import VerifyContext, VerifyOptions
 from meshlink.verify.model import CheckResult, CheckSpec, Subject, Verdict
+from meshlink.stacks.outputs import EndpointsOutputs
 from tests.unit.verify.fakes import FakeRuntime, Stub, topology
+
+SHARED = """\
+name: unit
+region: us-east-1
+target: local
+accounts:
+  users: { id: "111111111111", vpc_cidr: 10.1.0.0/16 }
+services:
+  a: { account: users, port: 8080, desired_count: 1, consumes: [b] }
+  b: { account: users, port: 8081, desired_count: 1, consumes: [a] }
+"""
 
 
 @pytest.fixture()
@@ -133,3 +145,61 @@ def test_a_converging_mesh_is_waited_for(runtime: FakeRuntime) -> None:
     # Unhealthy is a verdict, not a transition: no waiting at all.
     assert settle(ctx, 30, runtime.notice, sleep=slept.append) == []
     assert slept == [0.25, 0.25]  # the local cloud's shortest poll (deadlines.POLL_FLOOR)
+
+
+def test_settling_reads_the_mesh_in_batches_and_keeps_the_last_round(tmp_path: Path) -> None:
+    """One DescribeServices per cluster, one connections read per account; the checks
+    then read the same answers without asking again."""
+    from meshlink.verify.control_network import check_ecs_service
+    from meshlink.verify.model import Subject
+    from meshlink.verify.settle import settle
+
+    runtime = FakeRuntime(topology(SHARED), tmp_path)
+    runtime.record("platform:users", ClusterName="c")
+    for service, other in (("a", "b"), ("b", "a")):
+        runtime.record(f"service:{service}", EcsServiceArn=f"arn:{service}")
+        runtime.record(f"edge:{service}", ServiceId=f"vpce-svc-{service}")
+        endpoint = {EndpointsOutputs.endpoint_id(other): f"vpce-{service}{other}"}
+        runtime.record(f"endpoints:{service}", **endpoint)
+    rolling = iter([True, False])
+    steady = {"status": "ACTIVE", "desiredCount": 1, "runningCount": 1, "pendingCount": 0}
+
+    def services(cluster: str, services: list[str]) -> dict[str, Any]:
+        pending = 1 if next(rolling, False) else 0
+        return {
+            "services": [
+                {**steady, "serviceArn": arn, "pendingCount": pending, "deployments": []}
+                for arn in services
+            ]
+        }
+
+    connections = {
+        "VpcEndpointConnections": [
+            {
+                "ServiceId": "vpce-svc-a",
+                "VpcEndpointId": "vpce-ba",
+                "VpcEndpointState": "available",
+            },
+            {
+                "ServiceId": "vpce-svc-b",
+                "VpcEndpointId": "vpce-ab",
+                "VpcEndpointState": "available",
+            },
+        ]
+    }
+    ecs = Stub(describe_services=services)
+    ec2 = Stub(describe_vpc_endpoint_connections=connections)
+    runtime.clients[("users", "ecs")] = ecs
+    runtime.clients[("users", "ec2")] = ec2
+    ctx = VerifyContext(runtime, VerifyOptions())  # type: ignore[arg-type]
+    slept: list[float] = []
+    assert settle(ctx, 30, runtime.notice, sleep=slept.append) == []
+    assert len(slept) == 1  # the first round saw a deployment in progress
+    assert [name for name, _ in ecs.calls] == ["describe_services"] * 2  # a round each
+    assert ecs.calls[0][1] == {"cluster": "c", "services": ["arn:a", "arn:b"]}
+    assert [name for name, _ in ec2.calls] == ["describe_vpc_endpoint_connections"] * 2
+
+    result = check_ecs_service(ctx, Verdict("service.ecs", "control", Subject("service", "a"), ()))
+    assert result.status == "pass", result.message
+    assert ctx.connections("a") == {"vpce-ba": connections["VpcEndpointConnections"][0]}
+    assert len(ecs.calls) == 2 and len(ec2.calls) == 2  # the checks asked nothing more

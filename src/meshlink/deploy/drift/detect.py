@@ -27,9 +27,12 @@ LIVE_STATES = frozenset({"pendingAcceptance", "pending", "available"})
 ECS_BATCH = 10  # DescribeServices takes at most 10 services per call
 
 
-def detect(runtime: MeshRuntime, nodes: Collection[str] | None = None) -> DriftReport:
-    """Every drift finding of the deployed mesh (of `nodes` only, when given); reads only."""
-    ctx = VerifyContext(runtime, VerifyOptions(only="control"))
+def detect(
+    runtime: MeshRuntime, nodes: Collection[str] | None = None, ctx: VerifyContext | None = None
+) -> DriftReport:
+    """Every drift finding of the deployed mesh (of `nodes` only, when given); reads only,
+    kept in `ctx` when given (`up` reuses them while nothing it did changed them)."""
+    ctx = ctx or VerifyContext(runtime, VerifyOptions(only="control"))
     with runtime.journal.lock:
         # A node whose last up failed still has what it deployed before (an accept node
         # that found its connection rejected, a service whose update rolled back).
@@ -52,10 +55,11 @@ def detect(runtime: MeshRuntime, nodes: Collection[str] | None = None) -> DriftR
 
 
 def prime(ctx: VerifyContext, deployed: Deployed) -> None:
-    """One describe per account for endpoints, security groups and connections, stored
-    under the keys VerifyContext's own reads use (a miss there falls back to one call)."""
-    for step in PRIMERS:
-        step(ctx, deployed)
+    """One describe per account for endpoints, security groups, connections and endpoint
+    services, side by side, stored under the keys VerifyContext's own reads use (a miss
+    there falls back to one call). `verify` primes its checks' reads the same way."""
+    with ThreadPoolExecutor(max_workers=len(PRIMERS)) as pool:
+        list(pool.map(lambda step: step(ctx, deployed), PRIMERS))
 
 
 def _prime_endpoints(ctx: VerifyContext, deployed: Deployed) -> None:
@@ -89,7 +93,11 @@ def _batch(
 ) -> dict[str, dict[str, Any]] | None:
     """`call` for all `ids` at once, by id; None when one of them is gone (AWS then
     refuses the whole call: the caller's per-id reads say which)."""
-    id_key = {"VpcEndpoints": "VpcEndpointId", "SecurityGroups": "GroupId"}[key]
+    id_key = {
+        "VpcEndpoints": "VpcEndpointId",
+        "SecurityGroups": "GroupId",
+        "ServiceConfigurations": "ServiceId",
+    }[key]
     try:
         answer = getattr(ctx.client(account, "ec2"), call)(**{ids_param: sorted(ids)})
     except Exception as error:  # botocore ClientError
@@ -127,9 +135,11 @@ def _prime_groups(ctx: VerifyContext, deployed: Deployed) -> None:
 
 def _prime_connections(ctx: VerifyContext, deployed: Deployed) -> None:
     by_account: dict[str, dict[str, str]] = {}
+    known = set(ctx.memo_keys())  # verify's settle step may have read them just now
     for provider in ctx.topology.services:
         service_id = ctx.service_id(provider)
-        if service_id and node_id("edge", provider) in deployed:
+        fresh = ("connections", provider) not in known
+        if service_id and node_id("edge", provider) in deployed and fresh:
             by_account.setdefault(ctx.account_of(provider), {})[service_id] = provider
     for account, services in by_account.items():
         ec2 = ctx.client(account, "ec2")
@@ -139,10 +149,33 @@ def _prime_connections(ctx: VerifyContext, deployed: Deployed) -> None:
             _store(ctx, ("connections", provider), mine)
 
 
+def _prime_service_configurations(ctx: VerifyContext, deployed: Deployed) -> None:
+    """Every endpoint service of an account in one describe (principals need it first)."""
+    by_account: dict[str, dict[str, str]] = {}
+    for provider in ctx.topology.services:
+        service_id = ctx.service_id(provider)
+        if service_id and node_id("edge", provider) in deployed:
+            by_account.setdefault(ctx.account_of(provider), {})[service_id] = provider
+    for account, services in by_account.items():
+        found = _batch(
+            ctx,
+            account,
+            "describe_vpc_endpoint_service_configurations",
+            "ServiceIds",
+            "ServiceConfigurations",
+            services,
+        )
+        if found is not None:
+            for service_id, provider in services.items():
+                live = found.get(service_id)
+                _store(ctx, ("service-config", provider), dict(live) if live else None)
+
+
 PRIMERS: tuple[Callable[[VerifyContext, Deployed], None], ...] = (
     _prime_endpoints,
     _prime_groups,
     _prime_connections,
+    _prime_service_configurations,
 )
 
 

@@ -58,6 +58,7 @@ class AcceptHandler:
             progress=progress,
             timeout=deadlines.seconds("acceptance"),
             poll_max=deadlines.poll_max,
+            first=ctx.seen_connections(node, node.subject),
         )
         detail = f"{len(expected)} expected available"
         if result.accepted:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         StackPlan,
     )
     from meshlink.engines.network_engine import NetworkEngine
+    from meshlink.verify.context import VerifyContext
 
 
 class StackDeployer(Protocol):
@@ -52,23 +53,37 @@ class StackDeployer(Protocol):
 
 # (account key, CloudFormation event sink or None) -> that account's deployer.
 DeployerFactory = Callable[[str, "EventSink | None"], StackDeployer]
+# (account key, stack name) -> DescribeStacks' answer for the stack, None when absent.
+StackReader = Callable[[str, str], "Mapping[str, Any] | None"]
 
 
 class NodeContext:
     """One run's view for handlers: runtime, journal, deployers, live stacks (read once).
 
-    `deployers` builds the account's stack deployer; tests swap it for a fake.
+    `deployers` builds the account's stack deployer and `stacks` describes one stack of
+    an account (None when absent; default: the run's StackSnapshot, one DescribeStacks
+    per account); tests swap them for fakes.
     """
 
-    def __init__(self, runtime: MeshRuntime, *, deployers: DeployerFactory | None = None):
+    def __init__(
+        self,
+        runtime: MeshRuntime,
+        *,
+        deployers: DeployerFactory | None = None,
+        stacks: StackReader | None = None,
+    ):
         self.runtime = runtime
         self.topology = runtime.topology
         self.journal = runtime.journal
         self._deployers = deployers or self._cloudformation_deployer
+        self._stacks = stacks or self._snapshot_stack
         self._lock = threading.Lock()
-        self._live_stacks: dict[str, dict[str, str]] = {}
         # Set while `plan` runs: upstream outputs as `up` will see them (outlook.py).
         self.outlook: Outlook | None = None
+        # What `up` read before its first node (drift detection's reads), and the nodes
+        # for which nothing this run did since can have changed them.
+        self.seen: VerifyContext | None = None
+        self._current: set[str] = set()
 
     @property
     def network_engine(self) -> NetworkEngine:
@@ -125,22 +140,46 @@ class NodeContext:
             templates=templates,
         )
 
+    def _snapshot_stack(self, account: str, name: str) -> Mapping[str, Any] | None:
+        found = self.runtime.stacks.stack(self.runtime.account_id(account), name)
+        return None if found is None else found.description
+
+    def live_stack(self, node: Node) -> Mapping[str, Any] | None:
+        """DescribeStacks' answer for the node's stack now (None when it is absent)."""
+        return self._stacks(node.account, self.stack_name(node))
+
     def live_stack_outputs(self, node: Node) -> dict[str, str] | None:
         """Outputs of the node's stack when it is healthy, else None."""
-        stack = self.deployer(node.account).describe(self.stack_name(node))
+        stack = self.live_stack(node)
         if stack is None or stack.get("StackStatus") not in HEALTHY:
             return None
         return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs") or []}
 
     def live_stacks(self, account: str) -> dict[str, str]:
         """Status of every stack of this mesh in `account` (one paginated call per run)."""
-        from meshlink.deploy.live import mesh_stacks
+        found = self.runtime.stacks.stacks(self.runtime.account_id(account))
+        return {name: stack.status for name, stack in found.items()}
 
+    def forget(self, node: Node) -> None:
+        """The node's stack is about to change (or changed): read it afresh from now on."""
+        name = node.stack_name(self.topology.name)
+        if name is not None:
+            self.runtime.stacks.forget(self.runtime.account_id(node.account), name)
+
+    def still_current(self, node: Node) -> None:
+        """The run's earlier reads still hold for `node` (nothing it depends on changed)."""
         with self._lock:
-            if account not in self._live_stacks:
-                client = self.client(account, "cloudformation")
-                self._live_stacks[account] = mesh_stacks(client, self.topology.name)
-            return self._live_stacks[account]
+            self._current.add(node.id)
+
+    def seen_connections(self, node: Node, provider: str) -> Mapping[str, Any] | None:
+        """The provider's endpoint connections as read before the run's first node, when
+        they still hold for `node`; None: read them now."""
+        key = ("connections", provider)
+        with self._lock:
+            current = node.id in self._current
+        if not current or self.seen is None or key not in self.seen.memo_keys():
+            return None
+        return self.seen.connections(provider)
 
     def unchanged(
         self, node: Node, digest: str, live_outputs: Callable[[], Mapping[str, Any] | None]

@@ -18,6 +18,7 @@ from meshlink.deploy.handlers.model import (
 )
 from meshlink.deploy.handlers.stack import plan_from_stack_plan, stack_drift
 from meshlink.deploy.shared_network import accept_share_invitations
+from meshlink.engines.network_contract import contract_outputs
 from meshlink.engines.network_engine import NetworkPlan, ResourceDriftReader, stack_backed
 from meshlink.errors import DeployError, MeshlinkError
 from meshlink.fingerprint import fingerprint
@@ -87,9 +88,14 @@ class NetworkHandler:
 
     def live_outputs(self, ctx: NodeContext, node: Node) -> Mapping[str, Any] | None:
         engine = ctx.network_engine
-        # A stack-backed network counts only while its stack is healthy.
-        if engine.stack_backed and ctx.live_stack_outputs(node) is None:
-            return None
+        # A stack-backed network counts only while its stack is healthy, and its outputs
+        # are that stack's (the run's one read of the account's stacks, not another).
+        if engine.stack_backed:
+            stack = ctx.live_stack_outputs(node)
+            try:
+                return None if stack is None else dict(contract_outputs(stack))
+            except KeyError:
+                return None
         try:
             return dict(engine.outputs(node.account))
         except (DeployError, KeyError):

@@ -192,8 +192,7 @@ class StackHandler:
         from meshlink.engines.cdk.deployer import stack_tags
 
         name, template = self._template(ctx, node)
-        deployer = ctx.deployer(node.account, lambda message: None)
-        stack = deployer.describe(name)
+        stack = ctx.live_stack(node)  # the run's one read of the account's stacks
         if stack is None:
             return NodePlan(node.id, "create", "", _additions(template))
         try:
@@ -207,6 +206,7 @@ class StackHandler:
         )
         if skipped:
             return NodePlan(node.id, "unchanged", "fingerprint matches", outputs=skipped.outputs)
+        deployer = ctx.deployer(node.account, lambda message: None)
         result = deployer.diff(
             name, template, parameters=parameters, tags=stack_tags(ctx.topology.name, node.id)
         )
