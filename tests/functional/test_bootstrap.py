@@ -1,6 +1,16 @@
 """`meshlink bootstrap` against the local cloud, and its policy held equal to what meshlink
-calls: plan, up, status, verify and down of every example, recorded by the local cloud
-(/_meshlink/api-calls), filtered by meshlink's session name.
+calls: plan, up, status, verify and down of a mesh, recorded by the local cloud
+(/_meshlink/api-calls), filtered by meshlink's session name (the Terraform provider
+assumes the role under the same name, so its calls are in the record too).
+
+Two meshes, side by side, through the Terraform engine: the per-account examples make
+the same calls (they differ in topology, not in code paths), so two-accounts stands for
+them, with every AWS service endpoint (NAT gateway, flow logs, interface and gateway
+endpoints: every resource of the Terraform module); networking-account adds a shared
+network (the module's RAM share, meshlink's look for the participants' invitations).
+The CDK network engine's own calls and the template bucket's are recorded by
+tests/functional/test_large_templates.py; paths no recording takes are bound to their
+code by tests/unit/bootstrap/test_actions.py.
 
 MESHLINK_REGENERATE_ACTIONS=1 rewrites actions.json's `direct` from the record (what it
 holds that `conditional` does not).
@@ -18,37 +28,26 @@ from typing import Any
 
 import pytest
 
-from meshlink.aws.sessions import SessionFactory
+from meshlink.aws.sessions import SessionFactory, session_name
 from meshlink.bootstrap import derive
 from meshlink.bootstrap.policy import NEEDS_NO_PERMISSION, load_actions
 from meshlink.cli.app import app
+from meshlink.engines.terraform.cli_config import ENV_MIRROR
 from meshlink.localcloud import api_log
 from meshlink.localcloud.info import LocalCloudInfo
 from tests.functional.deploy_support import runner, write_topology
-from tests.helpers import EXAMPLES
+from tests.functional.terraform_support import real_mirror, require_aws_provider
 
 REGENERATE = os.environ.get("MESHLINK_REGENERATE_ACTIONS") == "1"
 OPERATOR = "bootstrap-test"
 MESHLINK = str(Path(sys.executable).with_name("meshlink"))
 # What a user runs: every command that reads or changes a mesh.
 COMMANDS = (["plan"], ["up", "--yes"], ["status"], ["verify"], ["down", "--yes"])
-
-
-def _example(directory: Path, example: str, name: str) -> Path:
-    """An example under a unique mesh name (the seed-format one converted first)."""
-    if example.endswith(".json"):
-        converted = directory / "converted.yaml"
-        result = runner.invoke(
-            app, ["convert", str(EXAMPLES / example), "-o", str(converted)], catch_exceptions=False
-        )
-        assert result.exit_code == 0, result.stderr
-        text = converted.read_text()
-        first = text.index("name: ")
-        end = text.index("\n", first)
-        path = directory / f"{name}.yaml"
-        path.write_text(text[:first] + f"name: {name}" + text[end:])
-        return path
-    return write_topology(directory, example, name)
+# two-accounts, through Terraform, with every resource its module can make.
+EVERY_NETWORK_RESOURCE = {
+    "  engine: auto\n": "  engine: terraform\n"
+    "  aws_service_endpoints: [ecr.api, ecr.dkr, logs, s3, sts]\n"
+}
 
 
 def boot(topology: Path, *args: str) -> tuple[int, str, str]:
@@ -64,10 +63,9 @@ def boot_json(topology: Path, *args: str) -> tuple[int, Any]:
     return result.exit_code, json.loads(result.stdout)
 
 
-def _run_every_command(topology: Path) -> list[str]:
+def _run_every_command(topology: Path, env: dict[str, str]) -> list[str]:
     """plan, up, status, verify, down as a user runs them: the CLI in its own process."""
     failures = []
-    env = {**os.environ, "MESHLINK_OPERATOR": OPERATOR}
     for command in COMMANDS:
         done = subprocess.run(
             [MESHLINK, "-f", str(topology), *command, "--workdir", str(topology.parent)],
@@ -82,32 +80,46 @@ def _run_every_command(topology: Path) -> list[str]:
     return failures
 
 
-# Three meshes' whole lives side by side: minutes, not the suite's default ten.
-@pytest.mark.timeout(1500)
+# Two meshes' whole lives through Terraform: minutes on a loaded machine.
+@pytest.mark.timeout(1200)
 def test_the_deploy_role_allows_exactly_what_meshlink_calls(
     local_cloud: LocalCloudInfo, tmp_path: Path
 ) -> None:
-    examples = {
-        "boot-two": "two-accounts.yaml",
-        "boot-four": "full-mesh-4.yaml",
-        "boot-blog": "blog-config.json",
+    require_aws_provider()
+    meshes = {
+        "boot-tf": ("two-accounts.yaml", EVERY_NETWORK_RESOURCE),
+        "boot-shared": ("networking-account.yaml", {"  engine: auto\n": "  engine: terraform\n"}),
     }
     topologies = []
-    for name, example in examples.items():
-        (tmp_path / name).mkdir()
-        topologies.append(_example(tmp_path / name, example, name))
-    # The meshes are independent: they run side by side, as three operators would.
+    for mesh, (example, replace) in meshes.items():
+        (tmp_path / mesh).mkdir()
+        topologies.append(write_topology(tmp_path / mesh, example, mesh, **replace))
+    env = {
+        **os.environ,
+        "MESHLINK_OPERATOR": OPERATOR,
+        # A plugin cache of its own (terraform_support): the suite's never holds the provider.
+        "TF_PLUGIN_CACHE_DIR": str(tmp_path / "plugin-cache"),
+    }
+    mirror = real_mirror()
+    if mirror is not None:
+        env[ENV_MIRROR] = str(mirror)
+    # Independent meshes: side by side, as two operators would run them.
     with ThreadPoolExecutor(max_workers=len(topologies)) as pool:
-        failures = [f for found in pool.map(_run_every_command, topologies) for f in found]
+        found = pool.map(lambda topology: _run_every_command(topology, env), topologies)
+        failures = [failure for each in found for failure in each]
     assert failures == [], "\n".join(failures)
 
     record = api_log.fetch(local_cloud.endpoint_url)
     called: set[str] = set()
-    for name in examples:
-        actions = api_log.actions_of(record, f"/meshlink-{name}-{OPERATOR}")
-        assert actions, f"no call recorded for {name}"
+    for mesh in meshes:
+        actions = api_log.actions_of(record, f"/{session_name(mesh, OPERATOR)}")
+        assert actions, f"no call recorded for {mesh}"
         called |= actions
     called -= NEEDS_NO_PERMISSION
+    # The Terraform provider's calls are in (it assumes the role as meshlink does): the
+    # VPC is made by it alone, its flow-log role through IAM, the subnet share through RAM.
+    made_by_terraform = {"ec2:CreateVpc", "iam:CreateRole", "ram:CreateResourceShare"}
+    assert made_by_terraform <= called, sorted(called)
     # Actions of paths a mesh takes only sometimes (a service not steady yet at a poll
     # lists its stopped tasks) may or may not be in the record: `conditional` holds them,
     # each bound to its caller (tests/unit/bootstrap/test_actions.py).

@@ -3,10 +3,10 @@
 Three lists, all in ``actions.json`` beside this module:
 
 * ``direct``: every IAM action meshlink's own calls need on the paths every mesh takes
-  (plan, up, status, verify and down of the examples), as the local cloud recorded them
+  (plan, up, status, verify and down), as the local cloud recorded them
   (``/_meshlink/api-calls``), the Terraform provider's included (it assumes the role with
   meshlink's session name); tests/functional/test_bootstrap.py holds the list equal to
-  the record.
+  the record (less what ``conditional`` lists).
 * ``conditional``: what meshlink calls only on some paths (a service not steady yet at a
   poll, a template over 51,200 bytes, ``verify --probe-image``, drift repair, ``target:
   aws`` only, ...). Each entry names the call (``service.method``), the function that

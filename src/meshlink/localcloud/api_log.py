@@ -17,11 +17,13 @@ CloudFormation does for a stack runs inside the local cloud and is not an API ca
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 ROUTE = "/api-calls"
@@ -90,6 +92,39 @@ def s3_action(environ: dict[str, Any]) -> str:
     return S3_ACTIONS.get((method, has_key, ""), f"{method} {'object' if has_key else 'bucket'}")
 
 
+@cache
+def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(method, path pattern, operation) of a REST service's operations, most literal first."""
+    import botocore.session
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except UnknownServiceError:
+        return ()
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        path = str(http.get("requestUri", "/")).split("?", 1)[0]
+        pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(path))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        literal = len(re.sub(r"\{[^}]+\}", "", path))
+        routes.append((literal, str(http.get("method", "POST")), re.compile(pattern + "/?"), name))
+    routes.sort(key=lambda route: -route[0])
+    return tuple((method, pattern, name) for _, method, pattern, name in routes)
+
+
+def rest_operation(service: str, environ: dict[str, Any]) -> str | None:
+    """The operation of a REST request (method and path against botocore's model of
+    `service`, the signing name); None when no operation matches."""
+    method = environ.get("REQUEST_METHOD", "")
+    path = environ.get("PATH_INFO", "/")
+    for route_method, pattern, name in _rest_routes(service):
+        if route_method == method and pattern.fullmatch(path):
+            return name
+    return None
+
+
 def caller_arn(environ: dict[str, Any], account: str) -> str:
     """The caller's ARN: the assumed-role session (with its session name), else the account.
 
@@ -116,6 +151,9 @@ def record(environ: dict[str, Any], account: str | None, status: str) -> None:
     service, operation = describe_call(environ)
     if service == "s3":
         operation = s3_action(environ)
+    elif operation.startswith(f"{environ.get('REQUEST_METHOD', '')} /"):
+        # A REST service (RAM: POST /createresourceshare) names no action in the request.
+        operation = rest_operation(service, environ) or operation
     call = Call(
         account, caller_arn(environ, account), service, operation, iam_action(service, operation)
     )

@@ -63,7 +63,12 @@ def test_workdir_is_under_dot_meshlink(tmp_path: Path) -> None:
     )
 
 
-def test_aws_target_assumes_the_default_role_and_pins_the_account(tmp_path: Path) -> None:
+def test_aws_target_assumes_the_default_role_and_pins_the_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The operator's session name, as meshlink's own calls (the deploy role's trust and
+    # the bootstrap recording see Terraform's calls under it).
+    monkeypatch.setenv("MESHLINK_OPERATOR", "ann@example.com")
     root = root_of(topology(), "users", tmp_path)
     assert root["terraform"]["required_providers"] == {
         "aws": {"source": "hashicorp/aws", "version": AWS_PROVIDER_VERSION}
@@ -73,7 +78,7 @@ def test_aws_target_assumes_the_default_role_and_pins_the_account(tmp_path: Path
     assert aws["assume_role"] == [
         {
             "role_arn": "arn:aws:iam::111111111111:role/MeshlinkDeploy",
-            "session_name": "meshlink-shop-users",
+            "session_name": "meshlink-shop-ann@example.com",
         }
     ]
     assert aws["allowed_account_ids"] == ["111111111111"]

@@ -64,3 +64,24 @@ def test_iam_actions_use_the_iam_prefix_not_the_signing_name() -> None:
     assert api_log.iam_action("elasticloadbalancing", "DescribeTargetHealth") == (
         "elasticloadbalancing:DescribeTargetHealth"
     )
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "operation"),
+    [
+        ("ram", "POST", "/createresourceshare", "CreateResourceShare"),
+        ("ram", "POST", "/getresourceshareinvitations", "GetResourceShareInvitations"),
+        ("ram", "DELETE", "/deleteresourceshare", "DeleteResourceShare"),
+        # A literal segment wins over a parameter ({FunctionName}/configuration).
+        ("lambda", "GET", "/2015-03-31/functions/f/configuration", "GetFunctionConfiguration"),
+        ("lambda", "GET", "/2015-03-31/functions/f", "GetFunction"),
+        ("ram", "GET", "/nothing-here", None),
+        ("no-such-service", "POST", "/x", None),
+    ],
+)
+def test_rest_requests_map_to_their_operations(
+    service: str, method: str, path: str, operation: str | None
+) -> None:
+    """REST services name no action in the request: botocore's routes say which it is."""
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path}
+    assert api_log.rest_operation(service, environ) == operation

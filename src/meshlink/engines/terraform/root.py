@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from meshlink.aws.sessions import assumes_role
+from meshlink.aws.sessions import assumes_role, session_name
 from meshlink.engines.network_contract import NETWORK_OUTPUTS, subnet_share_name
 from meshlink.errors import EnvironmentProblem
 from meshlink.graph.planner import node_id
@@ -107,7 +107,9 @@ def _provider(topology: Topology, name: str, account: Account, endpoint: str) ->
         provider["assume_role"] = [
             {
                 "role_arn": default_role_arn(account.id, account.role),
-                "session_name": f"meshlink-{topology.name}-{name}"[:64],
+                # The operator's session, as meshlink's own calls (aws/sessions.py): the
+                # deploy role's trust and CloudTrail see one name for the whole run.
+                "session_name": session_name(topology.name),
             }
         ]
     if local:
