@@ -7,7 +7,6 @@ on a free port with a temporary state directory, stopped (and checked gone) at t
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,24 +27,10 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud
     calls ``meshlink.localcloud.daemon.ensure_running()`` (``meshlink up``) finds this one
     instead of starting another.
     """
-    from meshlink.localcloud import daemon
+    from tests.helpers import running_local_cloud
 
-    state_dir: Path = tmp_path_factory.mktemp("localcloud-state")
-    info = daemon.start(port=0, state_dir=state_dir)
-    saved = {k: os.environ.get(k) for k in ("MESHLINK_STATE_DIR", "MESHLINK_LOCAL_PORT")}
-    os.environ["MESHLINK_STATE_DIR"] = str(state_dir)
-    os.environ["MESHLINK_LOCAL_PORT"] = str(info.port)
-    try:
+    with running_local_cloud(tmp_path_factory.mktemp("localcloud-state")) as info:
         yield info
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        daemon.stop(state_dir)
-        # A leaked server would outlive the test run: make it loud.
-        assert not daemon.pid_alive(info.pid), f"local cloud pid {info.pid} survived stop"
 
 
 @pytest.fixture()
