@@ -48,8 +48,9 @@ typecheck: install
 
 # Two workers, a file each at a time: most of a functional test is waiting on the local
 # cloud (each worker starts its own), so two run in about half the time on two cores.
+# The slowest tests are listed at the end: where the suite's 15 minutes go.
 test: install lint typecheck
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 # Benchmarks are measured, never asserted: results go into bench/RESULTS.md by hand.
 bench: install
