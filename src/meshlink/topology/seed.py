@@ -186,6 +186,9 @@ def convert_seed(
         "accounts": seed.book.finish(),
         "services": seed.services,
     }
+    network = seed.book.network()
+    if network is not None:
+        topology["network"] = network
     if external:
         topology["external"] = external
     for new, old_path in (

@@ -72,6 +72,9 @@ class AccountBook:
         self.aws: dict[str, Any] = conv.field(data, (), "aws", OBJECT, {})
         self.accounts: dict[str, _Account] = {}
         self.ordered_ids: list[str] | None = None  # aws.accounts.microservices, in order
+        # aws.accounts.networking: the blog's networking account, which owns the one VPC
+        # and shares its subnets with the microservice accounts (network.mode shared).
+        self.network_key: str | None = None
         self.explicit = False
         self._read_explicit()
 
@@ -143,11 +146,7 @@ class AccountBook:
             ids.append(value)
         self.ordered_ids = ids
         if "networking" in raw:
-            self.conv.note(
-                ("aws", "accounts", "networking"),
-                f"aws.accounts.networking ({raw['networking']}) is not used: each "
-                "microservice account gets its own VPC",
-            )
+            self._read_networking(raw["networking"])
         unknown = sorted(set(raw) - {"networking", "microservices"})
         for key in unknown:
             self.conv.problem(
@@ -156,6 +155,35 @@ class AccountBook:
                 'write either {"<name>": "<id>", ...} or {"networking": …, "microservices": [...]}',
                 at_key=True,
             )
+
+    def _read_networking(self, value: Any) -> None:
+        """The blog's "Networking Account": it owns the VPC, the others run in its subnets."""
+        old: PathKey = ("aws", "accounts", "networking")
+        if not is_account_id(value):
+            self.conv.problem(
+                old,
+                "aws.accounts.networking must be a string of 12 digits",
+                '"networking" is the id of the account that owns the VPC, e.g. "333333333333"',
+            )
+            value = MISSING_ID
+        key = "networking"
+        self.accounts[key] = _Account(key, old, id=value)
+        self.conv.place(("accounts", key, "id"), old)
+        self.conv.place(("network",), old)
+        self.network_key = key
+        self.conv.note(
+            old,
+            f"aws.accounts.networking ({value}) is the networking account 'networking': it "
+            "owns the mesh's one VPC (networking.vpcCidr) and shares its private subnets "
+            "with the microservice accounts through AWS RAM (network.mode shared); they "
+            "run their services in them",
+        )
+
+    def network(self) -> dict[str, Any] | None:
+        """The topology's `network` section when the file names a networking account."""
+        if self.network_key is None:
+            return None
+        return {"mode": "shared", "account": self.network_key}
 
     # -- which account runs a microservice --------------------------------------------------
 
@@ -241,12 +269,10 @@ class AccountBook:
         accounts: dict[str, Any] = {}
         for key, account in self.accounts.items():
             self.conv.place(("accounts", key), account.source)
-            self.conv.place(("accounts", key, "vpc_cidr"), self._cidr_source(account))
-            accounts[key] = {
-                "id": account.id or MISSING_ID,
-                "vpc_cidr": cidrs[key],
-                **account.extra,
-            }
+            accounts[key] = {"id": account.id or MISSING_ID, **account.extra}
+            if cidrs[key] is not None:
+                self.conv.place(("accounts", key, "vpc_cidr"), self._cidr_source(account))
+                accounts[key]["vpc_cidr"] = cidrs[key]
         return accounts
 
     def _fill_ids(self) -> None:
@@ -270,11 +296,18 @@ class AccountBook:
                 f"{account.inferred}, '{account.key}' (id {account.id} on the local cloud)",
             )
 
-    def _cidrs(self) -> dict[str, str]:
+    def _cidrs(self) -> dict[str, str | None]:
         base = self.conv.field(self.networking, ("networking",), "vpcCidr", STRING, None)
         vpc_cidr = base or DEFAULT_VPC_CIDR
+        if self.network_key is not None:
+            # One VPC, the networking account's: the others own none (no vpc_cidr).
+            if base is None:
+                self.conv.note(("networking",), f"VPC CIDR {vpc_cidr}: the file gives none")
+            return {k: vpc_cidr if k == self.network_key else None for k in self.accounts}
         open_keys = [k for k, a in self.accounts.items() if a.vpc_cidr is None]
-        cidrs = {k: str(a.vpc_cidr) for k, a in self.accounts.items() if a.vpc_cidr is not None}
+        cidrs: dict[str, str | None] = {
+            k: str(a.vpc_cidr) for k, a in self.accounts.items() if a.vpc_cidr is not None
+        }
         if len(open_keys) <= 1:
             cidrs.update(dict.fromkeys(open_keys, vpc_cidr))
             if open_keys and base is None:

@@ -107,12 +107,42 @@ def test_accounts_given_as_a_networking_id_and_a_list_assigned_in_order(tmp_path
         "networking": "999999999999",
         "microservices": ["111111111111", "222222222222"],
     }
-    topology, notes = load_topology_with_notes(_write(tmp_path, data))
+    path = _write(tmp_path, data)
+    topology, notes = load_topology_with_notes(path)
     assert {n: topology.account_of(n).id for n in topology.services} == {
         "user-service": "111111111111",
         "notification-service": "222222222222",
     }
-    assert any("aws.accounts.networking (999999999999) is not used" in n.message for n in notes)
+    # The blog's "Networking Account": it owns the one VPC (networking.vpcCidr, whole) and
+    # shares its subnets with the microservice accounts, which own none.
+    assert (topology.network.mode, topology.network.account) == ("shared", "networking")
+    assert {k: (a.id, a.vpc_cidr) for k, a in topology.accounts.items()} == {
+        "networking": ("999999999999", "10.0.0.0/16"),
+        "user-service": ("111111111111", None),
+        "notification-service": ("222222222222", None),
+    }
+    (said,) = [n for n in notes if "aws.accounts.networking" in n.message]
+    assert "(999999999999) is the networking account 'networking'" in said.message
+    assert "network.mode shared" in said.message
+    assert '"networking": "999999999999"' in path.read_text().splitlines()[said.line - 1]
+    assert not [n for n in notes if "is split into one block per account" in n.message]
+    converted = to_yaml(topology)
+    assert "network:\n  mode: shared\n  account: networking\n" in converted
+    assert load_topology_text(converted, "converted.yaml") == topology
+
+
+def test_a_networking_account_id_that_is_no_id_is_a_located_problem(tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "blog-config.json").read_text())
+    for micro in data["microservices"]:
+        del micro["account"]
+    data["aws"]["accounts"] = {"networking": "net", "microservices": ["1" * 12, "2" * 12]}
+    path = _write(tmp_path, data)
+    with pytest.raises(TopologyError) as caught:
+        load_topology_with_notes(path)
+    (problem,) = caught.value.problems
+    assert problem.message == "aws.accounts.networking must be a string of 12 digits"
+    assert '"networking": "net"' in path.read_text().splitlines()[problem.line - 1]
+    assert problem.hint and "owns the VPC" in problem.hint
 
 
 def test_too_few_listed_account_ids_is_a_located_problem(tmp_path: Path) -> None:
