@@ -96,6 +96,41 @@ def test_participants_see_the_owners_subnets_and_cannot_create_endpoints_there(
     assert modify.value.response["Error"]["Code"] == "UnauthorizedOperation"
 
 
+def test_subnets_are_shared_within_the_organization_only(
+    mesh: Path, sessions: SessionFactory
+) -> None:
+    """The participants have the subnets at once, without an invitation; an account of
+    another organization is refused them, as AWS refuses (vpc-sharing.html)."""
+    del mesh
+    for participant in (USERS, NOTIFY):
+        ram = sessions.client(participant, "ram")
+        assert ram.get_resource_share_invitations()["resourceShareInvitations"] == []
+    ram = sessions.client(NETWORK, "ram")
+    (share,) = [
+        s
+        for s in ram.get_resource_shares(resourceOwner="SELF")["resourceShares"]
+        if s["status"] == "ACTIVE"
+    ]
+    principals = ram.get_resource_share_associations(
+        associationType="PRINCIPAL", resourceShareArns=[share["resourceShareArn"]]
+    )["resourceShareAssociations"]
+    assert {(a["associatedEntity"], a["status"]) for a in principals} == {
+        (USERS, "ASSOCIATED"),
+        (NOTIFY, "ASSOCIATED"),
+    }
+    outsider = "909090909090"  # the management account of an organization of its own
+    sessions.client(outsider, "organizations").create_organization(FeatureSet="ALL")
+    with pytest.raises(ClientError) as refused:
+        ram.associate_resource_share(
+            resourceShareArn=share["resourceShareArn"], principals=[outsider]
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert refused.value.response["Error"]["Message"].startswith(
+        "The resource you are attempting to share can only be shared within your AWS Organization."
+    )
+    assert _shared_subnets(sessions, outsider) == []
+
+
 def test_status_is_healthy(mesh: Path) -> None:
     code, out, err = cli(mesh, "status")
     assert code == 0, out + err

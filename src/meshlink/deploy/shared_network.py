@@ -1,12 +1,12 @@
 """A shared network's participants accept its subnet share (AWS RAM invitations).
 
-An account outside the owner's organization (or any account, when RAM sharing with the
-organization is off) gets the shared subnets only once it accepts the share's invitation
-(https://docs.aws.amazon.com/ram/latest/userguide/working-with-shared-invitations.html).
-meshlink deploys in every account of the mesh, so after the owner's network is applied it
-accepts, in each participant, the pending invitation to exactly that share (found by the
-share's name and the owner's account id). Within an organization with sharing enabled
-there is no invitation, and nothing to do.
+A RAM share reaches an account outside the owner's organization by invitation
+(https://docs.aws.amazon.com/ram/latest/userguide/working-with-shared-invitations.html),
+but subnets are shared only within the organization, with RAM sharing with it enabled
+(https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html): their participants
+get them at once, and AWS refuses the share to any other account. So this finds no
+pending invitation to the subnet share on AWS, nor on the local cloud, which shares
+subnets the same way (localcloud/patches/ram.py).
 """
 
 from __future__ import annotations

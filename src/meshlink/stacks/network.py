@@ -271,10 +271,9 @@ class NetworkStack(MeshStack):
 
         They place their tasks, NLBs and security groups there; the VPC, its routes and
         every interface endpoint stay this account's
-        (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html). Accounts
-        of this account's organization get the subnets at once when RAM sharing with
-        the organization is on; others get an invitation, which meshlink accepts
-        (deploy/handlers/network.py).
+        (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html). AWS shares
+        subnets only with accounts of this account's organization, with RAM sharing with
+        the organization on; they get them at once, without an invitation.
         """
         ram.CfnResourceShare(
             self,

@@ -57,8 +57,9 @@ class NetworkOptions(_Frozen):
         "account (network.account), whose private subnets it shares with the other accounts "
         "through AWS RAM; they run their services, NLBs and endpoint services in those subnets, "
         "and the networking account creates every interface endpoint (AWS lets only a VPC's "
-        "owner create them). On AWS the accounts must be in one organization with RAM sharing "
-        "enabled, or accept meshlink's share invitations (meshlink accepts them for you).",
+        "owner create them). On AWS the accounts must be in one organization, with RAM sharing "
+        "with it enabled by its management account: AWS shares subnets only within an "
+        "organization.",
     )
     account: str | None = Field(
         None,

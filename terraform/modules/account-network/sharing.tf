@@ -2,9 +2,10 @@
 # the mesh's other accounts through AWS RAM. They run their tasks, NLBs and endpoint
 # services in those subnets; the VPC, its routes and every interface endpoint stay this
 # account's (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html).
-# Accounts of this account's organization get the subnets at once when RAM sharing with
-# the organization is enabled; any other account gets an invitation, which meshlink
-# accepts in that account.
+# AWS shares subnets only with accounts of this account's organization, and only once
+# RAM sharing with the organization is enabled ("You must enable resource sharing from
+# the management account"); they get the subnets at once, without an invitation. Any
+# other account is refused (InvalidParameterException).
 
 locals {
   sharing = length(var.share_subnets_with) > 0

@@ -9,7 +9,11 @@ import pytest
 from meshlink.engines.terraform.root import module_inputs
 from meshlink.errors import TopologyError
 from meshlink.graph.planner import plan_graph
-from meshlink.localcloud.patches.ram import account_of_principal, initial_status
+from meshlink.localcloud.patches.ram import (
+    account_of_principal,
+    initial_status,
+    organization_only,
+)
 from meshlink.topology.loader import load_topology_text
 from tests.helpers import EXAMPLES
 from tests.unit.stacks.stacks_helpers import Mesh, resources, synthesize
@@ -139,10 +143,12 @@ def test_terraform_shares_only_from_the_owner() -> None:
 
 
 def test_ram_associates_within_the_organization_and_invites_others() -> None:
-    members = {"111111111111", "333333333333"}
-    assert initial_status("333333333333", "111111111111", members, sharing=True) == "ASSOCIATED"
-    assert initial_status("333333333333", "111111111111", members, sharing=False) == "ASSOCIATING"
-    assert initial_status("333333333333", "222222222222", members, sharing=True) == "ASSOCIATING"
+    assert initial_status("333333333333", "111111111111", True, sharing=True) == "ASSOCIATED"
+    assert initial_status("333333333333", "111111111111", True, sharing=False) == "ASSOCIATING"
+    assert initial_status("333333333333", "222222222222", False, sharing=True) == "ASSOCIATING"
+    # ...but a subnet only within the organization (vpc-sharing.html): never by invitation.
+    assert organization_only("arn:aws:ec2:us-east-1:333333333333:subnet/subnet-0abc")
+    assert not organization_only("arn:aws:ec2:us-east-1:333333333333:prefix-list/pl-0abc")
     assert account_of_principal("arn:aws:iam::222222222222:root") == "222222222222"
     assert account_of_principal("arn:aws:organizations::333333333333:organization/o-1") is None
 

@@ -11,6 +11,16 @@ enabled, https://docs.aws.amazon.com/ram/latest/userguide/getting-started-sharin
 is associated at once; any other account gets an invitation, and its association stays
 ``ASSOCIATING`` until it accepts (``ASSOCIATED``) or rejects it. Only an accepted share
 gives access: :func:`shared_resources` is what the shared-subnet patch reads.
+
+Subnets are shared only within the owner's organization, with sharing enabled
+(https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html: "You can share
+non-default subnets with other accounts within your organization", and the prerequisite
+"You must enable resource sharing from the management account for your organization"):
+no invitation ever, a share that would put a subnet outside the organization is refused
+with AWS's ``InvalidParameterException``. The local cloud's accounts form one organization
+with RAM sharing enabled (the prerequisite a shared network needs on AWS); an account that
+creates an organization of its own (``CreateOrganization``) is in that one instead, whose
+management account enables sharing (``EnableSharingWithAwsOrganization``).
 """
 
 from __future__ import annotations
@@ -71,13 +81,29 @@ def account_of_principal(principal: str) -> str | None:
     return match.group(1) if match else None
 
 
-def initial_status(owner: str, principal: str, organization: set[str], sharing: bool) -> str:
+# AWS's answer to a share that would take an organization-only resource (a subnet)
+# outside the owner's organization, or share it without sharing with the organization on.
+ORGANIZATION_ONLY = (
+    "The resource you are attempting to share can only be shared within your AWS "
+    "Organization. This error may also occur if you have not enabled sharing with your AWS "
+    "organization, or that onboarding process is still in progress."
+)
+
+
+def initial_status(owner: str, principal: str, same_organization: bool, sharing: bool) -> str:
     """A new principal association's status: associated at once within the owner's
     organization when RAM sharing with it is enabled, otherwise by invitation."""
     account = account_of_principal(principal)
     if account is None or account == owner:
         return "ASSOCIATED"  # an organization, OU or service principal
-    return "ASSOCIATED" if sharing and account in organization else "ASSOCIATING"
+    return "ASSOCIATED" if sharing and same_organization else "ASSOCIATING"
+
+
+def organization_only(resource_arn: str) -> bool:
+    """True for a resource RAM shares only within the owner's organization: a subnet."""
+    return (
+        re.fullmatch(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:subnet/.+", resource_arn) is not None
+    )
 
 
 def state(share: Any) -> ShareState:
@@ -103,17 +129,38 @@ def _every_share(region: str) -> list[Any]:
     return shares
 
 
-def _organization(owner: str) -> set[str]:
-    """The account ids of `owner`'s organization (empty without one)."""
+def _organization(account: str) -> tuple[str, bool]:
+    """`account`'s organization (its management account's id; "" for the local cloud's
+    own, which holds every account in no organization of its own) and whether RAM
+    sharing with it is enabled (always, in the local cloud's own)."""
     from moto.organizations.models import organizations_backends
 
     for per_account in list(dict.values(organizations_backends)):
         for backend in list(dict.values(per_account)):
             org = getattr(backend, "org", None)
             members = {str(a.id) for a in getattr(backend, "accounts", [])}
-            if org is not None and (owner in members or owner == org.master_account_id):
-                return members | {str(org.master_account_id)}
-    return set()
+            if org is not None and (account in members or account == org.master_account_id):
+                manager = str(org.master_account_id)
+                return manager, manager in _SHARING_WITH_ORGANIZATION
+    return "", True
+
+
+def _same_organization(owner: str, account: str) -> bool:
+    return _organization(owner)[0] == _organization(account)[0]
+
+
+def _refuse_outside_organization(share: Any, principals: list[str], resources: list[str]) -> None:
+    """AWS's refusal when the share would hold a subnet (organization-only) while sharing
+    with the owner's organization is off, or with an account outside that organization."""
+    from moto.ram.exceptions import InvalidParameterException
+
+    if not any(organization_only(r) for r in [*share.resource_arns, *resources]):
+        return
+    owner = str(share.owning_account_id)
+    accounts = {account_of_principal(p) for p in [*share.principals, *principals]}
+    outside = [a for a in accounts if a and a != owner and not _same_organization(owner, a)]
+    if outside or not _organization(owner)[1]:
+        raise InvalidParameterException(ORGANIZATION_ONLY)
 
 
 def shared_resources(account_id: str, region: str, kind: str) -> dict[str, str]:
@@ -142,15 +189,15 @@ def _associate(share: Any, principals: list[str], resources: list[str]) -> None:
 
 @wrap(SHARE, "add_principals")
 def _add_principals(original: Any, share: Any, principals: list[str]) -> None:
+    _refuse_outside_organization(share, principals, [])
     original(share, [p for p in principals if p not in share.principals])
     owner = str(share.owning_account_id)
-    organization = _organization(owner)
-    sharing = _sharing_enabled(owner)
+    sharing = _organization(owner)[1]
     for principal in principals:
-        status = initial_status(owner, principal, organization, sharing)
+        account = account_of_principal(principal) or ""
+        status = initial_status(owner, principal, _same_organization(owner, account), sharing)
         state(share).statuses[principal] = status
-        account = account_of_principal(principal)
-        if status == "ASSOCIATING" and account is not None:
+        if status == "ASSOCIATING" and account:
             invitation_id = f"{share.arn.rsplit('/', 1)[1]}-{account}"
             arn = share.arn.replace(":resource-share/", ":resource-share-invitation/")
             state(share).invitations[account] = Invitation(
@@ -160,11 +207,8 @@ def _add_principals(original: Any, share: Any, principals: list[str]) -> None:
 
 @wrap(SHARE, "add_resources")
 def _add_resources(original: Any, share: Any, resources: list[str]) -> None:
+    _refuse_outside_organization(share, [], resources)
     original(share, [r for r in resources if r not in share.resource_arns])
-
-
-def _sharing_enabled(account_id: str) -> bool:
-    return account_id in _SHARING_WITH_ORGANIZATION
 
 
 _SHARING_WITH_ORGANIZATION: set[str] = set()
@@ -203,7 +247,9 @@ def _association(share: Any, entity: str, kind: str, status: str) -> dict[str, A
         "associationType": kind,
         "status": status,
         "external": kind == "PRINCIPAL"
-        and account_of_principal(entity) not in _organization(str(share.owning_account_id)),
+        and not _same_organization(
+            str(share.owning_account_id), account_of_principal(entity) or str(entity)
+        ),
     }
 
 
