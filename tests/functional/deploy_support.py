@@ -15,11 +15,18 @@ runner = CliRunner()
 
 
 def write_topology(directory: Path, example: str, name: str, **replace: str) -> Path:
-    """Copy an example under a unique mesh name (tests share one local cloud)."""
+    """Copy an example under a unique mesh name (tests share one local cloud).
+
+    `engine: auto` becomes `engine: cdk` unless `replace` says otherwise: under the tests
+    auto resolves to CDK anyway (terraform_support.set_aside hides the provider), without
+    a `terraform init` probe on every fresh deploy; test_engine_choice tests auto itself.
+    """
     text = (EXAMPLES / example).read_text()
     first = text.index("\nname: ") + 1
     end = text.index("\n", first)
     text = text[:first] + f"name: {name}" + text[end:]
+    if not any("engine:" in old for old in replace):
+        text = text.replace("\n  engine: auto\n", "\n  engine: cdk\n")
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)

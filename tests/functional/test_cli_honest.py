@@ -24,6 +24,7 @@ ONE_SERVICE = """\
 name: honest
 region: us-east-1
 target: local
+network: { engine: cdk }
 accounts:
   solo: { id: "777777777777", vpc_cidr: 10.7.0.0/16 }
 services:

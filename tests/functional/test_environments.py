@@ -23,6 +23,7 @@ ACCOUNT_A, ACCOUNT_B = "611111111111", "622222222222"
 TOPOLOGY = f"""\
 name: envmesh
 mesh_id: "9a0b1c2d3e4f5061"
+network: {{ engine: cdk }}
 accounts:
   a: {{ id: "{ACCOUNT_A}", vpc_cidr: 10.61.0.0/16 }}
   b: {{ id: "{ACCOUNT_B}", vpc_cidr: 10.62.0.0/16 }}

@@ -21,7 +21,7 @@ TOPOLOGY = """\
 name: graphstale
 region: us-east-1
 target: local
-network: { az_count: 1, nat_gateways: none }
+network: { engine: cdk, az_count: 1, nat_gateways: none }
 accounts:
   a: { id: "111111111111", vpc_cidr: 10.51.0.0/16 }
   b: { id: "222222222222", vpc_cidr: 10.52.0.0/16 }

@@ -34,6 +34,7 @@ PRINT_HASH = (
 )
 TOPOLOGY = f"""\
 name: {MESH}
+network: {{ engine: cdk }}
 accounts:
   a: {{ id: "{WEB_ACCOUNT}", vpc_cidr: 10.71.0.0/16 }}
   b: {{ id: "{API_ACCOUNT}", vpc_cidr: 10.72.0.0/16 }}

@@ -30,7 +30,7 @@ PAIR = """\
 name: samepair
 region: us-east-1
 target: local
-network: { az_count: 2, nat_gateways: single }
+network: { engine: cdk, az_count: 2, nat_gateways: single }
 accounts:
   a: { id: "111111111111", vpc_cidr: 10.51.0.0/16 }
 services:
@@ -41,7 +41,7 @@ RING = """\
 name: samering
 region: us-east-1
 target: local
-network: { az_count: 2, nat_gateways: single }
+network: { engine: cdk, az_count: 2, nat_gateways: single }
 accounts:
   a: { id: "111111111111", vpc_cidr: 10.52.0.0/16 }
   b: { id: "222222222222", vpc_cidr: 10.53.0.0/16 }

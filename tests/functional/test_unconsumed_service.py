@@ -28,7 +28,7 @@ TOPOLOGY = f"""\
 name: {MESH}
 region: us-east-1
 target: local
-network: {{ az_count: 2, nat_gateways: none }}
+network: {{ engine: cdk, az_count: 2, nat_gateways: none }}
 accounts:
   a: {{ id: "{WEB_ACCOUNT}", vpc_cidr: 10.51.0.0/16 }}
   b: {{ id: "522222222222", vpc_cidr: 10.52.0.0/16 }}

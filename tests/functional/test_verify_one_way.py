@@ -27,7 +27,7 @@ TOPOLOGY = f"""\
 name: {MESH}
 region: us-east-1
 target: local
-network: {{ az_count: 2, nat_gateways: none }}
+network: {{ engine: cdk, az_count: 2, nat_gateways: none }}
 accounts:
   a: {{ id: "111111111111", vpc_cidr: 10.41.0.0/16 }}
   b: {{ id: "222222222222", vpc_cidr: 10.42.0.0/16 }}

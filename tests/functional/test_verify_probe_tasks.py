@@ -27,7 +27,7 @@ TOPOLOGY = f"""\
 name: {MESH}
 region: us-east-1
 target: local
-network: {{ az_count: 2, nat_gateways: single }}
+network: {{ engine: cdk, az_count: 2, nat_gateways: single }}
 accounts:
   a: {{ id: "111111111111", vpc_cidr: 10.61.0.0/16 }}
   b: {{ id: "222222222222", vpc_cidr: 10.62.0.0/16 }}

@@ -86,6 +86,7 @@ def assert_fails_only(report: dict[str, Any], expected: set[tuple[str, str]]) ->
 def mesh(local_cloud: LocalCloudInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     directory = tmp_path_factory.mktemp("verify-two")
     text = (EXAMPLES / "two-accounts.yaml").read_text().replace("name: shop", f"name: {MESH}")
+    text = text.replace("engine: auto", "engine: cdk")
     topology = directory / "mesh.yaml"
     topology.write_text(text)
     with pytest.MonkeyPatch.context() as patch:
