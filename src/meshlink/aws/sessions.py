@@ -110,6 +110,9 @@ class SessionFactory:
         self._lock = threading.RLock()
         self._sessions: dict[str, boto3.Session] = {}
         self._session_locks: dict[str, threading.Lock] = {}
+        # Base sessions by profile (None: no profile) and their STS clients, by session.
+        self._bases: dict[str | None, boto3.Session] = {}
+        self._base_sts: dict[int, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._config: Config | None = None
         self._loader: Any = None
@@ -245,7 +248,7 @@ class SessionFactory:
             kwargs["endpoint_url"] = self.endpoint_url
         role_arn = self.role_arn(account_id)
         try:
-            sts = base.client("sts", **kwargs)
+            sts = self._sts(account_id, base, kwargs)
             response = sts.assume_role(
                 RoleArn=role_arn,
                 RoleSessionName=self.session_name,
@@ -271,10 +274,31 @@ class SessionFactory:
         credentials: dict[str, Any] = response["Credentials"]
         return credentials
 
+    def _base(self, account_id: str) -> boto3.Session:
+        """The base session roles are assumed from: one per profile (or none), shared by
+        every account that has it."""
+        account = self._accounts.get(account_id)
+        key = account.profile if account is not None else None
+        with self._lock:
+            cached = self._bases.get(key)
+            if cached is None:
+                cached = self.base_session(account_id)
+                self._bases[key] = cached
+            return cached
+
+    def _sts(self, account_id: str, base: boto3.Session, kwargs: dict[str, Any]) -> Any:
+        """The STS client of `base`, made once (a client is safe to share between threads)."""
+        with self._lock:
+            cached = self._base_sts.get(id(base))
+            if cached is None:
+                cached = base.client("sts", **kwargs)
+                self._base_sts[id(base)] = cached
+            return cached
+
     def _local_session(self, account_id: str) -> boto3.Session:
         import boto3
 
-        base = self.base_session(account_id)
+        base = self._base(account_id)
         if not assumes_role(self._accounts.get(account_id)):
             return base
         credentials = self._assume(account_id, base)
@@ -292,7 +316,7 @@ class SessionFactory:
         import boto3
         from botocore.credentials import RefreshableCredentials
 
-        base = self.base_session(account_id)
+        base = self._base(account_id)
         if not assumes_role(self._accounts.get(account_id)):
             return base
 
