@@ -225,3 +225,16 @@ def test_get_azs_gives_the_stack_regions_zones(
             "SubnetAz": names[1],
         }
         sessions.client(account, "cloudformation").delete_stack(StackName="get-azs")
+
+
+def test_a_deleted_nat_gateway_takes_its_network_interface(local_sessions: SessionFactory) -> None:
+    """Through the API, as Terraform deletes it: the VPC keeps no orphaned interface."""
+    ec2 = local_sessions.client(OTHER_ACCOUNT, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.44.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.44.0.0/24")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc]}]
+    assert len(ec2.describe_network_interfaces(Filters=in_vpc)["NetworkInterfaces"]) == 1
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    assert ec2.describe_network_interfaces(Filters=in_vpc)["NetworkInterfaces"] == []

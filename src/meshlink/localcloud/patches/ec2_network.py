@@ -4,6 +4,7 @@
   has no CloudFormation delete for route tables, routes, subnet associations, internet
   gateways and their attachments, NAT gateways, Elastic IPs and flow logs, so the VPC of a
   deleted network stack stays behind (DependencyViolation on its route tables).
+* A deleted NAT gateway's network interface goes with it, whoever deletes it (moto keeps it).
 * ``AWS::EC2::SubnetRouteTableAssociation`` associates the subnet with the table (moto
   only records it apart).
 * ``AWS::EC2::VPC`` honours ``EnableDnsSupport`` / ``EnableDnsHostnames`` (moto ignores
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete
+from meshlink.localcloud.patches.registry import CfnCall, Properties, cfn, on_delete, wrap
 
 
 def _gone(error: Exception) -> bool:
@@ -137,10 +138,18 @@ def _delete_internet_gateway(gateway: Any, ec2: Any) -> None:
 @on_delete("moto.ec2.models.nat_gateways:NatGateway", backend="ec2")
 def _delete_nat_gateway(gateway: Any, ec2: Any) -> None:
     _tolerant(lambda: ec2.delete_nat_gateway(gateway.id))
-    eni_id = getattr(gateway, "_eni", None)
-    eni_id = getattr(eni_id, "id", eni_id)
-    if eni_id:
-        ec2.enis.pop(eni_id, None)
+
+
+@wrap("moto.ec2.models:EC2Backend", "delete_nat_gateway")
+def _delete_nat_gateway_interface(original: Any, ec2: Any, nat_gateway_id: str) -> Any:
+    """DeleteNatGateway takes the gateway's network interface with it, as on AWS ("When
+    you delete a NAT gateway, its network interface is deleted", NAT gateway basics,
+    https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-basics.html); moto
+    keeps it, in a VPC that may be gone (through CloudFormation or Terraform alike)."""
+    gateway = original(ec2, nat_gateway_id)
+    eni = getattr(gateway, "_eni", None)
+    ec2.enis.pop(getattr(eni, "id", eni), None)
+    return gateway
 
 
 @on_delete("moto.ec2.models.elastic_ip_addresses:ElasticAddress", backend="ec2")
