@@ -81,6 +81,8 @@ def up(
         finally:
             actions.flush()
         runtime.check_local_cloud("up", outcomes)
+        if reads is not None:
+            runtime.endpoint_states.update(_still_read(reads, outcomes))
         if drift:
             outcomes.update(_confirmed(runtime, drift, outcomes))
         if runtime.options.only != "network" and all(o.ok for o in outcomes.values()):
@@ -91,6 +93,25 @@ def up(
 
 
 _NONE = Outcome("skipped")
+
+
+def _still_read(reads: VerifyContext, outcomes: dict[str, Outcome]) -> dict[str, str]:
+    """Endpoint id -> state, as drift detection read it, where the run left unchanged
+    every node that moves it: the consumer's endpoints, the provider's endpoint service and
+    its acceptance (the edges table after `up` then asks only about the others)."""
+    from meshlink.graph.planner import node_id
+
+    known = set(reads.memo_keys())
+    found: dict[str, str] = {}
+    for consumer, provider in reads.topology.edges():
+        movers = [node_id("endpoints", consumer)]
+        movers += [node_id("edge", provider), node_id("accept", provider)]
+        unchanged = all(outcomes.get(n, _NONE).status == "unchanged" for n in movers)
+        if unchanged and ("endpoint", consumer, provider) in known:
+            endpoint = reads.endpoint(consumer, provider)
+            if endpoint is not None:
+                found[str(endpoint["VpcEndpointId"])] = str(endpoint.get("State"))
+    return found
 
 
 def _confirmed(

@@ -107,6 +107,9 @@ class MeshRuntime:
         self._deadlines: Deadlines | None = None
         self._stacks: StackSnapshot | None = None
         self.endpoint_url: str | None = None
+        # Interface endpoint id -> its state as this run read it, for endpoints nothing in
+        # the run changed since (deploy/run.py::up; status.edge_states reads them).
+        self.endpoint_states: dict[str, str] = {}
 
     @property
     def journal(self) -> Journal:

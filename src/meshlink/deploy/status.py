@@ -127,7 +127,7 @@ class MeshStatus:
 
 def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:
     """Every edge with its interface endpoint and that endpoint's live state (one
-    DescribeVpcEndpoints per account, not per edge)."""
+    DescribeVpcEndpoints per account, not per edge; none for what `up` read already)."""
     from meshlink.stacks.outputs import EndpointsOutputs
 
     runtime.connect()
@@ -139,10 +139,10 @@ def edge_states(runtime: MeshRuntime) -> list[EdgeStatus]:
         dns = outputs.get(EndpointsOutputs.endpoint_dns(provider))
         account = topology.endpoints_account(consumer)
         found.append((consumer, provider, endpoint_id, dns, account))
-    states: dict[str, str] = {}
+    states = dict(runtime.endpoint_states)
     by_account: dict[str, list[str]] = {}
     for _, _, endpoint_id, _, account in found:
-        if endpoint_id:
+        if endpoint_id and str(endpoint_id) not in states:
             by_account.setdefault(account, []).append(str(endpoint_id))
     for account, ids in by_account.items():
         states.update(_endpoint_states(runtime.client(account, "ec2"), ids))

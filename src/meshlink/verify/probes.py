@@ -277,8 +277,11 @@ def run_task(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> P
     arn = str(answer["tasks"][0]["taskArn"])
     allowed = ctx.options.task_deadline(ctx.runtime.deadlines)
     deadline = started + allowed
-    delay = 0.1 if ctx.topology.target == "local" else 2.0
+    # A task RunTask just made is still PENDING: the first look waits a little (the local
+    # cloud starts a process, which takes no less), later ones back off.
+    delay = 0.3 if ctx.topology.target == "local" else 2.0
     while True:
+        ctx.cancelled.wait(delay)
         task = _describe(ecs, params["cluster"], arn)
         if task is not None and task.get("lastStatus") == "STOPPED":
             run = _ended(task)
@@ -299,7 +302,6 @@ def run_task(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> P
                 stopped_reason=f"did not stop within {allowed:g} s",
                 seconds=time.monotonic() - started,
             )
-        ctx.cancelled.wait(delay)
         delay = min(delay * 1.5, 0.5 if ctx.topology.target == "local" else 5.0)
 
 

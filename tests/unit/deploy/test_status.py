@@ -127,3 +127,36 @@ def test_status_and_endpoint_tables_fit_and_keep_every_id(width: int) -> None:
     text = rendered(width, lambda cli: render_edges(cli, edges))
     assert widest(text) <= width, text
     assert folded_in(text, DNS) and folded_in(text, ENDPOINT), text
+
+
+def test_edge_states_ask_each_account_once_and_not_for_what_up_read(tmp_path: Path) -> None:
+    from meshlink.deploy.status import edge_states
+    from meshlink.stacks.outputs import EndpointsOutputs
+    from tests.unit.verify.fakes import Stub
+
+    mesh = Mesh(tmp_path)
+    mesh.record(
+        "endpoints:user-service",
+        **{EndpointsOutputs.endpoint_id("notification-service"): "vpce-un"},
+    )
+    mesh.record(
+        "endpoints:notification-service",
+        **{EndpointsOutputs.endpoint_id("user-service"): "vpce-nu"},
+    )
+
+    def described(VpcEndpointIds: list[str]) -> dict[str, object]:
+        return {
+            "VpcEndpoints": [{"VpcEndpointId": e, "State": "available"} for e in VpcEndpointIds]
+        }
+
+    users, notify = Stub(describe_vpc_endpoints=described), Stub(describe_vpc_endpoints=described)
+    mesh.client("users", "ec2", users)
+    mesh.client("notify", "ec2", notify)
+    mesh.runtime.endpoint_states["vpce-nu"] = "pendingAcceptance"  # as `up` read it
+    found = {(e.consumer, e.provider): (e.endpoint_id, e.state) for e in edge_states(mesh.runtime)}
+    assert found == {
+        ("user-service", "notification-service"): ("vpce-un", "available"),
+        ("notification-service", "user-service"): ("vpce-nu", "pendingAcceptance"),
+    }
+    assert [kw for _, kw in users.calls] == [{"VpcEndpointIds": ["vpce-un"]}]
+    assert notify.calls == []
