@@ -107,3 +107,43 @@ def test_new_endpoint_connection_reaches_the_provider_late(sessions: SessionFact
     delay = durations.seconds("interface_endpoint.connection_visible", SCALE)
     assert time.monotonic() - began >= 0.8 * delay
     assert made["State"] == "pendingAcceptance"
+
+
+def test_a_task_just_run_is_missing_from_describe_tasks_for_a_moment(
+    sessions: SessionFactory,
+) -> None:
+    zones = sorted(zone_names(sessions, CONSUMER))[:1]
+    net = network(sessions, CONSUMER, "10.53.0.0/16", zones)
+    group = sessions.client(CONSUMER, "ec2").create_security_group(
+        GroupName="lag", Description="lag", VpcId=net.vpc
+    )["GroupId"]
+    ecs = sessions.client(CONSUMER, "ecs")
+    ecs.create_cluster(clusterName="lag")
+    ecs.register_task_definition(
+        family="lag",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "meshlink/service", "essential": True}],
+    )
+    lag = durations.seconds("describe.not_found_after_create", SCALE)
+    began = time.monotonic()
+    arn = ecs.run_task(
+        cluster="lag",
+        taskDefinition="lag",
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": net.subnets, "securityGroups": [group]}
+        },
+    )["tasks"][0]["taskArn"]
+
+    def described() -> dict[str, Any]:
+        return dict(ecs.describe_tasks(cluster="lag", tasks=[arn]))
+
+    first = described()
+    # ECS answers an unknown task in `failures`, not with an error (API failure reasons).
+    assert (first["tasks"], first["failures"]) == ([], [{"arn": arn, "reason": "MISSING"}])
+    wait_for("the task visible", lambda: described()["tasks"], interval=0.05)
+    assert time.monotonic() - began >= 0.8 * lag
+    assert described()["failures"] == []

@@ -118,3 +118,21 @@ def test_a_task_is_provisioning_then_pending_until_the_data_plane_runs_it(now: N
     fresh = Task()
     fresh.last_status = "PENDING"
     assert fresh.last_status == "PENDING"  # instant: what was set
+
+
+def test_a_new_task_is_missing_from_describe_tasks_while_the_lag_lasts(now: Now) -> None:
+    task = Task()  # asked for now
+    assert not ecs_patches.visible(task, now.value, lag=0.2)
+    assert ecs_patches.visible(task, now.value + 0.2, lag=0.2)
+    assert ecs_patches.visible(task, now.value, lag=0.0)  # consistency off
+
+
+def test_describe_tasks_lists_what_it_did_not_find_as_missing() -> None:
+    class Found:
+        task_arn = "arn:aws:ecs:us-east-1:111111111111:task/c/abc"
+
+    asked = [Found.task_arn, "abc", "arn:aws:ecs:us-east-1:111111111111:task/c/new", "other"]
+    assert ecs_patches.missing(asked, [Found()]) == [
+        {"arn": "arn:aws:ecs:us-east-1:111111111111:task/c/new", "reason": "MISSING"},
+        {"arn": "other", "reason": "MISSING"},
+    ]

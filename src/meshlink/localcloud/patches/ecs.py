@@ -10,6 +10,14 @@ for ``fargate_task.provisioning`` x F after it was asked for, then ``PENDING`` u
 data plane starts it (``RUNNING``, ``fargate_task.running`` x F after it was asked for),
 as the task lifecycle goes on Fargate
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
+
+With eventual consistency on, a task asked for less than
+``describe.not_found_after_create`` x F ago is not in DescribeTasks yet: "The Amazon ECS
+API follows an eventual consistency model ... if you run a task and then immediately
+describe it" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html);
+a task DescribeTasks does not find is listed in ``failures`` with reason ``MISSING``
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html),
+which moto left empty.
 """
 
 from __future__ import annotations
@@ -25,9 +33,11 @@ from meshlink.localcloud.patches.registry import (
     replace,
     resolve,
     step,
+    wrap,
 )
 
 ASKED = "_meshlink_asked"  # when the task's first status was set (monotonic)
+_BACKEND = "moto.ecs.models:EC2ContainerServiceBackend"
 
 
 def _camel(value: Any) -> Any:
@@ -195,3 +205,40 @@ class TaskStatus:
 @step
 def _timed_task_status() -> None:
     resolve("moto.ecs.models:Task").last_status = TaskStatus()
+
+
+@wrap("moto.ecs.models:Task", "__init__")
+def _asked_for(original: Any, self: Any, *args: Any, **kwargs: Any) -> None:
+    # RunTask's tasks get no status before they are placed: asked for when made.
+    self.__dict__[ASKED] = clock.now()
+    original(self, *args, **kwargs)
+
+
+def visible(task: Any, now: float, lag: float) -> bool:
+    """Whether DescribeTasks shows `task` yet (`lag`: the consistency delay in force)."""
+    asked = task.__dict__.get(ASKED)
+    return not lag or asked is None or now >= asked + lag
+
+
+@wrap(_BACKEND, "describe_tasks")
+def _describe_tasks(original: Any, self: Any, cluster_str: str, tasks: list[str]) -> Any:
+    found = original(self, cluster_str, tasks)
+    lag = clock.current().lag("describe.not_found_after_create")
+    now = clock.now()
+    return [task for task in found if visible(task, now, lag)]
+
+
+def missing(asked: list[str], found: list[Any]) -> list[dict[str, str]]:
+    """DescribeTasks' ``failures`` for each task asked for by ARN or id and not found."""
+    known = {str(task.task_arn) for task in found}
+    known |= {arn.rsplit("/", 1)[-1] for arn in known}
+    return [{"arn": name, "reason": "MISSING"} for name in asked if name not in known]
+
+
+@wrap("moto.ecs.responses:EC2ContainerServiceResponse", "describe_tasks")
+def _describe_tasks_failures(original: Any, self: Any) -> Any:
+    answer = original(self)
+    result = getattr(answer, "result", None)
+    if isinstance(result, dict) and not result.get("failures"):
+        result["failures"] = missing(self._get_param("tasks", []), result.get("tasks") or [])
+    return answer
