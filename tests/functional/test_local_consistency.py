@@ -1,8 +1,10 @@
-"""Eventual consistency under ``--timing aws``, as AWS documents it for EC2.
+"""Eventual consistency under ``--timing aws``, as AWS documents it for EC2 and ECS.
 
 https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html: right after a
 create, a describe by id may answer NotFound; a new interface endpoint's connection
-reaches the provider's DescribeVpcEndpointConnections only after a delay. One local
+reaches the provider's DescribeVpcEndpointConnections only after a delay.
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html: a task just
+run may be missing from DescribeTasks. One local
 cloud for the module at a scale (0.5) that makes those moments long enough to observe.
 """
 
