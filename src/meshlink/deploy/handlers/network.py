@@ -17,7 +17,6 @@ from meshlink.deploy.handlers.model import (
     differences,
 )
 from meshlink.deploy.handlers.stack import plan_from_stack_plan, stack_drift
-from meshlink.deploy.shared_network import accept_share_invitations
 from meshlink.engines.network_contract import contract_outputs
 from meshlink.engines.network_engine import NetworkPlan, ResourceDriftReader, stack_backed
 from meshlink.errors import DeployError, MeshlinkError
@@ -71,12 +70,10 @@ class NetworkHandler:
             progress("repairing drift: " + "; ".join(drifted))
         progress(f"applying with {engine.name}")
         outputs = dict(engine.apply(node.account))
-        accepted = accept_share_invitations(ctx.topology, node.account, ctx.client)
-        if accepted:
-            progress(f"subnet share accepted by {', '.join(accepted)}")
         ctx.journal.update(node.id, fingerprint=digest, parameters={"engine": engine.name})
         repaired = f", repaired {len(drifted)} drifted" if drifted else ""
-        shared = f", subnets shared with {len(accepted)} accounts" if accepted else ""
+        participants = ctx.topology.shared_with(node.account)
+        shared = f", subnets shared with {len(participants)} accounts" if participants else ""
         return Outcome("done", f"network via {engine.name}{repaired}{shared}", outputs)
 
     def down(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
