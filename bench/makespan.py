@@ -18,7 +18,8 @@ consuming the next one (a ring: N edges, every service a provider and a consumer
   synthesis `plan` cached serves both).
 
 Reports makespan / critical path and the speed-up of the default over --concurrency 1;
-`--write` replaces the "Makespan" section of bench/RESULTS.md with the table.
+`--write` adds the table, dated, at the top of the "Makespan" section of
+bench/RESULTS.md (earlier runs stay below it, as history).
 """
 
 from __future__ import annotations
@@ -171,14 +172,14 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def write_section(text: str) -> None:
+    """`text` first in the Makespan section (created if missing); what was there stays."""
     path = REPO / "bench" / "RESULTS.md"
     current = path.read_text()
     if SECTION in current:
         before, rest = current.split(SECTION, 1)
-        after = rest[rest.find("\n## ") :] if "\n## " in rest else "\n"
-        current = before.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + after
+        current = f"{before}{SECTION}\n\n{text.rstrip()}\n\n{rest.lstrip()}"
     else:
-        current = current.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+        current = f"{current.rstrip()}\n\n{SECTION}\n\n{text.rstrip()}\n"
     path.write_text(current)
 
 
@@ -200,7 +201,12 @@ def main() -> None:
     report = table(rows)
     print(report)
     if options.write:
-        write_section(f"{SECTION}\n\n{report}\n")
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        load = "-".join(
+            f"{r['load']:.0f}"
+            for r in (min(rows, key=lambda r: r["load"]), max(rows, key=lambda r: r["load"]))
+        )
+        write_section(f"### {when}, load average {load}\n\n{report}\n")
 
 
 if __name__ == "__main__":
