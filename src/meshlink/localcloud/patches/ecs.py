@@ -12,9 +12,10 @@ as the task lifecycle goes on Fargate
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
 
 With eventual consistency on, a task asked for less than
-``describe.not_found_after_create`` x F ago is not in DescribeTasks yet: "The Amazon ECS
-API follows an eventual consistency model ... if you run a task and then immediately
-describe it" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html);
+``describe.not_found_after_create`` x F ago is not in DescribeTasks yet: "the result of
+an API command you run that affects your Amazon ECS resources might not be immediately
+visible to all subsequent commands you run"
+(https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html);
 a task DescribeTasks does not find is listed in ``failures`` with reason ``MISSING``
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html),
 which moto left empty.
@@ -36,7 +37,7 @@ from meshlink.localcloud.patches.registry import (
     wrap,
 )
 
-ASKED = "_meshlink_asked"  # when the task's first status was set (monotonic)
+ASKED = "_meshlink_asked"  # when the task was asked for (made; monotonic)
 _BACKEND = "moto.ecs.models:EC2ContainerServiceBackend"
 
 
