@@ -8,6 +8,7 @@ from tests.unit.stacks.stacks_helpers import (
     EXTERNAL,
     FULL_MESH_4,
     ONE_WAY,
+    SHARED,
     TWO_WAY,
     Mesh,
     synthesize,
@@ -35,5 +36,13 @@ def external() -> Mesh:
 
 
 @pytest.fixture(scope="session")
-def all_meshes(two_way: Mesh, full_mesh: Mesh, one_way: Mesh, external: Mesh) -> list[Mesh]:
-    return [two_way, full_mesh, one_way, external]
+def shared() -> Mesh:
+    """A networking account sharing its VPC's subnets with two service accounts."""
+    return synthesize(SHARED)
+
+
+@pytest.fixture(scope="session")
+def all_meshes(
+    two_way: Mesh, full_mesh: Mesh, one_way: Mesh, external: Mesh, shared: Mesh
+) -> list[Mesh]:
+    return [two_way, full_mesh, one_way, external, shared]

@@ -103,6 +103,21 @@ EXTERNAL: dict[str, Any] = {
 }
 
 
+SHARED: dict[str, Any] = {
+    "name": "shared",
+    "network": {"mode": "shared", "account": "net"},
+    "accounts": {
+        "net": {"id": "333333333333", "vpc_cidr": "10.0.0.0/16"},
+        "users": {"id": "111111111111"},
+        "notify": {"id": "222222222222"},
+    },
+    "services": {
+        "user-service": {"account": "users", "port": 8080, "consumes": ["notification-service"]},
+        "notification-service": {"account": "notify", "port": 8081},
+    },
+}
+
+
 @dataclass
 class Mesh:
     """A synthesized mesh: its topology, app, stacks and templates by node id."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from meshlink.engines.terraform.root import module_inputs
@@ -16,21 +14,8 @@ from meshlink.localcloud.patches.ram import (
 )
 from meshlink.topology.loader import load_topology_text
 from tests.helpers import EXAMPLES
-from tests.unit.stacks.stacks_helpers import Mesh, resources, synthesize
+from tests.unit.stacks.stacks_helpers import Mesh, resources
 
-SHARED: dict[str, Any] = {
-    "name": "shared",
-    "network": {"mode": "shared", "account": "net"},
-    "accounts": {
-        "net": {"id": "333333333333", "vpc_cidr": "10.0.0.0/16"},
-        "users": {"id": "111111111111"},
-        "notify": {"id": "222222222222"},
-    },
-    "services": {
-        "user-service": {"account": "users", "port": 8080, "consumes": ["notification-service"]},
-        "notification-service": {"account": "notify", "port": 8081},
-    },
-}
 TEXT = """\
 name: shared
 network:
@@ -100,11 +85,6 @@ def test_only_the_owner_has_a_network_and_it_creates_the_endpoints() -> None:
     assert graph.nodes["platform:users"].depends_on == ("network:network",)
     # Providers allow exactly the networking account: it creates every endpoint.
     assert topology.allowed_principals("user-service") == ["arn:aws:iam::333333333333:root"]
-
-
-@pytest.fixture(scope="module")
-def shared() -> Mesh:
-    return synthesize(SHARED)
 
 
 def test_the_owners_network_shares_its_private_subnets_with_the_participants(

@@ -45,6 +45,8 @@ def test_stacks_are_named_and_placed_by_node(all_meshes: list[Mesh]) -> None:
                 account = next(iter(mesh.topology.accounts))  # the first account
             elif kind in ("network", "platform"):
                 account = subject
+            elif kind == "endpoints":  # the VPC owner's (a shared network's owner)
+                account = mesh.topology.endpoints_account(subject)
             else:
                 account = mesh.topology.services[subject].account
             assert stack.account == mesh.topology.accounts[account].id
