@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from meshlink.deploy.drift.detect import detect
@@ -65,14 +66,25 @@ def up(
         note = identity_note(runtime.topology)
         if note:
             runtime.notice(note)
-        adopt_stacks(runtime, ensure_owned(runtime))
-        if not runtime.journal.existed:
-            rebuild_journal(runtime)
         graph = selected_graph(runtime)
-        if any(node.kind == "network" for node in graph.nodes.values()):
-            runtime.zone_ids()  # an account lacking the mesh's zones: exit 2, nothing touched
         reads = VerifyContext(runtime, VerifyOptions(only="control")) if repair else None
-        drift = detect(runtime, graph.nodes, reads) if reads else DriftReport()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drift") as early:
+            # Drift detection only reads (and what it reads no ownership check or zone
+            # look-up changes): with a journal to go by, it runs alongside them.
+            found = (
+                early.submit(detect, runtime, graph.nodes, reads)
+                if reads is not None and runtime.journal.existed
+                else None
+            )
+            adopt_stacks(runtime, ensure_owned(runtime))
+            if not runtime.journal.existed:
+                rebuild_journal(runtime)
+            if any(node.kind == "network" for node in graph.nodes.values()):
+                runtime.zone_ids()  # an account lacking the mesh's zones: exit 2, nothing touched
+            if found is not None:
+                drift = found.result()
+            else:
+                drift = detect(runtime, graph.nodes, reads) if reads else DriftReport()
         actions = NodeActions(runtime, repairs=drift.by_node(), seen=reads)
         try:
             outcomes = execute(
