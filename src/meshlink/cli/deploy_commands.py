@@ -105,6 +105,7 @@ def _runtime(
     adopt: bool = False,
     read_only: bool = False,
     timeout: float | None = None,
+    reuse: MeshRuntime | None = None,
 ) -> MeshRuntime:
     from meshlink.deploy.runtime import MeshRuntime, RunOptions
 
@@ -118,7 +119,15 @@ def _runtime(
         topology_file=cli.file,
     )
     notice = cli.err_console.print
-    return MeshRuntime(cli.topology(), options, notice=lambda m: notice(f"[dim]{m}[/dim]"))
+    # `reuse`: a runtime of the same command whose synthesis (a cache read or a Node run)
+    # serves this one too.
+    synthesize = (lambda runtime: reuse.synthesized()) if reuse is not None else None
+    return MeshRuntime(
+        cli.topology(),
+        options,
+        notice=lambda m: notice(f"[dim]{m}[/dim]"),
+        synthesize=synthesize,
+    )
 
 
 def plan(
@@ -186,7 +195,7 @@ def up(
 
         confirm.show_plan(cli, make_plan(preview))
         confirm.ask(cli, f"Deploy mesh {topology.name} to {topology.target}?")
-    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt, timeout=timeout)
+    runtime = _runtime(cli, concurrency, only, workdir, adopt=adopt, timeout=timeout, reuse=preview)
     report = run_with_progress(
         cli,
         runtime,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shlex
@@ -60,12 +61,18 @@ def _source_digest() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def _cdk_version() -> str:
+    """aws-cdk-lib's version, looked up once a process (a scan of every path entry)."""
+    try:
+        return metadata.version("aws-cdk-lib")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def synth_key(topology: Topology) -> str:
     """Cache key of the mesh's synthesized templates."""
-    try:
-        cdk_version = metadata.version("aws-cdk-lib")
-    except metadata.PackageNotFoundError:
-        cdk_version = "unknown"
+    cdk_version = _cdk_version()
     payload = json.dumps(
         {
             "topology": topology.model_dump(mode="json"),
