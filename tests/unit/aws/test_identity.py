@@ -89,19 +89,15 @@ class AssumedSessions(FakeSessions):
         return self.assumed.get(account_id)
 
 
+ASSUMED = "arn:aws:sts::111111111111:assumed-role/MeshlinkDeploy/meshlink-shop-op"
+
+
 def test_assumed_credentials_are_known_from_assume_role_without_asking_sts() -> None:
-    sessions = AssumedSessions(
-        {
-            "111111111111": "arn:aws:sts::111111111111:assumed-role/MeshlinkDeploy/meshlink-shop-op",
-            "222222222222": None,  # a profile's own credentials: asked
-        }
-    )
+    # 222222222222: a profile's own credentials, asked
+    sessions = AssumedSessions({"111111111111": ASSUMED, "222222222222": None})
     found = {i.account: (i.actual, i.arn) for i in check_identities(sessions, topology())}
     assert sessions.calls == ["222222222222"]
-    assert found["users"] == (
-        "111111111111",
-        "arn:aws:sts::111111111111:assumed-role/MeshlinkDeploy/meshlink-shop-op",
-    )
+    assert found["users"] == ("111111111111", ASSUMED)
 
 
 def test_a_role_assumed_in_another_account_is_a_mismatch() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from meshlink.errors import EnvironmentProblem, VerifyFailed
+from meshlink.stacks.outputs import EndpointsOutputs
 from meshlink.verify import runner
 from meshlink.verify.context import VerifyContext, VerifyOptions
 from meshlink.verify.model import CheckResult, CheckSpec, Subject, Verdict
-from meshlink.stacks.outputs import EndpointsOutputs
 from tests.unit.verify.fakes import FakeRuntime, Stub, topology
 
 SHARED = """\
