@@ -113,10 +113,29 @@ def test_module_outputs_equal_the_contract_and_the_generated_root(tmp_path: Path
     root = build_root(topology, "users", workdir=workdir, zone_ids=["use1-az1", "use1-az2"])
     assert set(module["Outputs"]) == set(NETWORK_OUTPUTS) == set(root["output"])
     # The root passes every input the module declares, and nothing else; az_ids only
-    # when meshlink has picked the mesh's zone ids.
-    assert set(root["module"]["network"]) - {"source"} == set(module["Variables"])
+    # when meshlink has picked the mesh's zone ids, the share's only to a shared
+    # network's owner.
+    sharing = {"share_subnets_with", "share_name"}
+    assert set(root["module"]["network"]) - {"source"} == set(module["Variables"]) - sharing
     plain = build_root(topology, "users", workdir=workdir)
-    assert set(plain["module"]["network"]) - {"source"} == set(module["Variables"]) - {"az_ids"}
+    assert set(plain["module"]["network"]) - {"source"} == set(module["Variables"]) - {
+        "az_ids",
+        *sharing,
+    }
+    shared = Topology.model_validate(
+        {
+            "name": "shop",
+            "network": {"mode": "shared", "account": "net"},
+            "accounts": {
+                "net": {"id": "333333333333", "vpc_cidr": "10.0.0.0/16"},
+                "users": {"id": "111111111111"},
+            },
+            "services": {"svc": {"account": "users", "port": 80}},
+        }
+    )
+    owner = build_root(shared, "net", workdir=workdir, zone_ids=["use1-az1", "use1-az2"])
+    assert set(owner["module"]["network"]) - {"source"} == set(module["Variables"])
+    assert owner["module"]["network"]["share_subnets_with"] == ["111111111111"]
     # (That az_ids is optional, i.e. defaults to null, the validation test plans for real.)
     assert module["Variables"]["az_ids"]["Type"] == ["list", "string"]
 
