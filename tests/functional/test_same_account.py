@@ -128,5 +128,13 @@ def test_a_mixed_ring_passes_same_and_cross_account_edges(ring: Path) -> None:
     assert set(negative) == {"s0->s3", "s1->s0", "s2->s1", "s3->s2"}
     for name, check in negative.items():
         assert check["status"] == "pass", (name, check)
-        assert check["evidence"]["outcome"] in ("unreachable", "timeout")
+        assert {p["outcome"] for p in check["evidence"]["probed"]} <= {"unreachable", "timeout"}
+    # Inside one account's VPC the probe is also aimed at one of the provider's tasks.
+    aimed = {name: [p["via"] for p in c["evidence"]["probed"]] for name, c in negative.items()}
+    assert aimed == {
+        "s1->s0": ["nlb", "tasks"],
+        "s3->s2": ["nlb", "tasks"],
+        "s0->s3": ["nlb"],
+        "s2->s1": ["nlb"],
+    }
     assert {e["state"] for e in report["edges"]} == {"pass"}

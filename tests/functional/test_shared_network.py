@@ -57,16 +57,27 @@ def test_every_edge_passes_and_every_non_edge_is_refused(mesh: Path) -> None:
     positive = [r for r in results if r["check"] == "traffic.positive"]
     negative = [r for r in results if r["check"] == "traffic.negative"]
     assert len(positive) == 3 and all(r["status"] == "pass" for r in positive), positive
-    # audit-service (notify) must not reach user-service (users): in the one VPC only
-    # the security groups stand between them, and they refuse it.
-    probed = [r for r in negative if r["status"] != "skipped"]
     assert all(r["status"] != "fail" for r in results), [
         r for r in results if r["status"] == "fail"
     ]
-    assert [(r["subject"]["consumer"], r["subject"]["provider"]) for r in probed] == [
-        ("audit-service", "user-service")
-    ]
-    assert probed[0]["status"] == "pass", probed
+    # In the one VPC only the security groups stand between the services, and they refuse:
+    # audit-service reaches neither user-service's NLB nor its tasks, and no one reaches
+    # audit-service's tasks (consumed by no one, it has no NLB).
+    aimed = {
+        (r["subject"]["consumer"], r["subject"]["provider"]): [
+            p["via"] for p in r["evidence"]["probed"]
+        ]
+        for r in negative
+    }
+    assert aimed == {
+        ("audit-service", "user-service"): ["nlb", "tasks"],
+        ("user-service", "audit-service"): ["tasks"],
+        ("notification-service", "audit-service"): ["tasks"],
+    }
+    assert all(r["status"] == "pass" for r in negative), negative
+    for check in negative:
+        outcomes = {p["outcome"] for p in check["evidence"]["probed"]}
+        assert outcomes <= {"unreachable", "timeout"}, check
 
 
 def test_participants_see_the_owners_subnets_and_cannot_create_endpoints_there(

@@ -59,24 +59,36 @@ class ProbeSpec:
     expect_service: str
 
 
+# What a probe aims at: the consumer's endpoint (an edge), the provider's NLB, or one of
+# the provider's tasks directly (a non-edge in one VPC, where only groups stand between).
+ProbeVia = Literal["endpoint", "nlb", "tasks"]
+
+
 @dataclass(frozen=True)
 class ProbeTarget:
-    """One provider a consumer's probe task calls: at its endpoint or at its NLB."""
+    """One provider a consumer's probe task calls: at its endpoint, its NLB or a task."""
 
     kind: ProbeKind
     consumer: str
     provider: str
     host: str
     port: int
+    via: ProbeVia = "endpoint"
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}{PROBE_PATH}"
 
     @property
+    def name(self) -> str:
+        """The target's name in the probe task's list and lines: the provider, or
+        ``<provider>.tasks`` for its tasks (a name no service has, so any answer fails)."""
+        return f"{self.provider}.tasks" if self.via == "tasks" else self.provider
+
+    @property
     def argument(self) -> str:
         """The probe-all target: NAME=HOST:PORT, NAME the service expected to answer."""
-        return f"{self.provider}={self.host}:{self.port}"
+        return f"{self.name}={self.host}:{self.port}"
 
     def spec(self) -> ProbeSpec:
         return ProbeSpec(self.kind, self.consumer, self.provider, self.url, self.provider)
@@ -190,7 +202,7 @@ def launch_parameters(
 
 
 def run_batch(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> dict[str, ProbeRun]:
-    """Probe every target from `consumer`'s network: provider -> how its probe ended."""
+    """Probe every target from `consumer`'s network: target name -> how its probe ended."""
     found: dict[str, ProbeRun] = {}
     for chunk in chunks(ctx, targets):
         found.update(_run_chunk(ctx, consumer, chunk))
@@ -204,12 +216,12 @@ def _run_chunk(
     lines = _result_lines(task.output)
     results: dict[str, ProbeRun] = {}
     for target in targets:
-        line = lines.get(target.provider)
+        line = lines.get(target.name)
         if line is None:
-            results[target.provider] = _without_line(task, target)
+            results[target.name] = _without_line(task, target)
             continue
         code = int(line.get("code", 1))
-        results[target.provider] = replace(
+        results[target.name] = replace(
             task,
             outcome=EXIT_MEANINGS.get(code, "crashed"),
             exit_code=code,
@@ -223,7 +235,7 @@ def _without_line(task: ProbeRun, target: ProbeTarget) -> ProbeRun:
     """The target's result when the task printed none: how the task itself ended."""
     if task.exit_code is None:
         return replace(task, refused=[])
-    why = f"the probe task exited {task.exit_code} without a result for {target.provider}"
+    why = f"the probe task exited {task.exit_code} without a result for {target.name}"
     return replace(task, outcome="not-started", exit_code=None, stopped_reason=why, refused=[])
 
 
@@ -318,11 +330,11 @@ def _ended(task: dict[str, Any]) -> ProbeRun:
         return ProbeRun("not-started", task_arn=task["taskArn"], stopped_reason=reason)
     meaning = EXIT_MEANINGS.get(int(code), "crashed")
     run = ProbeRun(meaning, int(code), task["taskArn"], reason)
-    run.address = _address(task)
+    run.address = private_address(task)
     return run
 
 
-def _address(task: dict[str, Any]) -> str | None:
+def private_address(task: dict[str, Any]) -> str | None:
     """The task's private address (its ENI's), as ECS describes it."""
     for attachment in task.get("attachments") or []:
         for detail in attachment.get("details") or []:

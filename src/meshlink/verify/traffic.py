@@ -2,6 +2,9 @@
 
 One probe task per consumer (``probes.run_batch``) calls all of that consumer's
 endpoints and the NLBs of all its non-edges at once; each check reads its own line.
+A non-edge whose two services share a VPC (one account, or a shared network) is also
+aimed at one of the provider's tasks directly: inside a VPC only security groups stand
+between them, and a task must reach neither another service's NLB nor its tasks.
 
 With ``--deep``, an account outside the allowed principals also tries to create an
 endpoint to each provider, and must be refused.
@@ -14,11 +17,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from meshlink.aws.errors import error_code
-from meshlink.stacks.outputs import EdgeOutputs
+from meshlink.graph.planner import node_id
+from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext, expected_principals
 from meshlink.verify.control_privatelink import exposed_providers, service_zone_ids
 from meshlink.verify.model import CheckResult, CheckSpec, Edge, Status, Subject, Verdict
-from meshlink.verify.probes import UNREACHABLE_CODES, ProbeRun, ProbeTarget, run_batch
+from meshlink.verify.probes import (
+    UNREACHABLE_CODES,
+    ProbeRun,
+    ProbeTarget,
+    private_address,
+    run_batch,
+)
 
 # What AWS (and the local cloud) answer an account that may not see a service.
 REFUSAL_CODES = frozenset({"InvalidServiceName", "UnauthorizedOperation", "AccessDenied"})
@@ -71,30 +81,75 @@ def positive_target(ctx: VerifyContext, consumer: str, provider: str) -> ProbeTa
             "nothing can flow (probe not started)",
             {"endpoint_id": endpoint["VpcEndpointId"], "state": endpoint.get("State")},
         )
-    return ProbeTarget("positive", consumer, provider, dns, ctx.topology.port_of(provider))
+    return ProbeTarget(
+        "positive", consumer, provider, dns, ctx.topology.port_of(provider), "endpoint"
+    )
 
 
-def negative_target(ctx: VerifyContext, consumer: str, provider: str) -> ProbeTarget | Precheck:
-    """What the consumer's probe task aims at for non-edge consumer -> provider (its NLB)."""
+def _share_a_vpc(ctx: VerifyContext, consumer: str, provider: str) -> bool:
+    """Whether both services' tasks live in one VPC (one account, or a shared network)."""
+    network = ctx.topology.network_account
+    return network(ctx.account_of(consumer)) == network(ctx.account_of(provider))
+
+
+def running_task_address(ctx: VerifyContext, provider: str) -> str | None:
+    """The private address of one of the provider's running tasks (None if it has none)."""
+
+    def fetch() -> str | None:
+        account = ctx.account_of(provider)
+        cluster = ctx.outputs(node_id("platform", account)).get(PlatformOutputs.CLUSTER_NAME)
+        service = ctx.outputs(node_id("service", provider)).get(ServiceOutputs.ECS_SERVICE_NAME)
+        if not cluster or not service:
+            return None
+        ecs = ctx.client(account, "ecs")
+        arns = ecs.list_tasks(
+            cluster=cluster, serviceName=service, desiredStatus="RUNNING", maxResults=10
+        ).get("taskArns", [])
+        tasks = ecs.describe_tasks(cluster=cluster, tasks=arns).get("tasks", []) if arns else []
+        running = [t for t in tasks if t.get("lastStatus") == "RUNNING"]
+        return next((a for a in map(private_address, running) if a), None)
+
+    return ctx.memo(("running-task-address", provider), fetch)
+
+
+def negative_targets(
+    ctx: VerifyContext, consumer: str, provider: str
+) -> list[ProbeTarget] | Precheck:
+    """What the consumer's probe task aims at for non-edge consumer -> provider: its NLB,
+    and one of its tasks when they share a VPC; or why there is nothing to aim at."""
+    port = ctx.topology.services[provider].port
+    targets: list[ProbeTarget] = []
+    why: Precheck | None = None
     if not ctx.topology.consumers_of(provider):
-        # Nothing is probed, so nothing is claimed: service.task-security-group proves
-        # its tasks admit no one.
-        return Precheck(
+        why = Precheck(
             "skipped",
             f"{provider} is consumed by no one: it has no NLB or endpoint service to aim at",
             {},
         )
-    dns = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_DNS_NAME)
-    if dns is None:
-        return Precheck("skipped", f"{provider} has no recorded NLB to aim at", {})
-    return ProbeTarget("negative", consumer, provider, dns, ctx.topology.services[provider].port)
+    else:
+        dns = ctx.edge_output(provider, EdgeOutputs.LOAD_BALANCER_DNS_NAME)
+        if dns is None:
+            why = Precheck("skipped", f"{provider} has no recorded NLB to aim at", {})
+        else:
+            targets.append(ProbeTarget("negative", consumer, provider, dns, port, "nlb"))
+    if _share_a_vpc(ctx, consumer, provider):
+        address = running_task_address(ctx, provider)
+        if address is not None:
+            targets.append(ProbeTarget("negative", consumer, provider, address, port, "tasks"))
+    # Nothing probed, nothing claimed: service.task-security-group proves what its tasks admit.
+    return targets if targets or why is None else why
 
 
 def probe_targets(ctx: VerifyContext, consumer: str) -> list[ProbeTarget]:
-    """Everything `consumer`'s probe task calls: its endpoints, then its non-edges' NLBs."""
+    """Everything `consumer`'s probe task calls: its endpoints, then its non-edges' NLBs
+    (and tasks, in its own VPC)."""
     planned = [positive_target(ctx, c, p) for c, p in ctx.topology.edges() if c == consumer]
-    planned += [negative_target(ctx, c, p) for c, p in _non_edge_pairs(ctx) if c == consumer]
-    return [target for target in planned if isinstance(target, ProbeTarget)]
+    found = [target for target in planned if isinstance(target, ProbeTarget)]
+    for c, p in _non_edge_pairs(ctx):
+        negative = negative_targets(ctx, c, p) if c == consumer else []
+        if isinstance(negative, list):
+            found.extend(negative)
+    return found
 
 
 def probe(ctx: VerifyContext, target: ProbeTarget) -> ProbeRun:
@@ -103,7 +158,7 @@ def probe(ctx: VerifyContext, target: ProbeTarget) -> ProbeRun:
     batch = ctx.memo(
         ("probe-task", consumer), lambda: run_batch(ctx, consumer, probe_targets(ctx, consumer))
     )
-    found = batch.get(target.provider)
+    found = batch.get(target.name)
     if found is None:  # planned differently from the task's list: cannot happen by design
         return ProbeRun("not-started", stopped_reason="not among its probe task's targets")
     return found
@@ -139,25 +194,38 @@ def check_positive(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
     return verdict.failed(message, **evidence)
 
 
+AIMED_AT = {"nlb": "NLB", "tasks": "tasks directly", "endpoint": "endpoint"}
+
+
 def check_negative(ctx: VerifyContext, verdict: Verdict) -> CheckResult:
-    """A probe from the consumer's network at the provider's NLB must not get an answer."""
+    """Probes from the consumer's network at the provider's NLB (and, in one VPC, at one of
+    its tasks) must not get an answer."""
     consumer, provider = str(verdict.subject.consumer), str(verdict.subject.provider)
-    target = negative_target(ctx, consumer, provider)
-    if isinstance(target, Precheck):
-        return verdict(target.status, target.message, **target.evidence)
-    spec = target.spec()
-    run = probe(ctx, target)
-    evidence = run.evidence(spec)
-    if run.exit_code in UNREACHABLE_CODES:
-        why = f": {run.refusal}" if run.refusal else ""
-        message = f"{consumer} cannot reach {provider} ({run.outcome}){why}"
-        return verdict.passed(message, **evidence)
-    if run.exit_code is None:
+    targets = negative_targets(ctx, consumer, provider)
+    if isinstance(targets, Precheck):
+        return verdict(targets.status, targets.message, **targets.evidence)
+    runs = [(target, probe(ctx, target)) for target in targets]
+    probed = [{"via": t.via, **run.evidence(t.spec())} for t, run in runs]
+    # The first target's evidence at the top (the NLB's, when there is one); all in `probed`.
+    evidence = {**runs[0][1].evidence(runs[0][0].spec()), "probed": probed}
+    reached = [(t, run) for t, run in runs if run.exit_code not in UNREACHABLE_CODES]
+    answered = [(t, run) for t, run in reached if run.exit_code is not None]
+    if answered:
+        where = ", ".join(f"{AIMED_AT[t.via]} ({run.outcome})" for t, run in answered)
+        return verdict.failed(f"{consumer} reached {provider}'s {where}", **evidence)
+    if reached:
+        t, run = reached[0]
         return verdict.failed(
-            f"probe did not run ({run.outcome}: {run.stopped_reason}): isolation unproven",
+            f"probe at {provider}'s {AIMED_AT[t.via]} did not run "
+            f"({run.outcome}: {run.stopped_reason}): isolation unproven",
             **evidence,
         )
-    return verdict.failed(f"{consumer} reached {provider}'s NLB ({run.outcome})", **evidence)
+    refusals = [run.refusal for _t, run in runs if run.refusal]
+    why = f": {refusals[0]}" if refusals else ""
+    aimed = " and ".join(AIMED_AT[t.via] for t, _run in runs)
+    outcomes = "/".join(sorted({run.outcome for _t, run in runs}))
+    message = f"{consumer} cannot reach {provider} at its {aimed} ({outcomes}){why}"
+    return verdict.passed(message, **evidence)
 
 
 def _outsider(ctx: VerifyContext, provider: str) -> tuple[str, str | None] | None:

@@ -424,3 +424,103 @@ def test_a_refused_probe_says_why_on_the_local_cloud(
         f"probe unreachable (exit 10); the local cloud refused it: 127.3.0.1:8081: {reason}"
     )
     assert result.evidence["refused"] == [f"127.3.0.1:8081: {reason}"]
+
+
+SAME_VPC = """\
+name: unit
+region: us-east-1
+target: local
+accounts:
+  a: { id: "111111111111", vpc_cidr: 10.1.0.0/16 }
+  b: { id: "222222222222", vpc_cidr: 10.2.0.0/16 }
+services:
+  x: { account: a, port: 8080, consumes: [y] }
+  y: { account: b, port: 8081 }
+  w: { account: a, port: 8082, consumes: [y] }
+  v: { account: a, port: 8083 }
+"""
+
+
+@pytest.fixture()
+def same_vpc(tmp_path: Path) -> FakeRuntime:
+    """x and w consume y (account b); v, in x's account (so VPC), is consumed by no one."""
+    rt = FakeRuntime(topology(SAME_VPC), tmp_path)
+    for account in ("a", "b"):
+        rt.record(f"platform:{account}", ClusterName=f"cl-{account}", ProbeTaskDefinitionArn="td")
+        rt.record(f"network:{account}", vpc_id=f"vpc-{account}", private_subnet_ids=["s1"])
+    for service in ("x", "y", "w", "v"):
+        rt.record(f"edge:{service}", TaskSecurityGroupId=f"sg-{service}")
+        rt.record(f"service:{service}", EcsServiceName=f"svc-{service}")
+    rt.record("edge:y", TaskSecurityGroupId="sg-y", LoadBalancerDnsName="nlb-y.example")
+    return rt
+
+
+def running(*addresses: str) -> dict[str, Any]:
+    return {
+        "list_tasks": {"taskArns": [f"arn:task/{a}" for a in addresses]},
+        "describe_tasks": {
+            "tasks": [
+                {
+                    "taskArn": f"arn:task/{a}",
+                    "lastStatus": "RUNNING",
+                    "attachments": [{"details": [{"name": "privateIPv4Address", "value": a}]}],
+                }
+                for a in addresses
+            ]
+        },
+    }
+
+
+def test_a_non_edge_in_one_vpc_is_aimed_at_the_nlb_and_a_task(same_vpc: FakeRuntime) -> None:
+    ctx = context(same_vpc)
+    same_vpc.clients[("a", "ecs")] = Stub(**running("127.9.0.7"))
+    # w and x share account a's VPC, and x is consumed by no one (no NLB): w's probe is
+    # aimed at one of x's tasks, directly.
+    targets = traffic.negative_targets(ctx, "w", "x")
+    assert isinstance(targets, list)
+    assert [(t.via, t.host, t.port, t.name) for t in targets] == [
+        ("tasks", "127.9.0.7", 8080, "x.tasks")
+    ]
+    # y is in another VPC: its NLB only (a task there is unreachable by routing anyway).
+    across = traffic.negative_targets(ctx, "v", "y")
+    assert isinstance(across, list) and [t.via for t in across] == ["nlb"]
+
+
+def test_an_unconsumed_service_without_a_running_task_is_skipped(same_vpc: FakeRuntime) -> None:
+    same_vpc.clients[("a", "ecs")] = Stub(list_tasks={"taskArns": []})
+    found = traffic.negative_targets(context(same_vpc), "w", "v")
+    assert isinstance(found, traffic.Precheck) and found.status == "skipped"
+
+
+def test_a_task_answering_directly_fails_the_pair(same_vpc: FakeRuntime, lines: Lines) -> None:
+    probe_task = {
+        "taskArn": "arn:task/probe",
+        "lastStatus": "STOPPED",
+        "containers": [{"exitCode": 0}],
+    }
+    service_tasks = running("127.9.0.8")
+
+    def describe_tasks(tasks: list[str], **_: Any) -> dict[str, Any]:
+        return (
+            {"tasks": [probe_task]}
+            if tasks == ["arn:task/probe"]
+            else service_tasks["describe_tasks"]
+        )
+
+    same_vpc.clients[("a", "ecs")] = Stub(
+        list_tasks=service_tasks["list_tasks"],
+        describe_tasks=describe_tasks,
+        run_task={"tasks": [{"taskArn": "arn:task/probe"}]},
+        stop_task={},
+    )
+    verdict = Verdict("traffic.negative", "traffic", Subject.pair("w", "x"))
+    lines.codes = {"x.tasks": 13}  # an answer (from the wrong service): isolation broken
+    result = traffic.check_negative(context(same_vpc), verdict)
+    assert result.status == "fail"
+    assert result.message == "w reached x's tasks directly (wrong-service)"
+    assert [p["via"] for p in result.evidence["probed"]] == ["tasks"]
+
+    lines.codes = {"x.tasks": 10}
+    result = traffic.check_negative(context(same_vpc), verdict)
+    assert result.status == "pass"
+    assert result.message.startswith("w cannot reach x at its tasks directly (unreachable)")
