@@ -5,7 +5,8 @@ health checks yet would fail the target and traffic checks of a mesh that is fin
 few seconds later. On AWS, CloudFormation returns from an ECS service only once it is
 stable, so this rarely waits; the local cloud's `up` returns as soon as the service
 exists. Only *transient* states are waited for (a deployment in progress, targets in
-their first health checks): anything else is for the checks to judge.
+their first health checks, a desired count the scheduler has not met yet while no task
+failed): anything else is for the checks to judge.
 
 Each round reads the whole mesh in a few batched calls (one DescribeServices per cluster
 and ten services, one DescribeVpcEndpointConnections per account, one DescribeTargetHealth
@@ -117,12 +118,18 @@ def _deploying(reads: Reads, service: str) -> str | None:
     svc = reads.services.get(service)
     if not svc or svc.get("status") != "ACTIVE":
         return None
-    rolling = any(d.get("rolloutState") == "IN_PROGRESS" for d in svc.get("deployments") or [])
+    deployments = svc.get("deployments") or []
+    rolling = any(d.get("rolloutState") == "IN_PROGRESS" for d in deployments)
+    running, desired = svc.get("runningCount") or 0, svc.get("desiredCount") or 0
     if rolling or svc.get("pendingCount"):
-        return (
-            f"{service}: deployment in progress "
-            f"({svc.get('runningCount')}/{svc.get('desiredCount')} running)"
-        )
+        return f"{service}: deployment in progress ({running}/{desired} running)"
+    # A desired count just raised (UpdateService): the scheduler has not placed the tasks
+    # yet (nothing pending). Starting, unless a task of the deployment already failed:
+    # then it is for service.ecs to judge, not for settling to wait on.
+    primary = [d for d in deployments if d.get("status") == "PRIMARY"]
+    failed = sum(int(d.get("failedTasks") or 0) for d in primary)
+    if running < desired and not failed:
+        return f"{service}: {running}/{desired} tasks running, more starting"
     return None
 
 

@@ -203,3 +203,26 @@ def test_settling_reads_the_mesh_in_batches_and_keeps_the_last_round(tmp_path: P
     assert result.status == "pass", result.message
     assert ctx.connections("a") == {"vpce-ba": connections["VpcEndpointConnections"][0]}
     assert len(ecs.calls) == 2 and len(ec2.calls) == 2  # the checks asked nothing more
+
+
+def test_a_raised_desired_count_is_waited_for_until_a_task_fails(runtime: FakeRuntime) -> None:
+    """UpdateService raised the count and nothing is pending yet: the tasks are starting.
+    Once a task of the deployment failed, it is service.ecs's to judge, not a wait."""
+    from meshlink.verify.settle import Reads, unsettled
+
+    ctx = VerifyContext(runtime, VerifyOptions())  # type: ignore[arg-type]
+
+    def reads(running: int, failed: int) -> Reads:
+        primary = {"status": "PRIMARY", "rolloutState": "COMPLETED", "failedTasks": failed}
+        svc = {
+            "status": "ACTIVE",
+            "desiredCount": 2,
+            "runningCount": running,
+            "pendingCount": 0,
+            "deployments": [primary],
+        }
+        return Reads(services={"user-service": svc})
+
+    assert unsettled(ctx, reads(0, 0)) == ["user-service: 0/2 tasks running, more starting"]
+    assert unsettled(ctx, reads(2, 0)) == []
+    assert unsettled(ctx, reads(1, 1)) == []  # a task failed: judged, not waited for
