@@ -69,6 +69,7 @@ image:
 	$(CONTAINER_TOOL) build -t $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG) service
 	$(CONTAINER_TOOL) push $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG)
 	@echo "pushed $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG): set it as each service's image: in the topology"
+	@echo "and pin verify's probe image by its digest: probe_image: $$($(CONTAINER_TOOL) image inspect --format '{{index .RepoDigests 0}}' $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_TAG))"
 
 # checkov in a venv of its own (its pins conflict with meshlink's): `make checkov` builds
 # it and runs tests/unit/stacks/test_checkov.py, which `make test` also runs once it exists

@@ -12,12 +12,10 @@ from meshlink.topology.naming import default_role_arn as _role_arn
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 DEFAULT_IMAGE = "ghcr.io/meshlink/meshlink-service:0.1.0"
-# verify's probe task: the bundled service's image (its `probe-all` command), pinned by
-# the digest meshlink publishes for 0.1.0 (README, "The probe image", says how to override).
-DEFAULT_PROBE_IMAGE = (
-    "ghcr.io/meshlink/meshlink-service@sha256:"
-    "e715c20e982aba44d8aa3e8b53103e1d234f03b61e1a8ce387546b528cf7d427"
-)
+# verify's probe task: the bundled service's image (its `probe-all` command). The local
+# cloud runs it as a process; target aws needs it pushed (`make image`) and pinned by
+# digest (topology/rules.py::aws_probe_image_is_pinned).
+DEFAULT_PROBE_IMAGE = DEFAULT_IMAGE
 DEFAULT_REGION = "us-east-1"
 # A mesh id: 8-32 lower-case hex digits (`meshlink init` writes 16), or a UUID.
 MESH_ID_PATTERN = (
@@ -337,8 +335,9 @@ class Topology(_Frozen):
         DEFAULT_PROBE_IMAGE,
         min_length=1,
         description="Image of verify's probe task (one per account, run in each consumer's "
-        "network): the bundled service's image, which has the probe-all command; pin it by "
-        "digest. `meshlink verify --probe-image` overrides it for one run.",
+        "network): the bundled service's image, which has the probe-all command. Target aws "
+        "needs it pushed (`make image`) and pinned by digest (<registry>/meshlink-service@"
+        "sha256:<digest>). `meshlink verify --probe-image` overrides it for one run.",
     )
 
     @property

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from meshlink.errors import Problem
 from meshlink.topology.addressing import TIERS, largest_vpc_prefix
 from meshlink.topology.locations import Locations, PathKey
-from meshlink.topology.model import DEFAULT_IMAGE, MESH_ID_PATTERN, Topology
+from meshlink.topology.model import DEFAULT_IMAGE, DEFAULT_PROBE_IMAGE, MESH_ID_PATTERN, Topology
 from meshlink.topology.naming import (
     STACK_NAME_LIMIT,
     logical_id,
@@ -332,6 +332,35 @@ def aws_services_name_their_image(topology: Topology, locations: Locations) -> I
         )
 
 
+# An image pinned by digest: whatever the tag later points at, the probe runs this one.
+PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
+
+
+def aws_probe_image_is_pinned(topology: Topology, locations: Locations) -> Iterator[Problem]:
+    # verify's probe task runs in every consumer's network of a real account: it must be
+    # an image there is (the bundled one is not published) and the one meant (a digest).
+    if topology.target != "aws" or PINNED_IMAGE.fullmatch(topology.probe_image):
+        return
+    path: PathKey = ("probe_image",)
+    located = path in locations.values
+    default = topology.probe_image == DEFAULT_PROBE_IMAGE
+    why = (
+        "is the bundled service's image, which is not published: target aws needs one "
+        "pushed and pinned by digest"
+        if default
+        else "is not pinned by digest (@sha256:<64 hex digits>): target aws runs exactly "
+        "the image meant"
+    )
+    yield _at(
+        locations,
+        path if located else ("target",),
+        f"probe_image {topology.probe_image!r} {why}",
+        "push the bundled service with `make image REGISTRY=<registry>` (it prints the "
+        "digest) and set probe_image: <registry>/meshlink-service@sha256:<digest> at the "
+        'top of the topology ("probeImage" in the blog\'s JSON config)',
+    )
+
+
 def log_key_is_in_the_region(topology: Topology, locations: Locations) -> Iterator[Problem]:
     # "The KMS key must be in the same Region as the log group"
     # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
@@ -360,6 +389,7 @@ RULES: tuple[Rule, ...] = (
     az_count_fits_region,
     aws_accounts_are_reachable,
     aws_services_name_their_image,
+    aws_probe_image_is_pinned,
     *NETWORK_RULES,
     log_key_is_in_the_region,
     *OPERATIONS_RULES,

@@ -189,6 +189,9 @@ def convert_seed(
     network = seed.book.network()
     if network is not None:
         topology["network"] = network
+    probe_image = conv.field(data, (), "probeImage", STRING, None)
+    if probe_image is not None:  # verify's probe image (target aws: pinned by digest)
+        topology["probe_image"] = probe_image
     if external:
         topology["external"] = external
     for new, old_path in (
@@ -197,6 +200,7 @@ def convert_seed(
         (("target",), ("target",)),
         (("accounts",), ("aws", "accounts")),
         (("services",), ("microservices",)),
+        *([(("probe_image",), ("probeImage",))] if probe_image is not None else []),
     ):
         conv.place(new, old_path)
     notes = sorted(conv.notes, key=lambda n: (n.line, n.col))

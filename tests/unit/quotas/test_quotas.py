@@ -30,6 +30,9 @@ ACCOUNTS = {
     "cons2": {"id": "333333333333", "vpc_cidr": "10.3.0.0/16"},
 }
 
+# target aws, with the probe image pinned by digest as it must be there.
+AWS_TARGET = "target: aws\nprobe_image: registry.example/probe@sha256:" + "0" * 64
+
 
 def write(tmp_path: Path, services: dict[str, Any], **extra: Any) -> Path:
     data = {"name": "q", "region": "us-east-1", "accounts": ACCOUNTS, "services": services, **extra}
@@ -249,7 +252,7 @@ def test_validate_on_aws_without_credentials_falls_back_to_defaults(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    text = (EXAMPLES / "two-accounts.yaml").read_text().replace("target: local", "target: aws")
+    text = (EXAMPLES / "two-accounts.yaml").read_text().replace("target: local", AWS_TARGET)
     text = text.replace("vpc_cidr: 10.1.0.0/16 }", "vpc_cidr: 10.1.0.0/16, role: R }")
     image = "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/svc:1\n"
     text = text.replace("    port: 8080\n", "    port: 8080\n" + image)
@@ -307,7 +310,7 @@ def test_plan_on_aws_reads_applied_quotas_and_says_when_it_cannot() -> None:
 
     from meshlink.quotas.preflight import mesh_quotas
 
-    text = (EXAMPLES / "two-accounts.yaml").read_text().replace("target: local", "target: aws")
+    text = (EXAMPLES / "two-accounts.yaml").read_text().replace("target: local", AWS_TARGET)
     text = text.replace("vpc_cidr: 10.1.0.0/16 }", "vpc_cidr: 10.1.0.0/16, role: R }")
     image = "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/svc:1\n"
     text = text.replace("    port: 8080\n", "    port: 8080\n" + image)

@@ -100,7 +100,7 @@ def test_probe_task_definition_is_the_probe_image_not_a_services(two_way: Mesh) 
     (container,) = props["ContainerDefinitions"]
     assert container["Name"] == "probe"
     assert container["Image"] == two_way.topology.probe_image
-    assert "@sha256:" in container["Image"]  # the default is pinned by digest
+    assert container["Image"] == "ghcr.io/meshlink/meshlink-service:0.1.0"  # the bundled one
     assert container["Command"] == ["probe-all"]
     assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "probe"
     assert template["Outputs"][PlatformOutputs.PROBE_TASK_DEFINITION_ARN]["Value"] == {

@@ -52,7 +52,9 @@ def test_two_services_of_different_accounts_may_share_a_port() -> None:
 
 def test_aws_target_with_roles_is_valid() -> None:
     text = (
-        VALID_YAML.replace("name: shop", "name: shop\ntarget: aws")
+        VALID_YAML.replace(
+            "name: shop", "name: shop\ntarget: aws\nprobe_image: r/p@sha256:" + "0" * 64
+        )
         .replace("vpc_cidr: 10.1.0.0/16 }", "vpc_cidr: 10.1.0.0/16, role: Deploy }")
         .replace("vpc_cidr: 10.2.0.0/16 }", "vpc_cidr: 10.2.0.0/16, profile: notify }")
         .replace("    port: 8080\n", "    port: 8080\n    image: registry.example/svc:1\n")

@@ -24,12 +24,15 @@ def test_blog_config_becomes_a_bidirectional_mesh() -> None:
 
 
 def test_consumer_entry_outside_the_file_becomes_external() -> None:
-    text = """{"target": "aws", "microservices": [{"name": "api", "port": 8080, "image": "r/api:1",
+    pinned = "r/probe@sha256:" + "0" * 64
+    text = """{"target": "aws", "probeImage": "PINNED",
+      "microservices": [{"name": "api", "port": 8080, "image": "r/api:1",
         "consumerEndpointServices": [{"serviceName": "billing",
           "vpcEndpointServiceId": "com.amazonaws.vpce.us-east-1.vpce-svc-0abc", "port": 443}]}],
       "networking": {"vpcCidr": "10.9.0.0/16"},
       "aws": {"region": "eu-west-1", "accounts": {"main": "123456789012"}}}"""
-    topology = load_topology_text(text, "seed.json")
+    topology = load_topology_text(text.replace("PINNED", pinned), "seed.json")
+    assert topology.probe_image == pinned
     assert topology.services["api"].consumes == ["billing"]
     assert topology.external["billing"].service_name.endswith("vpce-svc-0abc")
     assert topology.external["billing"].port == 443

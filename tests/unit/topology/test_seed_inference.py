@@ -82,15 +82,20 @@ def test_on_aws_every_account_id_to_fill_in_is_named_with_its_line(tmp_path: Pat
     path = _write(tmp_path, _blog(target="aws"))
     with pytest.raises(TopologyError) as caught:
         load_topology_with_notes(path)
-    (problem,) = caught.value.problems
+    problem, probe = caught.value.problems
     assert "'user-service', which has no id" in problem.message
     assert problem.line == 3 and problem.hint and '"account": "<12-digit id>"' in problem.hint
+    # ...and verify's probe image, which the file may give as probeImage, pinned by digest.
+    assert "target aws needs one pushed and pinned by digest" in probe.message
+    assert probe.hint and '"probeImage"' in probe.hint
+    assert '"target": "aws"' in path.read_text().splitlines()[probe.line - 1]
 
 
 def test_on_aws_the_unknown_service_is_the_external_endpoint_service(tmp_path: Path) -> None:
-    data = _blog(target="aws")
+    data = _blog(target="aws", probeImage="registry.example/probe@sha256:" + "0" * 64)
     data["microservices"][0]["account"] = "123456789012"
     topology, notes = load_topology_with_notes(_write(tmp_path, data))
+    assert topology.probe_image == data["probeImage"]
     assert topology.external["notification-service"].service_name == BLOG_SERVICE_ID
     assert topology.external["notification-service"].port == 8081
     assert list(topology.services) == ["user-service"]
