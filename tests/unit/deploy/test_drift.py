@@ -73,6 +73,7 @@ class Cloud:
             NOTIFY_TASKS: _group(NOTIFY_TASKS, (8081, NOTIFY_NLB)),
         }
         self.desired = 2
+        self.acceptance = self.runtime.topology.services["notification-service"].acceptance_required
         self.endpoint_gone = False
         rt.clients[(USERS, "ec2")] = Stub(
             describe_vpc_endpoints=self._endpoints,
@@ -87,7 +88,9 @@ class Cloud:
                 ]
             },
             describe_vpc_endpoint_service_configurations=lambda **kw: {
-                "ServiceConfigurations": [{"ServiceId": SERVICE}]
+                "ServiceConfigurations": [
+                    {"ServiceId": SERVICE, "AcceptanceRequired": self.acceptance}
+                ]
             },
             describe_vpc_endpoint_service_permissions=lambda **kw: {
                 "AllowedPrincipals": [{"Principal": p} for p in self.principals]
@@ -155,6 +158,33 @@ def test_each_breakage_is_reported_on_the_node_that_owns_it(tmp_path: Path) -> N
         ],
         "service:notification-service": ["desired 0, want 2"],
     }
+
+
+def test_acceptance_turned_off_by_hand_is_drift_set_back_by_one_call(tmp_path: Path) -> None:
+    # A redeploy of an unchanged template would not set it back: CloudFormation only
+    # updates what its template changes.
+    cloud = Cloud(tmp_path)
+    want = cloud.acceptance
+    cloud.acceptance = not want
+    report = detect(cloud.runtime)  # type: ignore[arg-type]
+    assert [(f.node, f.kind, f.what) for f in report.findings] == [
+        (
+            "edge:notification-service",
+            "acceptance-required",
+            f"acceptance_required {str(not want).lower()}, want {str(want).lower()}",
+        )
+    ]
+    ec2 = Stub(modify_vpc_endpoint_service_configuration={})
+    cloud.runtime.clients[(NOTIFY, "ec2")] = ec2
+    node = plan_graph(cloud.runtime.topology).nodes["edge:notification-service"]
+    ctx = RepairContext(cloud.runtime)
+    repair_node(ctx, node, list(report.findings), lambda _: None)  # type: ignore[arg-type]
+    assert ec2.calls == [
+        (
+            "modify_vpc_endpoint_service_configuration",
+            {"ServiceId": SERVICE, "AcceptanceRequired": want},
+        )
+    ]
 
 
 def test_a_deleted_endpoint_asks_for_its_stack_again_and_nothing_else(tmp_path: Path) -> None:

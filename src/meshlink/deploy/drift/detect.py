@@ -226,6 +226,37 @@ def principals(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
             )
 
 
+def acceptance(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
+    """The endpoint service requires acceptance as the topology says (edge node).
+
+    CloudFormation re-asserts only what its template changes, so a setting flipped by
+    hand stays flipped through a redeploy of an unchanged template: one targeted
+    ModifyVpcEndpointServiceConfiguration sets it back
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpcEndpointServiceConfiguration.html).
+    """
+    for provider in ctx.topology.services:
+        owner = node_id("edge", provider)
+        if owner not in deployed or not ctx.topology.consumers_of(provider):
+            continue
+        config = ctx.service_configuration(provider)
+        if config is None or "AcceptanceRequired" not in config:
+            continue  # the service itself is gone: the stack check reports that
+        live = bool(config["AcceptanceRequired"])
+        want = ctx.topology.services[provider].acceptance_required
+        if live != want:
+            yield Finding(
+                owner,
+                "acceptance-required",
+                f"acceptance_required {str(live).lower()}, want {str(want).lower()}",
+                "call",
+                {
+                    "account": ctx.account_of(provider),
+                    "service_id": ctx.service_id(provider),
+                    "required": want,
+                },
+            )
+
+
 def endpoints(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]:
     """Every endpoint the journal records exists (endpoints node; CloudFormation cannot
     bring back a resource deleted behind its back: the stack is made again)."""
@@ -417,6 +448,7 @@ def stack_resources(ctx: VerifyContext, deployed: Deployed) -> Iterator[Finding]
 DETECTORS: tuple[Detector, ...] = (
     endpoints,
     principals,
+    acceptance,
     task_rules,
     endpoint_rules,
     connections,

@@ -33,6 +33,12 @@ def _principals(change: str) -> Repair:
     return repair
 
 
+def _acceptance(ctx: NodeContext, node: Node, finding: Finding, progress: Progress) -> None:
+    _ec2(ctx, finding).modify_vpc_endpoint_service_configuration(
+        ServiceId=finding.args["service_id"], AcceptanceRequired=finding.args["required"]
+    )
+
+
 def permission(grant: dict[str, Any]) -> dict[str, Any]:
     """A flattened grant (verify.control_network.grants) as one IpPermissions entry."""
     entry: dict[str, Any] = {"IpProtocol": grant["protocol"]}
@@ -92,6 +98,7 @@ def _recreate(ctx: NodeContext, node: Node, finding: Finding, progress: Progress
 REPAIRS: dict[str, Repair] = {
     "principal-added": _principals("RemoveAllowedPrincipals"),
     "principal-missing": _principals("AddAllowedPrincipals"),
+    "acceptance-required": _acceptance,
     "rule-added": _rule("revoke_security_group_ingress"),
     "rule-missing": _rule("authorize_security_group_ingress"),
     "connection-rejected": _connection("accept_vpc_endpoint_connections"),
