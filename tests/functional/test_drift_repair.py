@@ -211,6 +211,32 @@ def test_deleted_endpoint_comes_back_with_a_new_stack(mesh: Mesh) -> None:
     mesh.verify_passes()
 
 
+def test_a_revoked_task_rule_is_restored_and_up_waits_for_its_targets(mesh: Mesh) -> None:
+    """The NLB's way into its tasks revoked: the targets fail their health checks. up
+    restores the rule, then waits for the targets to pass again before it verifies."""
+    edge = mesh.outputs("edge:notification-service")
+    ec2 = mesh.ec2(NOTIFY)
+    group = edge["TaskSecurityGroupId"]
+    (found,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    (rule,) = [
+        p
+        for p in found["IpPermissions"]
+        if any(
+            pair["GroupId"] == edge["LoadBalancerSecurityGroupId"]
+            for pair in p.get("UserIdGroupPairs", [])
+        )
+    ]
+    ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[rule])
+    drifted = mesh.plan()["drift"]
+    assert list(drifted) == ["edge:notification-service"], drifted
+    assert "missing" in drifted["edge:notification-service"][0]
+    summary = mesh.up()
+    outcome = summary["nodes"]["edge:notification-service"]
+    assert outcome["status"] == "done" and "verified" in outcome["detail"], outcome
+    assert mesh.plan()["drift"] == {}
+    mesh.verify_passes()
+
+
 def _calls(local_cloud: LocalCloudInfo) -> dict[tuple[str, str], int]:
     """(account, operation) -> calls meshlink's runs of this mesh made so far."""
     from meshlink.localcloud.api_log import fetch

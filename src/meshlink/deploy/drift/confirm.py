@@ -1,9 +1,16 @@
 """After `up` repaired nodes: verify's control checks bearing on those nodes, and drift
-looked for again there. What still fails is the node's failure."""
+looked for again there. What still fails is the node's failure.
+
+A repair takes effect over time: a restored security-group rule lets the NLB's health
+checks through again, and its targets turn healthy only after a few intervals (about 90 s
+on AWS, the durations table). So the checks are asked again, backing off, until they
+pass or the run's stability deadline (the one `up` gives a service to turn healthy) ends.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from meshlink.deploy.handlers import handler_for
@@ -13,8 +20,27 @@ if TYPE_CHECKING:
     from meshlink.deploy.runtime import MeshRuntime
 
 
-def confirm_repairs(runtime: MeshRuntime, repaired: Collection[str]) -> dict[str, list[str]]:
-    """Per repaired node, what is still wrong (empty lists when the repair held)."""
+def confirm_repairs(
+    runtime: MeshRuntime,
+    repaired: Collection[str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, list[str]]:
+    """Per repaired node, what is still wrong (empty lists when the repair held), once it
+    held or the stability deadline passed."""
+    deadline = clock() + runtime.deadlines.seconds("stability")
+    delay = min(0.25, runtime.deadlines.poll_max)
+    while True:
+        problems = _still_wrong(runtime, repaired)
+        if not any(problems.values()) or clock() >= deadline:
+            return problems
+        sleep(delay)
+        delay = min(delay * 1.5, runtime.deadlines.poll_max)
+
+
+def _still_wrong(runtime: MeshRuntime, repaired: Collection[str]) -> dict[str, list[str]]:
+    """One look (fresh reads): drift left, and verify's failing control checks."""
     from meshlink.deploy.drift.detect import detect
     from meshlink.verify.context import VerifyContext, VerifyOptions
     from meshlink.verify.model import Verdict
