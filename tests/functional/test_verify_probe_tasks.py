@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from meshlink.aws.sessions import SessionFactory
 from meshlink.cli.app import app
 from meshlink.localcloud.info import LocalCloudInfo
+from meshlink.topology.model import DEFAULT_PROBE_IMAGE
 
 pytestmark = [pytest.mark.localcloud, pytest.mark.slow]
 
@@ -117,7 +118,8 @@ def test_one_probe_task_per_consumer_from_the_probe_task_definition(
         found = described(sessions, consumer, arn)
         assert found["definition"]["family"] == f"{MESH}_probe"
         (container,) = found["definition"]["containerDefinitions"]
-        assert container["name"] == "probe" and "@sha256:" in container["image"]
+        # the topology's probe_image (the bundled service here: the local cloud runs it)
+        assert (container["name"], container["image"]) == ("probe", DEFAULT_PROBE_IMAGE)
         network = found["task"]["overrides"]["containerOverrides"][0]["command"]
         assert network[0] == "probe-all"
 
