@@ -6,7 +6,8 @@ few seconds later. On AWS, CloudFormation returns from an ECS service only once 
 stable, so this rarely waits; the local cloud's `up` returns as soon as the service
 exists. Only *transient* states are waited for (a deployment in progress, targets in
 their first health checks, a desired count the scheduler has not met yet while no task
-failed): anything else is for the checks to judge.
+failed, running tasks not yet registered as targets): anything else is for the checks to
+judge.
 
 Each round reads the whole mesh in a few batched calls (one DescribeServices per cluster
 and ten services, one DescribeVpcEndpointConnections per account, one DescribeTargetHealth
@@ -133,6 +134,20 @@ def _deploying(reads: Reads, service: str) -> str | None:
     return None
 
 
+def _registering(reads: Reads, service: str) -> str | None:
+    """Running tasks not yet targets of the service's target group: ECS registers a task
+    once it runs, so a read can catch one before the other (reads of a round are side by
+    side, too)."""
+    svc, health = reads.services.get(service), reads.health.get(service)
+    if not svc or health is None or svc.get("status") != "ACTIVE":
+        return None
+    registered = sum(1 for h in health if h["TargetHealth"]["State"] != "draining")
+    running = int(svc.get("runningCount") or 0)
+    if registered < running:
+        return f"{service}: {registered} of {running} running task(s) registered as targets"
+    return None
+
+
 def _first_health_checks(reads: Reads, service: str) -> str | None:
     health = reads.health.get(service) or []
     waiting = [h for h in health if h["TargetHealth"]["State"] in TRANSIENT_TARGET_STATES]
@@ -163,6 +178,7 @@ def unsettled(ctx: VerifyContext, reads: Reads | None = None) -> list[str]:
     for service in ctx.topology.services:
         for reason in (
             _deploying(reads, service),
+            _registering(reads, service),
             _first_health_checks(reads, service),
             _connections_pending(ctx, reads, service),
         ):

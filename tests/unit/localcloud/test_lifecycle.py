@@ -136,3 +136,26 @@ def test_describe_tasks_lists_what_it_did_not_find_as_missing() -> None:
         {"arn": "arn:aws:ecs:us-east-1:111111111111:task/c/new", "reason": "MISSING"},
         {"arn": "other", "reason": "MISSING"},
     ]
+
+
+def test_update_service_leaves_the_running_count_to_the_scheduler() -> None:
+    """A raised desired count is not tasks running (moto said so at once)."""
+    from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+
+    backend = ecs_backends["123456789012"]["eu-west-3"]
+    backend.create_cluster("counts")
+    backend.register_task_definition(
+        "web", [{"name": "web", "image": "x", "memory": 512}], network_mode="awsvpc"
+    )
+    backend.create_service("counts", "web", 1, task_definition_str="web")
+    service = backend.services["counts:web"]
+    service.running_count, service.pending_count = 1, 0  # what the data plane had set
+    cluster = backend.clusters["counts"]
+    cluster.running_tasks_count, cluster.pending_tasks_count = 1, 0
+    updated = ecs_patches._update_service_counts(
+        EC2ContainerServiceBackend.update_service,
+        backend,
+        {"cluster": "counts", "service": "web", "desired_count": 3},
+    )
+    assert (updated.desired_count, updated.running_count, updated.pending_count) == (3, 1, 0)
+    assert (cluster.running_tasks_count, cluster.pending_tasks_count) == (1, 0)

@@ -226,3 +226,18 @@ def test_a_raised_desired_count_is_waited_for_until_a_task_fails(runtime: FakeRu
     assert unsettled(ctx, reads(0, 0)) == ["user-service: 0/2 tasks running, more starting"]
     assert unsettled(ctx, reads(2, 0)) == []
     assert unsettled(ctx, reads(1, 1)) == []  # a task failed: judged, not waited for
+
+
+def test_running_tasks_not_yet_targets_are_waited_for(runtime: FakeRuntime) -> None:
+    """A round can read the service after its tasks ran and the target group before ECS
+    registered them: that is registration in progress, not a mesh without targets."""
+    from meshlink.verify.settle import Reads, unsettled
+
+    ctx = VerifyContext(runtime, VerifyOptions())  # type: ignore[arg-type]
+    svc = {"status": "ACTIVE", "desiredCount": 2, "runningCount": 2, "pendingCount": 0}
+    healthy = {"TargetHealth": {"State": "healthy"}}
+    draining = {"TargetHealth": {"State": "draining"}}
+    reads = Reads(services={"user-service": svc}, health={"user-service": [draining]})
+    assert unsettled(ctx, reads) == ["user-service: 0 of 2 running task(s) registered as targets"]
+    reads.health["user-service"] = [healthy, healthy, draining]
+    assert unsettled(ctx, reads) == []

@@ -19,6 +19,12 @@ visible to all subsequent commands you run"
 a task DescribeTasks does not find is listed in ``failures`` with reason ``MISSING``
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html),
 which moto left empty.
+
+UpdateService with a new ``desiredCount`` changes what the scheduler aims for, not what
+runs: ``runningCount`` stays what it was until tasks start or stop ("the number of tasks
+in the cluster that are in the RUNNING state",
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html). moto sets
+it to the new desired count at once, so a scale-up read as done before any task ran.
 """
 
 from __future__ import annotations
@@ -173,6 +179,22 @@ def _update_service(properties: Properties, ecs: Any, call: CfnCall) -> Any:
     service.load_balancers = _camel(properties.get("LoadBalancers") or [])
     service.network_configuration = _camel(properties.get("NetworkConfiguration"))
     service.deployment_configuration = _camel(properties.get("DeploymentConfiguration"))
+    return service
+
+
+@wrap(_BACKEND, "update_service")
+def _update_service_counts(original: Any, self: Any, service_properties: dict[str, Any]) -> Any:
+    """UpdateService leaves runningCount and pendingCount to the scheduler (the data plane
+    updates them as tasks start and stop)."""
+    cluster = service_properties.get("cluster", "default")
+    name = str(service_properties.get("service", "")).split("/")[-1]
+    before = self._get_service(cluster, name)
+    counts = (before.running_count, before.pending_count)
+    service = original(self, service_properties)
+    owner = self._get_cluster(cluster)
+    self.update_cluster_resources(owner, counts[0] - service.running_count, task_state="RUNNING")
+    self.update_cluster_resources(owner, counts[1] - service.pending_count, task_state="PENDING")
+    service.running_count, service.pending_count = counts
     return service
 
 
