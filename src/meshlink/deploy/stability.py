@@ -118,8 +118,24 @@ def wait_until_stable(
     deadline = clock() + timeout
     since = wall() - 1.0  # a task stopped before this wait belongs to an earlier attempt
     delay = min(0.1, poll_max)
+    first = True
     while True:
-        steady, tasks, svc = _service_state(ecs, cluster, service)
+        try:
+            steady, tasks, svc = _service_state(ecs, cluster, service)
+        except DeployError as failed:
+            if not first:
+                raise
+            # Failed before this wait began (an earlier `up`): once the circuit breaker
+            # trips, ECS launches no more tasks for that deployment
+            # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html),
+            # and an unchanged stack starts none; the cause may be fixed since (a secret
+            # created, an endpoint added): start a new deployment, once.
+            progress(f"its last deployment failed ({failed.message}): starting a new one")
+            ecs.update_service(cluster=cluster, service=service, forceNewDeployment=True)
+            since = wall() - 1.0
+            first = False
+            continue
+        first = False
         if target_group is None:  # no load balancer (consumed by no one): tasks are enough
             healthy, targets = steady, ""
         elif steady:

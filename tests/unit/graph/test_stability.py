@@ -143,3 +143,34 @@ def test_old_or_benign_stops_do_not_end_the_wait() -> None:
 def test_without_a_target_group_running_tasks_are_enough() -> None:
     api = Sequence(running=[1, 2], healthy=[None])
     assert wait(api, target_group=None) == "2/2 tasks running"
+
+
+class FailedBefore(Sequence):
+    """A service whose deployment an earlier run's circuit breaker failed: a new one runs."""
+
+    def __init__(self) -> None:
+        super().__init__(running=[0, 2], healthy=[2])
+        self.updates: list[dict[str, Any]] = []
+
+    def describe_services(self, **kwargs: Any) -> dict[str, Any]:
+        answer = super().describe_services(**kwargs)
+        if not self.updates:
+            (deployment,) = answer["services"][0]["deployments"]
+            deployment.update(rolloutState="FAILED", rolloutStateReason="tasks failed to start.")
+        return answer
+
+    def update_service(self, **kwargs: Any) -> dict[str, Any]:
+        self.updates.append(kwargs)
+        return {}
+
+
+def test_a_deployment_an_earlier_run_failed_is_started_again_once() -> None:
+    service = FailedBefore()
+    said: list[str] = []
+    seen = wait_until_stable(
+        service, service, cluster="c", service="arn:s", target_group="tg", desired=2,
+        progress=said.append, timeout=5, sleep=lambda _: None,
+    )  # fmt: skip
+    assert seen == "2/2 tasks running, 2/2 targets healthy"
+    assert service.updates == [{"cluster": "c", "service": "arn:s", "forceNewDeployment": True}]
+    assert said[0].startswith("its last deployment failed (ECS service arn:s: tasks failed")

@@ -195,6 +195,9 @@ def _update_service_counts(original: Any, self: Any, service_properties: dict[st
     self.update_cluster_resources(owner, counts[0] - service.running_count, task_state="RUNNING")
     self.update_cluster_resources(owner, counts[1] - service.pending_count, task_state="PENDING")
     service.running_count, service.pending_count = counts
+    if service_properties.get("force_new_deployment") and service.deployments:
+        # A new deployment starts in progress, with no failed task (moto only renames it).
+        service.deployments[0].update(rolloutState="IN_PROGRESS", failedTasks=0)
     return service
 
 
