@@ -159,3 +159,14 @@ def test_update_service_leaves_the_running_count_to_the_scheduler() -> None:
     )
     assert (updated.desired_count, updated.running_count, updated.pending_count) == (3, 1, 0)
     assert (cluster.running_tasks_count, cluster.pending_tasks_count) == (1, 0)
+    # A forced new deployment starts in progress, with no failed task of the last one.
+    updated.deployments[0].update(rolloutState="FAILED", failedTasks=3)
+    again = ecs_patches._update_service_counts(
+        EC2ContainerServiceBackend.update_service,
+        backend,
+        {"cluster": "counts", "service": "web", "force_new_deployment": True},
+    )
+    assert (again.deployments[0]["rolloutState"], again.deployments[0]["failedTasks"]) == (
+        "IN_PROGRESS",
+        0,
+    )

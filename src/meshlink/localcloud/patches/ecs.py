@@ -190,12 +190,13 @@ def _update_service_counts(original: Any, self: Any, service_properties: dict[st
     name = str(service_properties.get("service", "")).split("/")[-1]
     before = self._get_service(cluster, name)
     counts = (before.running_count, before.pending_count)
+    forced = bool(service_properties.get("force_new_deployment"))  # moto pops it
     service = original(self, service_properties)
     owner = self._get_cluster(cluster)
     self.update_cluster_resources(owner, counts[0] - service.running_count, task_state="RUNNING")
     self.update_cluster_resources(owner, counts[1] - service.pending_count, task_state="PENDING")
     service.running_count, service.pending_count = counts
-    if service_properties.get("force_new_deployment") and service.deployments:
+    if forced and service.deployments:
         # A new deployment starts in progress, with no failed task (moto only renames it).
         service.deployments[0].update(rolloutState="IN_PROGRESS", failedTasks=0)
     return service
