@@ -251,10 +251,18 @@ def test_killed_provider_task_is_replaced_and_calls_keep_working(mesh: Mesh) -> 
     )
     os.kill(pid, signal.SIGKILL)
     endpoint_url = f"http://{mesh.address(mesh.dns)}:{PORT}/health"
+    lost = 0
     for _ in range(30):
-        answer = httpx.get(endpoint_url, timeout=5)
+        try:
+            answer = httpx.get(endpoint_url, timeout=5)
+        except httpx.TransportError:
+            lost += 1
+            continue
         assert answer.json()["service"] == "provider"
         time.sleep(0.02)
+    # A call can reach the killed task before the NLB takes it out of rotation (on AWS,
+    # until its health checks fail); the first failed connection does it here: one at most.
+    assert lost <= 1
     ecs = mesh.sessions.client(PROVIDER, "ecs")
     stopped = wait_for(
         "the killed task to be STOPPED",
