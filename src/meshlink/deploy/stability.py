@@ -78,8 +78,12 @@ def _epoch(value: Any) -> float:
 
 
 def fatal_stop(ecs: Any, cluster: str, svc: dict[str, Any], since: float) -> str | None:
-    """The stoppedReason of a task of the service's current deployment that stopped after
-    `since` (epoch seconds) for a reason no retry cures; None if there is none."""
+    """The stoppedReason of a task of the service's current deployment, created at or after
+    `since` (epoch seconds), that stopped for a reason no retry cures; None if there is none.
+
+    Creation, not stop, time decides: a task launched before a cause was fixed (a secret
+    created) may stop well after a new wait began, and says nothing about the fixed state.
+    """
     primary = [d for d in svc.get("deployments") or [] if d.get("status") == "PRIMARY"]
     task_definition = primary[0].get("taskDefinition") if primary else svc.get("taskDefinition")
     arns = ecs.list_tasks(
@@ -90,7 +94,8 @@ def fatal_stop(ecs: Any, cluster: str, svc: dict[str, Any], since: float) -> str
     for task in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", []):
         reason = str(task.get("stoppedReason") or "")
         current = task_definition is None or task.get("taskDefinitionArn") == task_definition
-        recent = _epoch(task.get("stoppedAt")) >= since
+        created = task.get("createdAt") or task.get("startedAt") or task.get("stoppedAt")
+        recent = _epoch(created) >= since
         if current and recent and reason.startswith(FATAL_STOPS):
             return reason
     return None
@@ -116,7 +121,7 @@ def wait_until_stable(
     `timeout` comes from the run's Deadlines ("stability"); polls back off to `poll_max`.
     """
     deadline = clock() + timeout
-    since = wall() - 1.0  # a task stopped before this wait belongs to an earlier attempt
+    since = wall()  # a task created before this wait belongs to an earlier attempt
     delay = min(0.1, poll_max)
     first = True
     while True:
@@ -132,7 +137,7 @@ def wait_until_stable(
             # created, an endpoint added): start a new deployment, once.
             progress(f"its last deployment failed ({failed.message}): starting a new one")
             ecs.update_service(cluster=cluster, service=service, forceNewDeployment=True)
-            since = wall() - 1.0
+            since = wall()
             first = False
             continue
         first = False

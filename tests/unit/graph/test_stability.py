@@ -140,6 +140,19 @@ def test_old_or_benign_stops_do_not_end_the_wait() -> None:
     assert wait(api) == "2/2 tasks running, 2/2 targets healthy"
 
 
+def test_a_task_created_before_the_wait_that_stops_during_it_does_not_end_it() -> None:
+    """Launched before its secret existed, it stops after `up` was run again (the CI case)."""
+    stopped = [
+        {"taskArn": "t0", "taskDefinitionArn": "td:2", "createdAt": 999.5, "stoppedAt": 1000.4,
+         "stoppedReason": "ResourceInitializationError: unable to pull secrets"},
+    ]  # fmt: skip
+    api = Sequence(running=[0, 0, 2], healthy=[2], stopped=stopped)
+    assert wait(api) == "2/2 tasks running, 2/2 targets healthy"
+    stopped[0]["createdAt"] = 1000.1  # created during the wait: the cause is still there
+    with pytest.raises(DeployError, match="a task stopped: ResourceInitializationError"):
+        wait(Sequence(running=[0, 0, 2], healthy=[2], stopped=stopped))
+
+
 def test_without_a_target_group_running_tasks_are_enough() -> None:
     api = Sequence(running=[1, 2], healthy=[None])
     assert wait(api, target_group=None) == "2/2 tasks running"
