@@ -120,7 +120,7 @@ def unresolved_names(env: Mapping[str, str]) -> list[str]:
     return sorted({m.group(0) for v in env.values() for m in _AWS_NAME.finditer(v)})
 
 
-def _service_pythonpath() -> str | None:
+def service_pythonpath() -> str | None:
     """service/src of a source checkout, when meshlink_service is not installed."""
     if importlib.util.find_spec("meshlink_service") is not None:
         return None
@@ -140,7 +140,7 @@ def build_env(
 ) -> dict[str, str]:
     """The task's environment (see the module docstring)."""
     env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
-    extra = _service_pythonpath()
+    extra = service_pythonpath()
     if extra:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, env.get("PYTHONPATH")) if p)
     declared = _pairs(get(container, "environment"))

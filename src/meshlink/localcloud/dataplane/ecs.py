@@ -97,7 +97,7 @@ def create_service_task(ecs: Any, service: Any, subnet: str | None) -> Any:
     task.desired_status = "RUNNING"
     # DescribeTasks createdAt: "the time when the task was created"
     # (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html); moto has none.
-    task.created_at = now()
+    task.created_at = now()  # type: ignore[attr-defined]  # moto models no createdAt
     ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
     for container in task.containers:
         container.exitCode = None  # type: ignore[assignment]  # no exit code while running

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshlink.localcloud.dataplane.forked import ForkedProcess, Zygote
+
 STOP_GRACE = 3.0
 MARKER = "MESHLINK_LOCAL_TASK_OF"  # env var naming the state dir that started a task
 
@@ -53,7 +55,7 @@ class TaskProcess:
     task_arn: str
     command: list[str]
     log_path: Path
-    popen: subprocess.Popen[bytes]
+    popen: subprocess.Popen[bytes] | ForkedProcess
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -73,6 +75,13 @@ class Supervisor:
         self._preexec = _die_with_parent()
         self._registry = registry
         self.marker = marker
+        # Bundled-service tasks fork from a pre-imported parent (zygote.py) unless
+        # MESHLINK_LOCAL_ZYGOTE=0; anything else, or a zygote that fails, runs as before.
+        self.zygote = (
+            Zygote({MARKER: marker}, self._preexec)
+            if os.environ.get("MESHLINK_LOCAL_ZYGOTE", "1") != "0"
+            else None
+        )
 
     def _save(self) -> None:
         if self._registry is None:
@@ -95,8 +104,22 @@ class Supervisor:
         with log_path.open("ab") as log_file:
             header = f"[meshlink] {time.strftime('%Y-%m-%dT%H:%M:%S')} start {command!r}\n"
             log_file.write(header.encode())
-            log_file.flush()
-            popen = subprocess.Popen(
+        popen: subprocess.Popen[bytes] | ForkedProcess | None = None
+        if self.zygote is not None and self.zygote.eligible(command, env):
+            popen = self.zygote.spawn(command, env, log_path, cwd)
+        if popen is None:
+            popen = self._popen(command, env, log_path, cwd)
+        proc = TaskProcess(task_arn, command, log_path, popen)
+        with self._lock:
+            self._procs[task_arn] = proc
+        self._save()
+        return proc
+
+    def _popen(
+        self, command: list[str], env: dict[str, str], log_path: Path, cwd: Path
+    ) -> subprocess.Popen[bytes]:
+        with log_path.open("ab") as log_file:
+            return subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
@@ -107,11 +130,11 @@ class Supervisor:
                 close_fds=True,
                 preexec_fn=self._preexec,  # only prctl: safe even with threads
             )
-        proc = TaskProcess(task_arn, command, log_path, popen)
-        with self._lock:
-            self._procs[task_arn] = proc
-        self._save()
-        return proc
+
+    def prepare(self) -> None:
+        """Start the zygote's imports ahead of the first task (call on the spawning thread)."""
+        if self.zygote is not None:
+            self.zygote.start()
 
     def get(self, task_arn: str) -> TaskProcess | None:
         with self._lock:
@@ -153,6 +176,8 @@ class Supervisor:
 
     def stop_all(self, grace: float = STOP_GRACE) -> None:
         self.stop([p.task_arn for p in self.all()], grace)
+        if self.zygote is not None:
+            self.zygote.stop()
 
 
 def append_log(path: Path, line: str) -> None:

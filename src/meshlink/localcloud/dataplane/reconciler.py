@@ -85,6 +85,7 @@ class Reconciler:
         self.last_pass_seconds = 0.0
         self.errors: list[str] = []
         self._infrastructure: set[str] = set()  # NLB ARNs and endpoint ENI ids with addresses
+        self._tasks_expected = False  # an ECS cluster exists: the zygote is (being) started
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="dataplane", daemon=True)
@@ -157,6 +158,7 @@ class Reconciler:
                 self._finish(record, code, None)
             plan = self.scheduler.plan()
             current = self._snapshot()
+            self._prepare_for_tasks()
             self._replace_when_resolvable(current, plan)
         for record in plan.stops:
             self.supervisor.signal(record.arn, signal.SIGTERM)
@@ -191,6 +193,14 @@ class Reconciler:
             ):
                 reason = "Replaced: the endpoint names in its environment now resolve"
                 self.scheduler.request_stop(record, reason, "ServiceSchedulerInitiated", plan)
+
+    def _prepare_for_tasks(self) -> None:
+        """Under the lock: once an ECS cluster exists, tasks will follow: have the zygote
+        import their code now, from this thread (the one that spawns tasks, so the
+        parent-death signal ties the zygote to it)."""
+        if not self._tasks_expected and any(b.clusters for _, _, b in world.backends("ecs")):
+            self._tasks_expected = True
+            self.supervisor.prepare()
 
     def _reap(self) -> list[tuple[TaskRecord, int | None]]:
         exits: list[tuple[TaskRecord, int | None]] = []
