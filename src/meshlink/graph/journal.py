@@ -46,6 +46,10 @@ class Journal:
         self.path = directory / "journal.json"
         self.lock = threading.RLock()
         self.records: dict[str, NodeRecord] = {}
+        # Each record's JSON as it sits in the file, kept until the record changes: a
+        # write re-encodes one node, not all (a 136-node mesh wrote 400 times, each
+        # re-encoding every node under the lock that every node's thread reads through).
+        self._encoded: dict[str, str] = {}
         self.existed = self.path.exists()
         if self.existed:
             self._load()
@@ -76,6 +80,7 @@ class Journal:
             record = self.records.setdefault(nid, NodeRecord())
             for key, value in changes.items():
                 setattr(record, key, value)
+            self._encoded.pop(nid, None)
             self._write()
             return record
 
@@ -86,6 +91,7 @@ class Journal:
             record = self.records.setdefault(nid, NodeRecord())
             for key, value in changes.items():
                 setattr(record, key, value)
+            self._encoded.pop(nid, None)
             return record
 
     def save(self) -> None:
@@ -96,19 +102,33 @@ class Journal:
     def forget(self, nid: str) -> None:
         with self.lock:
             self.records.pop(nid, None)
+            self._encoded.pop(nid, None)
             self._write()
+
+    def _encode(self, nid: str) -> str:
+        """One node's entry of the file: what ``json.dump(payload, indent=2)`` writes."""
+        entry = self._encoded.get(nid)
+        if entry is None:
+            body = json.dumps(asdict(self.records[nid]), indent=2, default=str)
+            entry = f"{json.dumps(nid)}: {body}".replace("\n", "\n    ")
+            self._encoded[nid] = entry
+        return entry
+
+    def text(self) -> str:
+        """The file's content for the records as they are now."""
+        with self.lock:
+            entries = [self._encode(nid) for nid in sorted(self.records)]
+        nodes = "{\n    " + ",\n    ".join(entries) + "\n  }" if entries else "{}"
+        head = json.dumps({"version": JOURNAL_VERSION, "written_at": time.time()}, indent=2)
+        return f'{head[:-2]},\n  "nodes": {nodes}\n}}'
 
     def _write(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "version": JOURNAL_VERSION,
-            "written_at": time.time(),
-            "nodes": {nid: asdict(rec) for nid, rec in sorted(self.records.items())},
-        }
+        text = self.text()
         handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".journal-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(payload, stream, indent=2, default=str)
+                stream.write(text)
                 stream.flush()
                 os.fsync(stream.fileno())
             Path(temp).replace(self.path)

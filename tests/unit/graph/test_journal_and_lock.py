@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,24 @@ def test_journal_round_trips_and_is_written_atomically(tmp_path: Path) -> None:
     assert again.existed
     assert again.get("edge:a").outputs == {"X": "1"}
     assert again.get("edge:a").fingerprint == "abc"
+
+
+def test_a_write_re_encodes_only_what_changed_and_the_file_is_json_dump_s(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    journal.update("edge:a", status="done", outputs={"Arn": "arn:x", "Zones": ["z1", "z2"]})
+    journal.update("accept:b", status="running", parameters={"Note": 'line\n"quoted"'})
+    journal.stage("accept:b", error="boom")  # staged: carried by the next write
+    journal.update("service:c", measured={"kind": "service", "seconds": 1.5})
+    journal.forget("service:c")
+    written = (tmp_path / "journal.json").read_text()
+    payload = json.loads(written)
+    nodes = {nid: asdict(record) for nid, record in sorted(journal.records.items())}
+    assert payload["nodes"] == nodes and payload["nodes"]["accept:b"]["error"] == "boom"
+    expected = {"version": payload["version"], "written_at": payload["written_at"], "nodes": nodes}
+    assert written == json.dumps(expected, indent=2)  # the same bytes as before the cache
+    assert Journal(tmp_path).records == journal.records
 
 
 def test_unreadable_journal_is_treated_as_missing(tmp_path: Path) -> None:

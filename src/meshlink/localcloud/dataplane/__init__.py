@@ -50,6 +50,7 @@ def start(context: Context, *, host_access: bool | None = None) -> Callable[[], 
     octet, claim = claim_octet(preferred)
     reconciler = Reconciler(Path(context.state_dir), context.moto_lock, octet, host_access)
     patches.set_board(reconciler.health)
+    patches.set_waker(reconciler.wake)
     routes.register(reconciler)
     reconciler.start()
     _current = reconciler
@@ -61,6 +62,7 @@ def start(context: Context, *, host_access: bool | None = None) -> Callable[[], 
         release_octet(claim)
         routes.unregister()
         patches.set_board(None)
+        patches.set_waker(None)
         if _current is reconciler:
             _current = None
         log.info("data plane stopped")

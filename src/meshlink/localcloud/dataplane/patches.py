@@ -10,12 +10,15 @@ One of the local-cloud patch modules (:data:`meshlink.localcloud.patches.MODULES
   ``desiredStatus`` defaults to RUNNING as in AWS.
 * A Fargate task definition with memory only at task level no longer makes
   ``RunTask`` fail with a 500 (moto adds up container memory, None included).
+* ``CreateService``, ``RunTask`` and ``DeleteService`` wake the data plane, which places
+  (or stops) the tasks at once instead of at its next poll.
 * An ENI in a VPC without DNS hostnames has ``private_dns_name`` None instead of no
   attribute (moto's awsvpc Task reads it, so RunTask crashed in such VPCs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from meshlink.localcloud.dataplane.health import HealthBoard
@@ -23,12 +26,41 @@ from meshlink.localcloud.patches import install as install
 from meshlink.localcloud.patches.registry import step, wrap
 
 _board: HealthBoard | None = None
+_waker: Callable[[], None] | None = None
 
 
 def set_board(board: HealthBoard | None) -> None:
     """The board DescribeTargetHealth reads (None: moto's own answers)."""
     global _board
     _board = board
+
+
+def set_waker(waker: Callable[[], None] | None) -> None:
+    """What an ECS call that needs tasks placed or stopped calls (None: nothing)."""
+    global _waker
+    _waker = waker
+
+
+def _waking(original: Any, *args: Any, **kwargs: Any) -> Any:
+    result = original(*args, **kwargs)
+    if _waker is not None:
+        _waker()
+    return result
+
+
+@wrap("moto.ecs.models:EC2ContainerServiceBackend", "create_service")
+def _create_service(original: Any, *args: Any, **kwargs: Any) -> Any:
+    return _waking(original, *args, **kwargs)
+
+
+@wrap("moto.ecs.models:EC2ContainerServiceBackend", "run_task")
+def _run_task(original: Any, *args: Any, **kwargs: Any) -> Any:
+    return _waking(original, *args, **kwargs)
+
+
+@wrap("moto.ecs.models:EC2ContainerServiceBackend", "delete_service")
+def _delete_service(original: Any, *args: Any, **kwargs: Any) -> Any:
+    return _waking(original, *args, **kwargs)
 
 
 @step

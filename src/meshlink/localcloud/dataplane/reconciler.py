@@ -41,7 +41,7 @@ from meshlink.localcloud.dataplane.processes import (
     kill_leftovers,
 )
 from meshlink.localcloud.dataplane.records import TaskRecord
-from meshlink.localcloud.dataplane.scheduler import Plan, Scheduler
+from meshlink.localcloud.dataplane.scheduler import Plan, Scheduler, register
 from meshlink.localcloud.dataplane.xray_daemon import XrayDaemons
 
 log = logging.getLogger("meshlink.localcloud.dataplane")
@@ -141,7 +141,7 @@ class Reconciler:
                 del self.errors[:-50]
             self.last_pass_seconds = time.monotonic() - started
             self.passes += 1
-            self._wake.wait(POLL_INTERVAL)
+            self._wake.wait(self._pause())
             self._wake.clear()
         try:
             self._stop_processes()
@@ -175,12 +175,29 @@ class Reconciler:
             elif isinstance(outcome, str):
                 failed.append((record, outcome))
         if started or failed:
-            with self.lock:
-                for record in started:
-                    ecs.mark_running(record.task)
-                for record, error in failed:
-                    self._finish(record, None, error)
+            self._started(started, failed)
         return current
+
+    def _started(self, started: list[TaskRecord], failed: list[tuple[TaskRecord, str]]) -> None:
+        with self.lock:
+            for record in started:
+                ecs.mark_running(record.task)
+                if record.service_key is not None:
+                    register(record)  # as ECS does once the task runs, not a pass later
+            for record, error in failed:
+                self._finish(record, None, error)
+        self._wake.set()  # the next pass puts the new targets in front of the checks
+
+    def _pause(self) -> float:
+        """Until the next pass: POLL_INTERVAL, or less when a pending task is due sooner."""
+        running_after = clock.current().seconds("fargate_task.running")
+        now = time.monotonic()
+        due = [
+            record.created + running_after - now
+            for record in list(self.scheduler.records.values())
+            if record.state == "pending" and record.stop_requested_at is None
+        ]
+        return min([POLL_INTERVAL, *(left for left in due if left > 0)])
 
     def _replace_when_resolvable(self, current: World, plan: Plan) -> None:
         """Under the lock: restart service tasks whose missing endpoint names now resolve."""
