@@ -16,7 +16,8 @@ CloudTrail tells one operator's runs of one mesh from another's.
 Clients use botocore's ``adaptive`` retry mode (client-side rate limiting plus
 jittered backoff on throttling). Sessions and clients are cached and thread-safe to get.
 Every session of a factory shares one botocore model loader: a service's model (ec2's
-is megabytes of JSON) is parsed once per run, not once per account.
+is megabytes of JSON) is parsed once per run, not once per account; and each service's
+client class is built once per loader (``client_classes.py``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class SessionFactory:
         self._bases: dict[str | None, boto3.Session] = {}
         self._base_sts: dict[int, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
+        self._creating: dict[tuple[str, str], threading.Lock] = {}
         self._config: Config | None = None
         self._loader: Any = None
         # Per account id: the ARN AssumeRole answered for the session's credentials.
@@ -155,8 +157,11 @@ class SessionFactory:
         import botocore.loaders
         import botocore.session
 
+        from meshlink.aws import client_classes
+
         with self._lock:
             if self._loader is None:
+                client_classes.install()  # its sessions share client classes too
                 self._loader = botocore.loaders.create_loader()
             core = botocore.session.Session()
             core.register_component("data_loader", self._loader)
@@ -208,13 +213,19 @@ class SessionFactory:
             return cached
         session: Any = self.session(account_id)
         with self._lock:
-            cached = self._clients.get(key)
+            creating = self._creating.setdefault(key, threading.Lock())
+        # One creation per key at a time, and none holds the factory's lock: building a
+        # client takes tens of milliseconds, and other threads' cached look-ups go on.
+        with creating:
+            with self._lock:
+                cached = self._clients.get(key)
             if cached is None:
                 kwargs: dict[str, Any] = {"config": self.config, "region_name": self.region}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 cached = session.client(service, **kwargs)
-                self._clients[key] = cached
+                with self._lock:
+                    self._clients[key] = cached
             return cached
 
     # -- local -------------------------------------------------------------------------
