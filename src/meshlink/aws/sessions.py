@@ -17,7 +17,8 @@ Clients use botocore's ``adaptive`` retry mode (client-side rate limiting plus
 jittered backoff on throttling). Sessions and clients are cached and thread-safe to get.
 Every session of a factory shares one botocore model loader: a service's model (ec2's
 is megabytes of JSON) is parsed once per run, not once per account; and each service's
-client class is built once per loader (``client_classes.py``).
+client class is built once per loader (``client_classes.py``); ISO timestamps are read
+without dateutil (``timestamps.py``).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class SessionFactory:
         import botocore.loaders
         import botocore.session
 
-        from meshlink.aws import client_classes
+        from meshlink.aws import client_classes, timestamps
 
         with self._lock:
             if self._loader is None:
@@ -165,6 +166,7 @@ class SessionFactory:
                 self._loader = botocore.loaders.create_loader()
             core = botocore.session.Session()
             core.register_component("data_loader", self._loader)
+            timestamps.install(core)
             return core
 
     def assumed_arn(self, account_id: str) -> str | None:

@@ -281,3 +281,26 @@ def test_a_template_over_the_inline_limit_goes_by_url_and_is_discarded_once_read
     with pytest.raises(StackDeployError, match="Template format error"):
         Deployer(refused, pacing=pacing(Clock()), templates=store).deploy("s", huge)
     assert len(store.discarded) == 2
+
+
+def test_a_wait_reads_the_status_when_the_events_say_the_stack_is_done() -> None:
+    stack_event = "AWS::CloudFormation::Stack"
+    old = event(0, "s", "CREATE_COMPLETE", type_=stack_event)
+    started = [event(1, "s", "DELETE_IN_PROGRESS", type_=stack_event), old]
+    topic = [event(2, "Topic", "DELETE_IN_PROGRESS"), *started]
+    page = {"StackEvents": topic}
+    fake = Fake(
+        describe_stacks=[stack("CREATE_COMPLETE"), stack("DELETE_IN_PROGRESS"),
+                         stack("DELETE_IN_PROGRESS"), stack("DELETE_COMPLETE")],
+        describe_stack_events=[{"StackEvents": [old]}, {"StackEvents": started}, page, page,
+                               page, page, page,
+                               {"StackEvents": [event(3, "s", "DELETE_COMPLETE",
+                                                      type_=stack_event), *topic]}],
+        delete_stack=[{}],
+    )  # fmt: skip
+    assert Deployer(fake, pacing=pacing(Clock())).delete("s").deleted
+    waited = fake.ops()[fake.ops().index("delete_stack") + 1 :]
+    # Seven polls of the events; the status on the first, the fifth (every fourth) and
+    # the seventh (the stack's own DELETE_COMPLETE event), not on every poll.
+    assert waited.count("describe_stack_events") == 7
+    assert [i for i, op in enumerate(waited) if op == "describe_stacks"] == [1, 6, 9]

@@ -47,6 +47,9 @@ TEMPLATE_BODY_LIMIT = 51_200
 UPLOADS_LARGE_TEMPLATES = True
 NO_CHANGE_MARKERS = ("didn't contain changes", "No updates are to be performed")
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+# While a stack's events show its operation still running, its status is read every
+# STATUS_EVERY polls only (the events say when it ends).
+STATUS_EVERY = 4
 # Stacks in these states cannot be updated; deploy says so instead of guessing.
 STUCK = frozenset({"ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"})
 
@@ -365,24 +368,29 @@ class Deployer:
     def _wait(
         self, stack_name: str, stack_id: str, tail: EventTail, done: Callable[[str], bool]
     ) -> str:
-        """Poll until the stack leaves *_IN_PROGRESS; raise unless `done(status)`."""
+        """Poll until the stack leaves *_IN_PROGRESS; raise unless `done(status)`.
+
+        Every poll reads the new events; the stack's status (DescribeStacks) is read on
+        the first poll, once the events show the stack's own operation ending, and every
+        STATUS_EVERY polls in case they never do. Half the requests of reading both each
+        time: CloudFormation's API rate is the account's, shared by every node in it.
+        """
         wait = self.pacing.polls()
         deadline = self.pacing.clock() + self.pacing.timeout
+        polls, ending, status = 0, False, ""
         while True:
-            tail.poll()
-            try:
-                stacks = self.api("describe_stacks", StackName=stack_id).get("Stacks", [])
-            except Exception as exc:
-                if not is_missing_stack(exc):
-                    raise
-                stacks = [{"StackStatus": "DELETE_COMPLETE"}]
-            status = str(stacks[0]["StackStatus"]) if stacks else "DELETE_COMPLETE"
-            if not status.endswith("_IN_PROGRESS"):
-                if done(status):
-                    return status
-                tail.poll()
-                reason = stacks[0].get("StackStatusReason") if stacks else None
-                raise self._failure(stack_name, tail, status, reason)
+            fresh = tail.poll()
+            ending = ending or any(e.is_stack and not _in_progress(e.status) for e in fresh)
+            if ending or polls % STATUS_EVERY == 0:
+                stacks = self._stacks_by_id(stack_id)
+                status = str(stacks[0]["StackStatus"]) if stacks else "DELETE_COMPLETE"
+                if not _in_progress(status):
+                    if done(status):
+                        return status
+                    tail.poll()
+                    reason = stacks[0].get("StackStatusReason") if stacks else None
+                    raise self._failure(stack_name, tail, status, reason)
+            polls += 1
             if self.pacing.clock() > deadline:
                 raise StackDeployError(
                     stack=stack_name,
@@ -393,6 +401,15 @@ class Deployer:
                     hint=TIMEOUT_HINT,
                 )
             wait()
+
+    def _stacks_by_id(self, stack_id: str) -> list[dict[str, Any]]:
+        """DescribeStacks of one stack by id; [] once it is gone."""
+        try:
+            return list(self.api("describe_stacks", StackName=stack_id).get("Stacks", []))
+        except Exception as exc:
+            if not is_missing_stack(exc):
+                raise
+            return [{"StackStatus": "DELETE_COMPLETE"}]
 
     @staticmethod
     def _failure(
@@ -418,3 +435,7 @@ def _last_seen(status: str, tail: EventTail) -> str:
     """A stack's status and its newest resource event, for a wait that ran out of time."""
     last = tail.seen[-1] if tail.seen else None
     return f"{status}, last event {last.logical_id} {last.status}" if last else status
+
+
+def _in_progress(status: str) -> bool:
+    return status.endswith("_IN_PROGRESS")
