@@ -116,7 +116,7 @@ class SessionFactory:
         self._bases: dict[str | None, boto3.Session] = {}
         self._base_sts: dict[int, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
-        self._creating: dict[tuple[str, str], threading.Lock] = {}
+        self._creating: dict[str, threading.Lock] = {}
         self._config: Config | None = None
         self._loader: Any = None
         # Per account id: the ARN AssumeRole answered for the session's credentials.
@@ -215,9 +215,10 @@ class SessionFactory:
             return cached
         session: Any = self.session(account_id)
         with self._lock:
-            creating = self._creating.setdefault(key, threading.Lock())
-        # One creation per key at a time, and none holds the factory's lock: building a
-        # client takes tens of milliseconds, and other threads' cached look-ups go on.
+            creating = self._creating.setdefault(account_id, threading.Lock())
+        # One creation per account at a time (a boto3 Session is not thread-safe), and
+        # none holds the factory's lock: building a client takes tens of milliseconds,
+        # and other threads' cached look-ups go on.
         with creating:
             with self._lock:
                 cached = self._clients.get(key)

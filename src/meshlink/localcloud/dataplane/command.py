@@ -128,6 +128,16 @@ def service_pythonpath() -> str | None:
     return str(candidate) if (candidate / "meshlink_service").is_dir() else None
 
 
+def base_env() -> dict[str, str]:
+    """What every task's environment starts from: the few variables passed through from
+    the local cloud's, and the path to the bundled service in a source checkout."""
+    env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
+    extra = service_pythonpath()
+    if extra:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, env.get("PYTHONPATH")) if p)
+    return env
+
+
 def build_env(
     container: Mapping[str, Any],
     override: Mapping[str, Any],
@@ -139,10 +149,7 @@ def build_env(
     names: Mapping[str, str],
 ) -> dict[str, str]:
     """The task's environment (see the module docstring)."""
-    env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
-    extra = service_pythonpath()
-    if extra:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, env.get("PYTHONPATH")) if p)
+    env = base_env()
     declared = _pairs(get(container, "environment"))
     declared.update(_pairs(get(override, "environment")))
     env.update({k: rewrite(v, names) for k, v in declared.items()})

@@ -11,21 +11,23 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from meshlink.localcloud.dataplane.command import service_pythonpath
+from meshlink.localcloud.dataplane.command import base_env
 from meshlink.localcloud.dataplane.zygote import FIXED_AT_START
 
 log = logging.getLogger("meshlink.localcloud.zygote")
 
-ANSWER_WAIT = 5.0  # seconds a fork may take to be confirmed before we fall back
+# Seconds a fork may take to be confirmed. Past that the zygote is given up for good,
+# and killed (its children with it): a late child would otherwise run untracked.
+ANSWER_WAIT = 30.0
 BUNDLED = ("-m", "meshlink_service")
 
 
@@ -54,8 +56,16 @@ class ForkedProcess:
 class Zygote:
     """One zygote process for a supervisor, started on first use, ready in the background."""
 
-    def __init__(self, marker_env: Mapping[str, str], preexec: Callable[[], None] | None) -> None:
-        self._env = {**os.environ, **marker_env}
+    def __init__(
+        self,
+        marker_env: Mapping[str, str],
+        preexec: Callable[[], None] | None,
+        home: Path | None = None,
+    ) -> None:
+        # What every task's environment starts from, as the zygote's own: what it read at
+        # start is then what a task's own interpreter would have read.
+        self._env = {**base_env(), **marker_env}
+        self._home = home  # its working directory: an empty one, as a task's is
         self._preexec = preexec
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -71,14 +81,7 @@ class Zygote:
         """The bundled service, run by this interpreter with the zygote's start-up settings."""
         if command[:3] != [sys.executable, *BUNDLED]:
             return False
-        return all(env.get(name) == self._start_env(name) for name in FIXED_AT_START)
-
-    def _start_env(self, name: str) -> str | None:
-        if name == "PYTHONPATH":  # as build_env sets it for every task
-            extra = service_pythonpath()
-            inherited = self._env.get("PYTHONPATH")
-            return os.pathsep.join(p for p in (extra, inherited) if p) or None
-        return self._env.get(name)
+        return all(env.get(name) == self._env.get(name) for name in FIXED_AT_START)
 
     def spawn(
         self, command: list[str], env: dict[str, str], log_path: Path, cwd: Path
@@ -105,7 +108,7 @@ class Zygote:
             try:
                 self._process.stdin.write((json.dumps(request) + "\n").encode())
                 self._process.stdin.flush()
-            except OSError as error:
+            except (OSError, ValueError) as error:  # ValueError: closed by stop()
                 self._fail(f"cannot write to it: {error}")
                 return None
             deadline = time.monotonic() + ANSWER_WAIT
@@ -116,7 +119,9 @@ class Zygote:
                     return None
                 self._answered.wait(left)
             answer = self._answers.pop(request_id, None)
-            if answer is None or "pid" not in answer:
+            if answer is None or "pid" not in answer or self._broken:
+                # Failed or stopping meanwhile: a child it forked dies with it (the
+                # parent-death signal), and no exit of it would reach us.
                 return None
             child = ForkedProcess(int(answer["pid"]))
             early = self._early_exits.pop(child.pid, None)
@@ -138,12 +143,15 @@ class Zygote:
 
     def _start(self) -> None:
         try:
+            home = self._home or Path(tempfile.mkdtemp(prefix="meshlink-zygote-"))
+            home.mkdir(parents=True, exist_ok=True)
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "meshlink.localcloud.dataplane.zygote"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,  # the local cloud's log
-                env={**self._env, **self._python_path()},
+                env=self._env,
+                cwd=home,
                 start_new_session=True,
                 close_fds=True,
                 preexec_fn=self._preexec,
@@ -156,10 +164,6 @@ class Zygote:
         threading.Thread(
             target=self._read, args=(self._process.stdout,), name="zygote-reader", daemon=True
         ).start()
-
-    def _python_path(self) -> dict[str, str]:
-        value = self._start_env("PYTHONPATH")
-        return {"PYTHONPATH": value} if value else {}
 
     def _read(self, stream: IO[bytes]) -> None:
         for line in stream:
@@ -206,3 +210,5 @@ class Zygote:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

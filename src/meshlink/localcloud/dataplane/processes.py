@@ -78,7 +78,11 @@ class Supervisor:
         # Bundled-service tasks fork from a pre-imported parent (zygote.py) unless
         # MESHLINK_LOCAL_ZYGOTE=0; anything else, or a zygote that fails, runs as before.
         self.zygote = (
-            Zygote({MARKER: marker}, self._preexec)
+            Zygote(
+                {MARKER: marker},
+                self._preexec,
+                registry.parent / "work" / "zygote" if registry is not None else None,
+            )
             if os.environ.get("MESHLINK_LOCAL_ZYGOTE", "1") != "0"
             else None
         )

@@ -158,8 +158,10 @@ class Reconciler:
                 self._finish(record, code, None)
             plan = self.scheduler.plan()
             current = self._snapshot()
-            self._prepare_for_tasks()
+            tasks_expected = self._tasks_expected or self._cluster_exists()
             self._replace_when_resolvable(current, plan)
+        if tasks_expected:
+            self._prepare_for_tasks()
         for record in plan.stops:
             self.supervisor.signal(record.arn, signal.SIGTERM)
         self.world = current
@@ -211,11 +213,15 @@ class Reconciler:
                 reason = "Replaced: the endpoint names in its environment now resolve"
                 self.scheduler.request_stop(record, reason, "ServiceSchedulerInitiated", plan)
 
+    @staticmethod
+    def _cluster_exists() -> bool:
+        """Under the lock: whether any account has an ECS cluster (tasks will follow)."""
+        return any(backend.clusters for _, _, backend in world.backends("ecs"))
+
     def _prepare_for_tasks(self) -> None:
-        """Under the lock: once an ECS cluster exists, tasks will follow: have the zygote
-        import their code now, from this thread (the one that spawns tasks, so the
-        parent-death signal ties the zygote to it)."""
-        if not self._tasks_expected and any(b.clusters for _, _, b in world.backends("ecs")):
+        """Have the zygote import the tasks' code now, once, from this thread (the one that
+        spawns tasks, so the parent-death signal ties the zygote to it)."""
+        if not self._tasks_expected:
             self._tasks_expected = True
             self.supervisor.prepare()
 

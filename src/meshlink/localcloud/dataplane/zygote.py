@@ -26,13 +26,30 @@ import os
 import select
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 REAP_EVERY = 0.05  # seconds between checks for exited children when no request comes
 
-# Interpreter settings a fork cannot change (the interpreter already started): a task
-# whose environment sets them differently runs as its own process instead.
-FIXED_AT_START = ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONHASHSEED")
+# What an interpreter reads once, when it starts (paths, hashing, locale and stdio
+# encoding, warnings, the time zone): a task whose environment sets one differently
+# from the zygote's runs as its own process instead.
+FIXED_AT_START = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSAFEPATH",
+    "PYTHONHASHSEED",
+    "PYTHONIOENCODING",
+    "PYTHONUTF8",
+    "PYTHONWARNINGS",
+    "PYTHONDEVMODE",
+    "PYTHONOPTIMIZE",
+    "PYTHONNOUSERSITE",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+)
 
 
 def preimport() -> None:
@@ -57,50 +74,72 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _child(request: dict[str, Any], parent: int, protocol: tuple[int, int]) -> None:
-    """In the forked child: become the task, run the service's main, never return."""
-    code = 1
+def _become_task(
+    request: dict[str, Any], parent: int, protocol: tuple[int, int], home: str
+) -> None:
+    """In the forked child: the session, descriptors, signals, directory and environment
+    a fresh ``python -m meshlink_service`` of the task would have."""
+    os.setsid()
+    _die_with(parent)
+    for fd in protocol:
+        os.close(fd)
+    # As a fresh interpreter has them: SIGPIPE stays ignored (inherited from us, a Python
+    # process), SIGINT raises KeyboardInterrupt, the rest default.
+    for signum in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.chdir(request["cwd"])
+    if sys.path and sys.path[0] == home:  # `-m` put our directory first; the task's own
+        sys.path[0] = request["cwd"]  # process would have its working directory there
+    os.environ.clear()
+    os.environ.update(request["env"])
+    unbuffered = request["env"].get("PYTHONUNBUFFERED") == "1"
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True, write_through=unbuffered)  # type: ignore[union-attr]
+    sys.argv = ["meshlink_service", *request["args"]]
+    import random
+
+    random.seed()  # not the sibling tasks' sequence
+
+
+def _run(args: list[str]) -> int:
+    """The service's main, its exit code as the interpreter would make it."""
+    from meshlink_service.cli import main
+
     try:
-        os.setsid()
-        _die_with(parent)
-        for fd in protocol:
-            os.close(fd)
-        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(signum, signal.SIG_DFL)
-        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        unbuffered = request["env"].get("PYTHONUNBUFFERED") == "1"
-        for stream in (sys.stdout, sys.stderr):
-            stream.reconfigure(line_buffering=True, write_through=unbuffered)  # type: ignore[union-attr]
-        sys.argv = ["meshlink_service", *request["args"]]
-        import random
+        return main(args)
+    except SystemExit as stop:
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        print(stop.code, file=sys.stderr)
+        return 1
 
-        random.seed()  # not the sibling tasks' sequence
-        from meshlink_service.cli import main
 
-        try:
-            code = main(request["args"])
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-            if not isinstance(stop.code, int | None):
-                print(stop.code, file=sys.stderr)
+def _child(request: dict[str, Any], parent: int, protocol: tuple[int, int], home: str) -> None:
+    """In the forked child: become the task, run the service's main, never return."""
+    code, interrupted = 1, False
+    try:
+        _become_task(request, parent, protocol, home)
+        code = _run(request["args"])
+    except KeyboardInterrupt:  # SIGINT unhandled: die of it, as a fresh process does
+        interrupted = True
     except BaseException:  # a crash is the task's exit code 1, with its traceback logged
         import traceback
 
         traceback.print_exc()
-        code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed log: nothing to say
                 stream.flush()
+        if interrupted:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         os._exit(code)
 
 
@@ -128,7 +167,7 @@ def serve() -> int:
     os.close(null)
     os.dup2(2, 1)
     preimport()
-    me = os.getpid()
+    me, home = os.getpid(), str(Path.cwd())
     _send(out, {"ready": True})
     pending = b""
     while True:
@@ -149,7 +188,7 @@ def serve() -> int:
                 _send(out, {"id": request["id"], "error": str(error)})
                 continue
             if pid == 0:
-                _child(request, me, (inp, out))
+                _child(request, me, (inp, out), home)
             _send(out, {"id": request["id"], "pid": pid})
 
 

@@ -8,14 +8,16 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from meshlink.localcloud.dataplane.command import service_pythonpath
-from meshlink.localcloud.dataplane.forked import ForkedProcess
+from meshlink.localcloud.dataplane.command import base_env
+from meshlink.localcloud.dataplane.forked import ForkedProcess, Zygote
 from meshlink.localcloud.dataplane.processes import MARKER, Supervisor, TaskProcess
 
 BUNDLED = [sys.executable, "-m", "meshlink_service"]
@@ -28,11 +30,8 @@ def free_port() -> int:
 
 
 def task_env(port: int, **extra: str) -> dict[str, str]:
-    env = {"PATH": os.environ["PATH"], "SERVICE_NAME": "orders", "PORT": str(port)}
+    env = {**base_env(), "SERVICE_NAME": "orders", "PORT": str(port)}  # as build_env
     env.update(HOST="127.0.0.1", BIND_ADDRESS="127.0.0.1", PYTHONUNBUFFERED="1")
-    path = os.pathsep.join(p for p in (service_pythonpath(), os.environ.get("PYTHONPATH")) if p)
-    if path:
-        env["PYTHONPATH"] = path
     env[MARKER] = "marker-of-this-test"
     return {**env, **extra}
 
@@ -110,14 +109,34 @@ def test_tasks_do_not_share_their_environment(supervisor: Supervisor, tmp_path: 
     assert [health(port)["service"] for port in ports] == ["left", "right"]
 
 
+@pytest.mark.parametrize("setting", [{"PYTHONHASHSEED": "7"}, {"TZ": "Asia/Tokyo"}])
 def test_what_a_fork_cannot_honour_runs_as_its_own_process(
-    supervisor: Supervisor, tmp_path: Path
+    supervisor: Supervisor, tmp_path: Path, setting: dict[str, str]
 ) -> None:
     port = free_port()
-    env = task_env(port, PYTHONHASHSEED="7")  # fixed when an interpreter starts
+    env = task_env(port, **setting)  # read once, when an interpreter starts
     task = spawn(supervisor, tmp_path, "seeded", env)
     assert not isinstance(task.popen, ForkedProcess)
     assert health(port)["service"] == "orders"
+
+
+def ignored_signals(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("SigIgn:"))[7:], 16)
+
+
+def test_a_forked_task_ignores_sigpipe_as_a_fresh_interpreter_does(
+    supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """A peer that hangs up mid-answer is a BrokenPipeError, not a task killed by SIGPIPE."""
+    ports = free_port(), free_port()
+    forked = spawn(supervisor, tmp_path, "forked", task_env(ports[0]))
+    fresh = spawn(supervisor, tmp_path, "fresh", task_env(ports[1], PYTHONHASHSEED="1"))
+    assert isinstance(forked.popen, ForkedProcess) and not isinstance(fresh.popen, ForkedProcess)
+    for port in ports:
+        health(port)
+    pipe = 1 << (signal.SIGPIPE - 1)
+    assert ignored_signals(forked.pid) & pipe == ignored_signals(fresh.pid) & pipe == pipe
 
 
 def test_a_dead_zygote_takes_its_tasks_and_popen_takes_over(
@@ -132,3 +151,25 @@ def test_a_dead_zygote_takes_its_tasks_and_popen_takes_over(
     assert forked.popen.wait(timeout=10) == -signal.SIGKILL  # the parent-death signal
     later = spawn(supervisor, tmp_path, "later", task_env(free_port()))
     assert not isinstance(later.popen, ForkedProcess)
+
+
+def test_a_fork_answered_as_the_zygote_fails_is_not_tracked(tmp_path: Path) -> None:
+    """The answer comes, then the zygote's end: no exit status would ever come for it."""
+    zygote = Zygote({}, None)
+
+    class Stdin:
+        def write(self, _: bytes) -> None:
+            def answer_then_fail() -> None:
+                with zygote._lock:
+                    zygote._answers[0] = {"id": 0, "pid": 2**22 + 1}
+                    zygote._fail("it exited")
+
+            threading.Thread(target=answer_then_fail).start()
+
+        def flush(self) -> None:
+            pass
+
+    zygote._process = SimpleNamespace(stdin=Stdin(), poll=lambda: 0)  # type: ignore[assignment]
+    zygote._ready.set()
+    assert zygote.spawn([*BUNDLED], {}, tmp_path / "log", tmp_path) is None
+    assert zygote._children == {} and zygote._broken
