@@ -114,7 +114,7 @@ class Journal:
             self._encoded[nid] = entry
         return entry
 
-    def text(self) -> str:
+    def _text(self) -> str:
         """The file's content for the records as they are now."""
         with self.lock:
             entries = [self._encode(nid) for nid in sorted(self.records)]
@@ -124,7 +124,7 @@ class Journal:
 
     def _write(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        text = self.text()
+        text = self._text()
         handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".journal-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:

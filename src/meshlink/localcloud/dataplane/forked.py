@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import signal
 import subprocess
 import sys
 import tempfile
@@ -166,6 +167,12 @@ class Zygote:
         ).start()
 
     def _read(self, stream: IO[bytes]) -> None:
+        with stream:  # this thread reads it to its end, and closes it
+            self._dispatch(stream)
+        with self._lock:
+            self._fail("it exited")
+
+    def _dispatch(self, stream: IO[bytes]) -> None:
         for line in stream:
             message = json.loads(line)
             with self._lock:
@@ -181,8 +188,6 @@ class Zygote:
                 else:
                     self._answers[int(message["id"])] = message
                     self._answered.notify_all()
-        with self._lock:
-            self._fail("it exited")
 
     def _fail(self, why: str) -> None:
         """Under the lock: no more forks; its children die with it (parent-death signal)."""
@@ -193,7 +198,7 @@ class Zygote:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
         for child in self._children.values():
-            child._exit(-9)
+            child._exit(-signal.SIGKILL)
         self._children.clear()
 
     def stop(self) -> None:
@@ -210,5 +215,3 @@ class Zygote:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout is not None:
-            process.stdout.close()

@@ -41,26 +41,14 @@ def set_waker(waker: Callable[[], None] | None) -> None:
     _waker = waker
 
 
+@wrap("moto.ecs.models:EC2ContainerServiceBackend", "create_service")
+@wrap("moto.ecs.models:EC2ContainerServiceBackend", "run_task")
+@wrap("moto.ecs.models:EC2ContainerServiceBackend", "delete_service")
 def _waking(original: Any, *args: Any, **kwargs: Any) -> Any:
     result = original(*args, **kwargs)
     if _waker is not None:
         _waker()
     return result
-
-
-@wrap("moto.ecs.models:EC2ContainerServiceBackend", "create_service")
-def _create_service(original: Any, *args: Any, **kwargs: Any) -> Any:
-    return _waking(original, *args, **kwargs)
-
-
-@wrap("moto.ecs.models:EC2ContainerServiceBackend", "run_task")
-def _run_task(original: Any, *args: Any, **kwargs: Any) -> Any:
-    return _waking(original, *args, **kwargs)
-
-
-@wrap("moto.ecs.models:EC2ContainerServiceBackend", "delete_service")
-def _delete_service(original: Any, *args: Any, **kwargs: Any) -> Any:
-    return _waking(original, *args, **kwargs)
 
 
 @step

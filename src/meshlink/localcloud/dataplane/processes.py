@@ -11,18 +11,17 @@ to a registry file: the next start kills whatever a killed local cloud left behi
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshlink.localcloud.dataplane import parent_death
 from meshlink.localcloud.dataplane.forked import ForkedProcess, Zygote
 
 STOP_GRACE = 3.0
@@ -31,21 +30,11 @@ MARKER = "MESHLINK_LOCAL_TASK_OF"  # env var naming the state dir that started a
 
 def _die_with_parent() -> Callable[[], None] | None:
     """A preexec_fn asking Linux to SIGKILL the child when the local cloud dies."""
-    if not sys.platform.startswith("linux"):
+    call = parent_death.prctl()
+    if call is None:
         return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-    prctl = libc.prctl
     parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died between fork and prctl
-            os._exit(1)
-
-    return preexec
+    return lambda: parent_death.arm(call, parent)
 
 
 @dataclass

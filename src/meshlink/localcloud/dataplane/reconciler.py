@@ -85,7 +85,7 @@ class Reconciler:
         self.last_pass_seconds = 0.0
         self.errors: list[str] = []
         self._infrastructure: set[str] = set()  # NLB ARNs and endpoint ENI ids with addresses
-        self._tasks_expected = False  # an ECS cluster exists: the zygote is (being) started
+        self._tasks_expected = False  # an ECS cluster exists: tasks will follow
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="dataplane", daemon=True)
@@ -158,10 +158,12 @@ class Reconciler:
                 self._finish(record, code, None)
             plan = self.scheduler.plan()
             current = self._snapshot()
-            tasks_expected = self._tasks_expected or self._cluster_exists()
+            self._tasks_expected = self._tasks_expected or self._cluster_exists()
             self._replace_when_resolvable(current, plan)
-        if tasks_expected:
-            self._prepare_for_tasks()
+        if self._tasks_expected:
+            # Tasks will follow: the zygote imports their code now (once), started from
+            # this thread, the one that spawns tasks, so the parent-death signal ties it here.
+            self.supervisor.prepare()
         for record in plan.stops:
             self.supervisor.signal(record.arn, signal.SIGTERM)
         self.world = current
@@ -217,13 +219,6 @@ class Reconciler:
     def _cluster_exists() -> bool:
         """Under the lock: whether any account has an ECS cluster (tasks will follow)."""
         return any(backend.clusters for _, _, backend in world.backends("ecs"))
-
-    def _prepare_for_tasks(self) -> None:
-        """Have the zygote import the tasks' code now, once, from this thread (the one that
-        spawns tasks, so the parent-death signal ties the zygote to it)."""
-        if not self._tasks_expected:
-            self._tasks_expected = True
-            self.supervisor.prepare()
 
     def _reap(self) -> list[tuple[TaskRecord, int | None]]:
         exits: list[tuple[TaskRecord, int | None]] = []

@@ -20,7 +20,6 @@ Run as ``python -m meshlink.localcloud.dataplane.zygote``.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import select
@@ -28,6 +27,8 @@ import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+from meshlink.localcloud.dataplane import parent_death
 
 REAP_EVERY = 0.05  # seconds between checks for exited children when no request comes
 
@@ -65,22 +66,13 @@ def preimport() -> None:
     import meshlink_service.server  # noqa: F401
 
 
-def _die_with(parent: int) -> None:
-    """SIGKILL this process when `parent` dies (Linux), as Popen'ed tasks are."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _become_task(
     request: dict[str, Any], parent: int, protocol: tuple[int, int], home: str
 ) -> None:
     """In the forked child: the session, descriptors, signals, directory and environment
     a fresh ``python -m meshlink_service`` of the task would have."""
     os.setsid()
-    _die_with(parent)
+    parent_death.arm(parent_death.prctl(), parent)  # we are single-threaded: safe here
     for fd in protocol:
         os.close(fd)
     # As a fresh interpreter has them: SIGPIPE stays ignored (inherited from us, a Python
