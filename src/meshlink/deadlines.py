@@ -15,7 +15,7 @@ A deadline that passes raises an error naming what was awaited and its last seen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -119,6 +119,15 @@ def local_timing(endpoint_url: str) -> tuple[str, float]:
     if not isinstance(timing, dict):  # an older server: instant
         return "instant", 1.0
     return str(timing.get("mode", "instant")), float(timing.get("scale", 1.0))
+
+
+def pauses(first: float, most: float, growth: float = 1.5) -> Iterator[float]:
+    """The pauses between polls: `first`, then `growth` times longer each time, up to
+    `most` (mostly the run's `Deadlines.poll_max`)."""
+    pause = min(first, most)
+    while True:
+        yield pause
+        pause = min(pause * growth, most)
 
 
 def timed_out(what: str, seconds: float, last_seen: str) -> str:

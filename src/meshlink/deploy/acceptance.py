@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlink.deadlines import TIMEOUT_HINT, timed_out
+from meshlink.deadlines import TIMEOUT_HINT, pauses, timed_out
 from meshlink.errors import DeployError
 
 LIVE_STATES = {"pendingAcceptance", "pending", "available"}
@@ -76,7 +76,7 @@ def reconcile_connections(
     """
     result = AcceptanceResult(service_id)
     deadline = clock() + timeout
-    delay = min(0.05, poll_max)
+    waits = pauses(0.05, poll_max, growth=2)
     while True:
         if first is not None:
             current = {eid: dict(connection) for eid, connection in first.items()}
@@ -106,8 +106,7 @@ def reconcile_connections(
                 hint=TIMEOUT_HINT,
             )
         progress("waiting for " + ", ".join(f"{expected[e]} ({s})" for e, s in waiting.items()))
-        sleep(delay)
-        delay = min(delay * 2, poll_max)
+        sleep(next(waits))
 
 
 def _reject_unexpected(

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from meshlink.aws.errors import error_code
-from meshlink.deadlines import TIMEOUT_HINT, timed_out
+from meshlink.deadlines import TIMEOUT_HINT, pauses, timed_out
 from meshlink.errors import DeployError
 
 # stoppedReason prefixes that ECS would retry forever without success: the task's network
@@ -122,7 +122,7 @@ def wait_until_stable(
     """
     deadline = clock() + timeout
     since = wall()  # a task created before this wait belongs to an earlier attempt
-    delay = min(0.1, poll_max)
+    waits = pauses(0.1, poll_max)
     first = True
     while True:
         try:
@@ -166,5 +166,4 @@ def wait_until_stable(
                 "local cloud, CloudWatch Logs on AWS",
             )
         progress(f"waiting for {seen}")
-        sleep(delay)
-        delay = min(delay * 1.5, poll_max)
+        sleep(next(waits))

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from meshlink.aws.errors import error_code
+from meshlink.deadlines import pauses
 from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs
 from meshlink.verify.context import VerifyContext
@@ -291,9 +292,10 @@ def run_task(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> P
     deadline = started + allowed
     # A task RunTask just made is still PENDING: the first look waits a little (the local
     # cloud starts a process, which takes no less), later ones back off.
-    delay = 0.3 if ctx.topology.target == "local" else 2.0
+    local = ctx.topology.target == "local"
+    waits = pauses(0.3, 0.5) if local else pauses(2.0, 5.0)
     while True:
-        ctx.cancelled.wait(delay)
+        ctx.cancelled.wait(next(waits))
         task = _describe(ecs, params["cluster"], arn)
         if task is not None and task.get("lastStatus") == "STOPPED":
             run = _ended(task)
@@ -314,7 +316,6 @@ def run_task(ctx: VerifyContext, consumer: str, targets: list[ProbeTarget]) -> P
                 stopped_reason=f"did not stop within {allowed:g} s",
                 seconds=time.monotonic() - started,
             )
-        delay = min(delay * 1.5, 0.5 if ctx.topology.target == "local" else 5.0)
 
 
 def _describe(ecs: Any, cluster: str, arn: str) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from meshlink.deadlines import timed_out
+from meshlink.deadlines import pauses, timed_out
 from meshlink.graph.planner import node_id
 from meshlink.stacks.outputs import EdgeOutputs, PlatformOutputs, ServiceOutputs
 from meshlink.verify.context import VerifyContext, is_not_found
@@ -221,13 +221,12 @@ def settle(
     reads = read_round(ctx)
     reasons = unsettled(ctx, reads)
     said: list[str] = []
-    delay = min(0.25, deadlines.poll_max)
+    waits = pauses(0.25, deadlines.poll_max)
     while reasons and clock() < deadline:
         if reasons != said:  # a line per change, not per poll
             notice("waiting for the mesh to settle: " + "; ".join(reasons))
             said = reasons
-        sleep(delay)
-        delay = min(delay * 1.5, deadlines.poll_max)
+        sleep(next(waits))
         reads = read_round(ctx)
         reasons = unsettled(ctx, reads)
     _keep(ctx, reads)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import pytest
 
-from meshlink.deadlines import BUDGETS, Deadlines, for_target, timed_out
+from meshlink.deadlines import BUDGETS, Deadlines, for_target, pauses, timed_out
 
 
 def test_on_aws_each_wait_gets_its_aws_budget() -> None:
@@ -39,3 +41,9 @@ def test_the_message_says_what_was_awaited_and_its_last_state() -> None:
     assert timed_out("the stack", 12.4, "CREATE_IN_PROGRESS") == (
         "gave up waiting for the stack after 12s; last seen: CREATE_IN_PROGRESS"
     )
+
+
+def test_pauses_grow_to_their_ceiling_and_start_under_it() -> None:
+    assert list(islice(pauses(0.1, 0.3), 5)) == pytest.approx([0.1, 0.15, 0.225, 0.3, 0.3])
+    assert list(islice(pauses(0.05, 0.3, growth=2), 4)) == pytest.approx([0.05, 0.1, 0.2, 0.3])
+    assert next(pauses(1.0, 0.25)) == 0.25  # a ceiling below the first pause wins

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from meshlink.deadlines import pauses
 from meshlink.deploy.drift.model import Finding
 from meshlink.graph.planner import plan_graph
 from meshlink.verify.context import VerifyContext
@@ -43,7 +44,7 @@ def _deleted(
 ) -> list[tuple[str, str]]:
     detection = cloudformation.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
     deadline = time.monotonic() + DETECTION_TIMEOUT
-    delay = 1.0
+    waits = pauses(1.0, 5.0, growth=2)
     while True:
         status = cloudformation.describe_stack_drift_detection_status(
             StackDriftDetectionId=detection
@@ -52,8 +53,7 @@ def _deleted(
             break
         if time.monotonic() > deadline:
             return []  # no answer in time: the other detectors still spoke
-        sleep(delay)
-        delay = min(delay * 2, 5.0)
+        sleep(next(waits))
     found: list[tuple[str, str]] = []
     request: dict[str, Any] = {
         "StackName": stack,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
+from meshlink.deadlines import pauses
 from meshlink.deploy.handlers import handler_for
 from meshlink.graph.planner import plan_graph
 
@@ -30,13 +31,12 @@ def confirm_repairs(
     """Per repaired node, what is still wrong (empty lists when the repair held), once it
     held or the stability deadline passed."""
     deadline = clock() + runtime.deadlines.seconds("stability")
-    delay = min(0.25, runtime.deadlines.poll_max)
+    waits = pauses(0.25, runtime.deadlines.poll_max)
     while True:
         problems = _still_wrong(runtime, repaired)
         if not any(problems.values()) or clock() >= deadline:
             return problems
-        sleep(delay)
-        delay = min(delay * 1.5, runtime.deadlines.poll_max)
+        sleep(next(waits))
 
 
 def _still_wrong(runtime: MeshRuntime, repaired: Collection[str]) -> dict[str, list[str]]:

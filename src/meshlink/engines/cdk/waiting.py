@@ -10,7 +10,7 @@ from typing import Any
 
 from meshlink.aws.errors import error_code
 from meshlink.aws.errors import error_message as error_message  # deployer imports it here
-from meshlink.deadlines import BUDGETS, Deadlines
+from meshlink.deadlines import BUDGETS, Deadlines, pauses
 from meshlink.engines.cdk.events import EventSink, StackEvent
 
 # Error codes AWS (and the local cloud) use when a caller goes too fast.
@@ -57,13 +57,8 @@ class Pacing:
 
     def polls(self) -> Callable[[], None]:
         """A sleeper that waits a little longer on each call, up to poll_max."""
-        interval = [self.poll_min]
-
-        def wait() -> None:
-            self.sleep(interval[0])
-            interval[0] = min(self.poll_max, interval[0] * 1.5)
-
-        return wait
+        waits = pauses(self.poll_min, self.poll_max)
+        return lambda: self.sleep(next(waits))
 
 
 class Api:
