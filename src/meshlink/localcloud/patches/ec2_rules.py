@@ -65,18 +65,12 @@ def _ingress_physical_id(self: Any) -> str:
 @cfn_model("AWS::EC2::SecurityGroupEgress", module="moto.ec2.models.meshlink_egress")
 class SecurityGroupEgress(NewModel):
     ID_PREFIX = "sgr"
+    CFN_ATTRIBUTE = "Id"
 
     def __init__(self, group_id: str, properties: dict[str, Any]):
         super().__init__()
         self.group_id = group_id
         self.properties = properties
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.id
 
 
 @cfn(SecurityGroupEgress, "create", backend="ec2")

@@ -123,10 +123,6 @@ class VPCEndpointServicePermissions(NewModel):
         self.account_id = account_id
         self.region = region
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
     def apply(self) -> None:
         config = privatelink.ec2(self.account_id, self.region).get_vpc_endpoint_service(
             self.service_id

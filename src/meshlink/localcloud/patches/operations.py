@@ -35,6 +35,8 @@ def _int(value: Any) -> int | None:
 class ScalableTarget(NewModel):
     """A registered scalable target; its Ref is ``<resource id>|<dimension>|<namespace>``."""
 
+    CFN_ATTRIBUTE = "Id"
+
     def __init__(self, properties: Properties):
         super().__init__()
         self.namespace = str(properties["ServiceNamespace"])
@@ -42,13 +44,6 @@ class ScalableTarget(NewModel):
         self.dimension = str(properties["ScalableDimension"])
         # The Ref AWS documents for this resource type.
         self.id = f"{self.resource_id}|{self.dimension}|{self.namespace}"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.id
 
 
 def _register(properties: Properties, backend: Any) -> None:
@@ -91,6 +86,8 @@ def _delete_target(target: Any, backend: Any) -> None:
 class ScalingPolicy(NewModel):
     """A target tracking or step scaling policy; its Ref is the policy ARN."""
 
+    CFN_ATTRIBUTE = "Arn"
+
     def __init__(self, policy: Any):
         super().__init__()
         self.id = policy.policy_arn
@@ -98,13 +95,6 @@ class ScalingPolicy(NewModel):
         self.namespace = policy.service_namespace
         self.resource_id = policy.resource_id
         self.dimension = policy.scalable_dimension
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.id
 
 
 def _put_policy(properties: Properties, backend: Any, name: str) -> Any:
@@ -155,17 +145,12 @@ def _delete_policy(policy: Any, backend: Any) -> None:
 class Alarm(NewModel):
     """A metric (or metric math) alarm; its Ref is the alarm's name."""
 
+    CFN_ATTRIBUTE, CFN_ATTRIBUTE_FROM = "Arn", "arn"
+
     def __init__(self, alarm: Any):
         super().__init__()
         self.id = alarm.name
         self.arn = alarm.alarm_arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return str(self.arn)
 
 
 def _queries(properties: Properties) -> list[Any] | None:

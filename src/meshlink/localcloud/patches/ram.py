@@ -430,17 +430,12 @@ class ResourceShareModel(NewModel):
     """``AWS::RAM::ResourceShare``: Ref and ``Arn`` are the share's ARN
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ram-resourceshare.html)."""
 
+    CFN_ATTRIBUTE = "Arn"
+
     def __init__(self, share: Any):
         super().__init__()
         self.share = share
         self.id = share.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return str(self.id)
 
 
 @cfn(ResourceShareModel, "create", backend="ram")

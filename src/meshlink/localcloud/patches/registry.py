@@ -288,9 +288,13 @@ _ADAPTERS: dict[CfnAction, Callable[[CfnHandler, str, Any], Callable[..., Any]]]
 
 
 class NewModel:
-    """Base of a :func:`cfn_model` class: an id ``<ID_PREFIX>-<17 hex>``, created at once."""
+    """Base of a :func:`cfn_model` class: an id ``<ID_PREFIX>-<17 hex>``, created at once,
+    and at most one ``Fn::GetAtt`` attribute, `CFN_ATTRIBUTE`, read from the instance's
+    `CFN_ATTRIBUTE_FROM` field."""
 
     ID_PREFIX = "res"
+    CFN_ATTRIBUTE: str | None = None
+    CFN_ATTRIBUTE_FROM = "id"
 
     def __init__(self) -> None:
         from moto.moto_api._internal import mock_random
@@ -303,6 +307,13 @@ class NewModel:
 
     def is_created(self) -> bool:
         return True
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == cls.CFN_ATTRIBUTE
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return str(getattr(self, self.CFN_ATTRIBUTE_FROM))
 
 
 def cfn_model(cfn_type: str, *, module: str) -> Callable[[C], C]:
