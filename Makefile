@@ -17,7 +17,12 @@ export MESHLINK_TF_PROVIDER_MIRROR := $(TF_PROVIDER_MIRROR)
 
 .PHONY: install demo demo-down test lint typecheck bench clean image checkov
 
+# An editable install leaves meshlink's own modules uncompiled, and a machine that sets
+# PYTHONDONTWRITEBYTECODE (this one does) then compiles them on every command: ~0.1 s of
+# each `meshlink` run. pip compiles an installed wheel; this does the same for the
+# sources (only what changed since the last run).
 install: $(STAMP)
+	@$(BIN)/python -m compileall -q src service/src >/dev/null
 
 $(STAMP): pyproject.toml service/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

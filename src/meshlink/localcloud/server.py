@@ -307,7 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", default=None, help="F: AWS durations x F")
     parser.add_argument("--consistency", default=None, help="on | off (default: on under aws)")
     args = parser.parse_args(argv)
+    from meshlink import collector
     from meshlink.localcloud import clock
+
+    # moto's backends are many long-lived objects: at CPython's default thresholds a
+    # quarter of the server's CPU went to collections that paused every request.
+    collector.tune_thresholds()
 
     timing = clock.parse(args.timing, args.time_scale, args.consistency)
     # moto gives every new account-region ~6,500 public AMIs (and a volume for each):

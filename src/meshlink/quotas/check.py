@@ -196,15 +196,16 @@ def check(
 
 def problems(report: QuotaReport, file: Path | str) -> Iterator[Problem]:
     """The report's blocking findings, located in the topology file, with their remedy."""
-    from meshlink.topology.locations import parse_document
+    from meshlink.topology.locations import Locations, parse_document
 
+    blocking = report.blocking()
+    if not blocking:
+        return  # the file is read again only to locate a finding
     try:
         locations = parse_document(Path(file).read_text(encoding="utf-8")).locations
     except OSError:
-        from meshlink.topology.locations import Locations
-
         locations = Locations()
-    for use in report.blocking():
+    for use in blocking:
         line, col = locations.of_key(use.path)
         yield Problem(use.message(), line, col, use.quota.how_to_raise())
 

@@ -79,3 +79,26 @@ def test_local_sessions_act_in_their_account_and_are_cached(local_cloud: Any) ->
     assert ":assumed-role/Deployer/meshlink" in identity["Arn"]
     assert factory.client("123456789000", "sts").get_caller_identity()["Account"] == "123456789000"
     assert sts.meta.config.retries["mode"] == "adaptive"
+
+
+@pytest.mark.localcloud
+def test_local_accounts_share_one_botocore_session(
+    local_cloud: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.session
+
+    started: list[object] = []
+    original = botocore.session.Session.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        started.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "__init__", counting)
+    factory = SessionFactory("local", "us-east-1", local_cloud.endpoint_url, accounts=accounts())
+    found = {
+        account_id: factory.client(account_id, "sts").get_caller_identity()["Account"]
+        for account_id in ("111111111111", "222222222222", "555555555555")
+    }
+    assert found == {a: a for a in found}  # each client acts in its own account
+    assert len(started) == 1  # a botocore session costs ~5 ms: one for every account

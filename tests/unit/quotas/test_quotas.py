@@ -242,6 +242,19 @@ def test_the_examples_are_within_every_quota() -> None:
         assert report.blocking() == [] and report.to_dict()["ok"] is True
 
 
+def test_a_mesh_within_its_quotas_is_not_read_again_to_locate_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = EXAMPLES / "two-accounts.yaml"
+    report = check(load_topology(path), default_limits)
+
+    def parse(_text: str) -> None:
+        raise AssertionError("nothing to locate: the file must not be parsed again")
+
+    monkeypatch.setattr("meshlink.topology.locations.parse_document", parse)
+    enforce(report, path)  # no finding: nothing read, nothing raised
+
+
 def test_validate_on_aws_without_credentials_falls_back_to_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
