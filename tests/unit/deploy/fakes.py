@@ -117,7 +117,9 @@ class FakeDeployer:
         *,
         parameters: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
+        absent: bool = False,
     ) -> DeployResult:
+        assert not (absent and stack_name in self.stacks), f"{stack_name} said absent, exists"
         self.calls.append(("deploy", stack_name, dict(parameters or {})))
         outputs = self.outputs_after_deploy.get(stack_name, {})
         created = stack_name not in self.stacks

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +15,7 @@ from botocore.exceptions import ClientError
 from meshlink.engines.cdk.deployer import Deployer, StackDeployError, check_parameters
 from meshlink.engines.cdk.events import StackEvent
 from meshlink.engines.cdk.templates import template_fingerprint
-from meshlink.engines.cdk.waiting import Api, EventTail, Pacing
+from meshlink.engines.cdk.waiting import Api, EventTail, Listed, Pacing, statuses_for
 
 TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
 
@@ -61,6 +64,15 @@ def pacing(clock: Clock, **overrides: Any) -> Pacing:
 
 def stack(status: str, **extra: Any) -> dict[str, Any]:
     return {"Stacks": [{"StackName": "s", "StackId": "id-s", "StackStatus": status, **extra}]}
+
+
+def listed(*statuses: str) -> list[dict[str, Any]]:
+    """ListStacks answers, one per status, each listing stack s (and another stack)."""
+    other = {"StackId": "id-other", "StackName": "other", "StackStatus": "CREATE_IN_PROGRESS"}
+    return [
+        {"StackSummaries": [other, {"StackId": "id-s", "StackName": "s", "StackStatus": status}]}
+        for status in statuses
+    ]
 
 
 def event(n: int, logical: str, status: str, reason: str | None = None,
@@ -137,8 +149,8 @@ def test_no_change_change_set_is_reported_unchanged_and_deleted() -> None:
 
 def test_failed_update_names_the_resource() -> None:
     fake = Fake(
-        describe_stacks=[stack("UPDATE_COMPLETE"), stack("UPDATE_IN_PROGRESS"),
-                         stack("UPDATE_ROLLBACK_COMPLETE")],
+        describe_stacks=[stack("UPDATE_COMPLETE")],
+        list_stacks=listed("UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"),
         create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
         describe_change_set=[{"Status": "CREATE_PENDING"}, {"Status": "CREATE_COMPLETE",
             "Changes": [{"Type": "Resource", "ResourceChange": {"Action": "Modify",
@@ -164,6 +176,7 @@ def test_waiting_gives_up_after_the_timeout() -> None:
     clock = Clock()
     fake = Fake(
         describe_stacks=[stack("DELETE_IN_PROGRESS")],
+        list_stacks=listed("DELETE_IN_PROGRESS"),
         describe_stack_events=[{"StackEvents": []}],
     )
     deployer = Deployer(fake, pacing=pacing(clock, timeout=10, poll_max=2))
@@ -248,6 +261,7 @@ def test_a_template_over_the_inline_limit_goes_by_url_and_is_discarded_once_read
     fake = Fake(
         describe_stacks=[client_error("ValidationError", "Stack s does not exist"),
                          stack("CREATE_COMPLETE")],
+        list_stacks=listed("CREATE_COMPLETE"),
         create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
         describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": []}],
         describe_stack_events=[{"StackEvents": []}],
@@ -283,24 +297,98 @@ def test_a_template_over_the_inline_limit_goes_by_url_and_is_discarded_once_read
     assert len(store.discarded) == 2
 
 
-def test_a_wait_reads_the_status_when_the_events_say_the_stack_is_done() -> None:
+def test_a_wait_reads_the_shared_listing_each_poll_and_the_events_every_fourth() -> None:
     stack_event = "AWS::CloudFormation::Stack"
     old = event(0, "s", "CREATE_COMPLETE", type_=stack_event)
     started = [event(1, "s", "DELETE_IN_PROGRESS", type_=stack_event), old]
-    topic = [event(2, "Topic", "DELETE_IN_PROGRESS"), *started]
-    page = {"StackEvents": topic}
+    done = [event(3, "s", "DELETE_COMPLETE", type_=stack_event), *started]
     fake = Fake(
-        describe_stacks=[stack("CREATE_COMPLETE"), stack("DELETE_IN_PROGRESS"),
-                         stack("DELETE_IN_PROGRESS"), stack("DELETE_COMPLETE")],
-        describe_stack_events=[{"StackEvents": [old]}, {"StackEvents": started}, page, page,
-                               page, page, page,
-                               {"StackEvents": [event(3, "s", "DELETE_COMPLETE",
-                                                      type_=stack_event), *topic]}],
+        describe_stacks=[stack("CREATE_COMPLETE")],
+        list_stacks=[*listed(*["DELETE_IN_PROGRESS"] * 6), {"StackSummaries": []}],
+        describe_stack_events=[{"StackEvents": [old]}, {"StackEvents": started},
+                               {"StackEvents": done}],
         delete_stack=[{}],
     )  # fmt: skip
-    assert Deployer(fake, pacing=pacing(Clock())).delete("s").deleted
+    seen: list[StackEvent] = []
+    deployer = Deployer(fake, pacing=pacing(Clock()), on_event=seen.append)
+    # Gone from the listing (ListStacks leaves deleted stacks out): asked for by id.
+    fake.script["describe_stacks"].append(client_error("ValidationError", "Stack does not exist"))
+    assert deployer.delete("s").deleted
     waited = fake.ops()[fake.ops().index("delete_stack") + 1 :]
-    # Seven polls of the events; the status on the first, the fifth (every fourth) and
-    # the seventh (the stack's own DELETE_COMPLETE event), not on every poll.
-    assert waited.count("describe_stack_events") == 7
-    assert [i for i, op in enumerate(waited) if op == "describe_stacks"] == [1, 6, 9]
+    assert waited == [
+        "list_stacks", "list_stacks", "list_stacks", "list_stacks", "describe_stack_events",
+        "list_stacks", "list_stacks", "list_stacks", "describe_stacks", "describe_stack_events",
+    ]  # fmt: skip
+    assert [e.status for e in seen] == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]
+
+
+def test_the_waits_of_one_account_share_each_listing() -> None:
+    release = threading.Event()
+    listings: list[int] = []
+
+    class Slow(Fake):
+        def list_stacks(self, **_: Any) -> dict[str, Any]:
+            listings.append(1)
+            release.wait(5)
+            return listed("CREATE_IN_PROGRESS")[0]
+
+    board = statuses_for(Api(Slow(), Pacing()))
+    since = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = [pool.submit(board.of, "id-s", since) for _ in range(8)]
+        time.sleep(0.2)  # every thread is waiting on the one listing
+        release.set()
+        statuses = [answer.result(timeout=5) for answer in answers]
+    assert len(listings) == 1
+    assert {s.status if s else None for s in statuses} == {"CREATE_IN_PROGRESS"}
+    assert board.of("id-other", since) == Listed("CREATE_IN_PROGRESS")  # fresh enough: no call
+    assert board.of("id-gone", since) is None and len(listings) == 1
+
+
+def test_a_stack_known_absent_is_created_without_a_describe() -> None:
+    fake = Fake(
+        list_stacks=listed("CREATE_COMPLETE"),
+        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": []}],
+        describe_stack_events=[{"StackEvents": [
+            event(2, "s", "CREATE_COMPLETE", type_="AWS::CloudFormation::Stack"),
+            event(1, "Topic", "CREATE_COMPLETE"),
+            event(0, "s", "REVIEW_IN_PROGRESS", type_="AWS::CloudFormation::Stack")]}],
+        execute_change_set=[{}],
+        describe_stacks=[stack("CREATE_COMPLETE")],
+    )  # fmt: skip
+    seen: list[StackEvent] = []
+    result = Deployer(fake, pacing=pacing(Clock()), on_event=seen.append).deploy(
+        "s", TEMPLATE, absent=True
+    )
+    assert result.outcome == "created"
+    # No DescribeStacks before the change set, no DescribeStackEvents before it runs: the
+    # new stack's one event then is its REVIEW_IN_PROGRESS, which the tail leaves out.
+    assert fake.ops()[:3] == ["create_change_set", "describe_change_set", "execute_change_set"]
+    assert [(e.logical_id, e.status) for e in seen] == [
+        ("Topic", "CREATE_COMPLETE"),
+        ("s", "CREATE_COMPLETE"),
+    ]
+
+
+def test_a_stack_said_absent_that_exists_is_updated_instead() -> None:
+    fake = Fake(
+        create_change_set=[
+            client_error("AlreadyExistsException", "Stack [s] already exists"),
+            {"Id": "cs-2", "StackId": "id-s"},
+        ],
+        describe_stacks=[stack("CREATE_COMPLETE")],
+        describe_change_set=[{"Status": "FAILED", "StatusReason": "didn't contain changes"}],
+        delete_change_set=[{}],
+    )
+    result = Deployer(fake, pacing=pacing(Clock())).deploy("s", TEMPLATE, absent=True)
+    assert result.outcome == "unchanged"
+    creates = [kwargs["ChangeSetType"] for op, kwargs in fake.calls if op == "create_change_set"]
+    assert creates == ["CREATE", "UPDATE"]
+    # Not said absent, the same refusal is the caller's error.
+    refused = Fake(
+        describe_stacks=[client_error("ValidationError", "Stack s does not exist")],
+        create_change_set=[client_error("AlreadyExistsException", "Stack [s] already exists")],
+    )
+    with pytest.raises(StackDeployError, match="already exists"):
+        Deployer(refused, pacing=pacing(Clock())).deploy("s", TEMPLATE)

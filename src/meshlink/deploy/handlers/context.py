@@ -46,6 +46,7 @@ class StackDeployer(Protocol):
         *,
         parameters: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
+        absent: bool = False,
     ) -> DeployResult: ...
 
     def delete(self, stack_name: str) -> DeleteResult: ...

@@ -234,6 +234,7 @@ class StackHandler:
             template,
             parameters=parameters,
             tags=stack_tags(ctx.topology.name, node.id, ctx.topology.identity),
+            absent=ctx.live_stack(node) is None,  # the run's listing: no DescribeStacks
         )
         detail = self.settle(ctx, node, result.outputs, progress)
         ctx.journal.update(node.id, fingerprint=digest, parameters=parameters)

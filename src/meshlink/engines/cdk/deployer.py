@@ -9,7 +9,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from meshlink.deadlines import TIMEOUT_HINT, timed_out
+from meshlink.aws.errors import error_code
+from meshlink.deadlines import TIMEOUT_HINT, pauses, timed_out
 from meshlink.engines.cdk.events import (
     ChangeType,
     DeleteResult,
@@ -30,9 +31,11 @@ from meshlink.engines.cdk.templates import (
 from meshlink.engines.cdk.waiting import (
     Api,
     EventTail,
+    Listed,
     Pacing,
     error_message,
     is_missing_stack,
+    statuses_for,
 )
 from meshlink.errors import DeployError
 
@@ -47,9 +50,9 @@ TEMPLATE_BODY_LIMIT = 51_200
 UPLOADS_LARGE_TEMPLATES = True
 NO_CHANGE_MARKERS = ("didn't contain changes", "No updates are to be performed")
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
-# While a stack's events show its operation still running, its status is read every
-# STATUS_EVERY polls only (the events say when it ends).
-STATUS_EVERY = 4
+# While a stack's operation runs, its events are read every EVENTS_EVERY polls (its
+# status, every poll, comes from the account's shared listing).
+EVENTS_EVERY = 4
 # Stacks in these states cannot be updated; deploy says so instead of guessing.
 STUCK = frozenset({"ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"})
 
@@ -83,6 +86,7 @@ class Deployer:
     ) -> None:
         self.pacing = pacing or Pacing()
         self.api = Api(client, self.pacing)
+        self.statuses = statuses_for(self.api)
         self.on_event = on_event
         self.templates = templates
         self._staged: dict[str, str] = {}  # change set id -> the URL of its template
@@ -152,9 +156,15 @@ class Deployer:
         *,
         parameters: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
+        absent: bool = False,
     ) -> DeployResult:
-        """Create or update the stack to `template`; 'unchanged' when there is nothing to do."""
-        stack = self._settled(stack_name)
+        """Create or update the stack to `template`; 'unchanged' when there is nothing to do.
+
+        `absent`: the caller has just seen the account's stacks without this one (the
+        run's listing): no DescribeStacks first. Should the stack exist after all,
+        CloudFormation refuses the CREATE change set, and the deploy starts over.
+        """
+        stack = None if absent else self._settled(stack_name)
         status = None if stack is None else str(stack["StackStatus"])
         if stack is not None and status in STUCK:
             raise StackDeployError(
@@ -168,7 +178,14 @@ class Deployer:
             self._delete(stack_name, str(stack["StackId"]))
             status = None
         change_type: ChangeType = "CREATE" if status is None else "UPDATE"
-        change_set = self._create_change_set(stack_name, template, parameters, tags, change_type)
+        try:
+            change_set = self._create_change_set(
+                stack_name, template, parameters, tags, change_type
+            )
+        except StackExists:
+            if not absent:
+                raise
+            return self.deploy(stack_name, template, parameters=parameters, tags=tags)
         if change_set is None:
             return DeployResult(stack_name, "unchanged", self.outputs(stack_name))
         try:
@@ -181,7 +198,7 @@ class Deployer:
             return DeployResult(
                 stack_name, "unchanged", self.outputs(stack_name), stack_id=change_set["StackId"]
             )
-        self._execute(stack_name, change_set)
+        self._execute(stack_name, change_set, change_type)
         return DeployResult(
             stack_name,
             "created" if change_type == "CREATE" else "updated",
@@ -249,6 +266,8 @@ class Deployer:
             reason = error_message(exc)
             if any(marker in reason for marker in NO_CHANGE_MARKERS):
                 return None
+            if change_type == "CREATE" and error_code(exc) == "AlreadyExistsException":
+                raise StackExists(stack=stack_name, reason=reason) from exc
             raise StackDeployError(stack=stack_name, reason=reason) from exc
         if staged:
             self._staged[str(created["Id"])] = staged
@@ -340,10 +359,15 @@ class Deployer:
         if change_type == "CREATE" and self.status(stack_name) == "REVIEW_IN_PROGRESS":
             self._delete(stack_name, stack_id)
 
-    def _execute(self, stack_name: str, change_set: dict[str, Any]) -> None:
+    def _execute(self, stack_name: str, change_set: dict[str, Any], change_type: str) -> None:
         stack_id = str(change_set["StackId"])
         tail = EventTail(self.api, stack_id, self.on_event)
-        tail.skip_existing()
+        if change_type == "CREATE":
+            # A stack made by this change set has one event so far, its own
+            # REVIEW_IN_PROGRESS: the tail leaves it out without asking for it.
+            tail.skip_review()
+        else:
+            tail.skip_existing()
         try:
             self.api("execute_change_set", ChangeSetName=change_set["Id"])
         except Exception as exc:
@@ -370,27 +394,32 @@ class Deployer:
     ) -> str:
         """Poll until the stack leaves *_IN_PROGRESS; raise unless `done(status)`.
 
-        Every poll reads the new events; the stack's status (DescribeStacks) is read on
-        the first poll, once the events show the stack's own operation ending, and every
-        STATUS_EVERY polls in case they never do. Half the requests of reading both each
-        time: CloudFormation's API rate is the account's, shared by every node in it.
+        Each poll reads the stack's status from its account's shared listing
+        (StackStatuses: one ListStacks for every wait in the account), or by id when the
+        listing does not have it; its events every EVENTS_EVERY polls (what the progress
+        shows) and once more when it ends (the last ones, and a failure's cause).
         """
-        wait = self.pacing.polls()
+        waits = pauses(self.pacing.poll_min, self.pacing.poll_max)
         deadline = self.pacing.clock() + self.pacing.timeout
-        polls, ending, status = 0, False, ""
+        begun, pause, polls, status = self.pacing.clock(), 0.0, 0, ""
         while True:
-            fresh = tail.poll()
-            ending = ending or any(e.is_stack and not _in_progress(e.status) for e in fresh)
-            if ending or polls % STATUS_EVERY == 0:
+            # A listing asked for in the last half pause is fresh enough: the account's
+            # waits share about two listings per pause, whatever their number.
+            since = max(begun, self.pacing.clock() - pause / 2)
+            listed = self.statuses.of(stack_id, since)
+            if listed is None:
                 stacks = self._stacks_by_id(stack_id)
                 status = str(stacks[0]["StackStatus"]) if stacks else "DELETE_COMPLETE"
-                if not _in_progress(status):
-                    if done(status):
-                        return status
-                    tail.poll()
-                    reason = stacks[0].get("StackStatusReason") if stacks else None
-                    raise self._failure(stack_name, tail, status, reason)
+                listed = Listed(status, stacks[0].get("StackStatusReason") if stacks else None)
+            status = listed.status
+            if not _in_progress(status):
+                tail.poll()
+                if done(status):
+                    return status
+                raise self._failure(stack_name, tail, status, listed.reason)
             polls += 1
+            if polls % EVENTS_EVERY == 0:
+                tail.poll()
             if self.pacing.clock() > deadline:
                 raise StackDeployError(
                     stack=stack_name,
@@ -400,7 +429,8 @@ class Deployer:
                     ),
                     hint=TIMEOUT_HINT,
                 )
-            wait()
+            pause = next(waits)
+            self.pacing.sleep(pause)
 
     def _stacks_by_id(self, stack_id: str) -> list[dict[str, Any]]:
         """DescribeStacks of one stack by id; [] once it is gone."""
@@ -429,6 +459,10 @@ class Deployer:
             resource_type=cause.resource_type,
             reason=cause.reason or fallback or cause.status,
         )
+
+
+class StackExists(StackDeployError):
+    """A CREATE change set for a stack that exists (CloudFormation's AlreadyExistsException)."""
 
 
 def _last_seen(status: str, tail: EventTail) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +93,14 @@ class Api:
                 attempt += 1
 
 
+def _is_review(raw: dict[str, Any]) -> bool:
+    """The stack's own REVIEW_IN_PROGRESS event (a change set created it)."""
+    return (
+        raw.get("ResourceType") == "AWS::CloudFormation::Stack"
+        and raw.get("ResourceStatus") == "REVIEW_IN_PROGRESS"
+    )
+
+
 def to_event(raw: dict[str, Any]) -> StackEvent:
     return StackEvent(
         stack=str(raw.get("StackName", "")),
@@ -111,6 +122,7 @@ class EventTail:
         self.sink = sink
         self.seen: list[StackEvent] = []
         self._marker: str | None = None
+        self._skip_review = False
 
     def skip_existing(self) -> None:
         """Start after the newest event the stack has now (the previous operation's)."""
@@ -124,6 +136,11 @@ class EventTail:
         if events:
             self._marker = events[0]["EventId"]
 
+    def skip_review(self) -> None:
+        """Start at the first event after the stack's REVIEW_IN_PROGRESS (the one event a
+        stack created by a change set has before the change set runs)."""
+        self._skip_review = True
+
     def poll(self) -> list[StackEvent]:
         """New events since the last poll, oldest first; each also goes to the sink."""
         fresh: list[dict[str, Any]] = []
@@ -133,6 +150,8 @@ class EventTail:
             for raw in page.get("StackEvents", []):
                 if raw["EventId"] == self._marker:
                     break
+                if self._skip_review and _is_review(raw):
+                    continue
                 fresh.append(raw)
             else:
                 token = page.get("NextToken")
@@ -157,3 +176,97 @@ class EventTail:
             return (real or failures)[0]
         stack_failures = [e for e in self.seen if e.failed or "ROLLBACK" in e.status]
         return next((e for e in stack_failures if e.reason), None)
+
+
+# Every stack status but DELETE_COMPLETE: ListStacks also lists the stacks deleted in the
+# last 90 days (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/
+# API_ListStacks.html), which no wait needs; a stack deleted since is simply not listed.
+LISTED_STATUSES = (
+    "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE",
+    "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE",
+    "DELETE_IN_PROGRESS", "DELETE_FAILED",
+    "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE",
+    "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE",
+    "REVIEW_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_IN_PROGRESS",
+    "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A stack's line in ListStacks."""
+
+    status: str
+    reason: str | None = None
+
+
+class StackStatuses:
+    """The statuses of one account's stacks, from one ListStacks shared by all its waits.
+
+    Each wait polls its stack until the stack's operation ends; a mesh has dozens of them
+    in one account at once, and CloudFormation's API rate is the account's. A wait asks
+    for a listing begun after its previous poll: the first thread to ask makes it, the
+    ones that ask meanwhile wait for it and read it too. One request per account and
+    poll, whatever the number of stacks (the local cloud served ~160 a second for a
+    32-service mesh, one DescribeStackEvents and a quarter DescribeStacks per stack).
+    """
+
+    def __init__(self, api: Api) -> None:
+        self._api = api
+        self._changed = threading.Condition()
+        self._listing: dict[str, Listed] = {}
+        self._begun = -math.inf  # on api.pacing.clock: when the listing was asked for
+        self._fetching = False
+
+    def of(self, stack_id: str, since: float) -> Listed | None:
+        """The stack in a listing asked for at `since` or later (the pacing clock); None
+        when not listed (deleted, or too new to be listed yet: ask for it by id)."""
+        with self._changed:
+            while self._begun < since:
+                if not self._fetching:
+                    self._fetching = True
+                    break
+                self._changed.wait()
+            else:
+                return self._listing.get(stack_id)
+        began = self._api.pacing.clock()
+        listing: dict[str, Listed] | None = None
+        try:
+            listing = self._list()
+        finally:
+            with self._changed:
+                if listing is not None:
+                    self._listing, self._begun = listing, began
+                self._fetching = False
+                self._changed.notify_all()
+        return listing.get(stack_id)
+
+    def _list(self) -> dict[str, Listed]:
+        found: dict[str, Listed] = {}
+        kwargs: dict[str, Any] = {"StackStatusFilter": list(LISTED_STATUSES)}
+        while True:
+            page = self._api("list_stacks", **kwargs)
+            for summary in page.get("StackSummaries", []):
+                found[str(summary["StackId"])] = Listed(
+                    str(summary["StackStatus"]), summary.get("StackStatusReason") or None
+                )
+            token = page.get("NextToken")
+            if not token:
+                return found
+            kwargs["NextToken"] = token
+
+
+_boards_lock = threading.Lock()
+_boards: weakref.WeakKeyDictionary[Any, StackStatuses] = weakref.WeakKeyDictionary()
+
+
+def statuses_for(api: Api) -> StackStatuses:
+    """The StackStatuses of `api`'s client: one per account (a session factory makes one
+    cloudformation client per account), shared by every Deployer of that client."""
+    with _boards_lock:
+        board = _boards.get(api.client)
+        if board is None:
+            board = _boards[api.client] = StackStatuses(api)
+        return board
