@@ -38,6 +38,10 @@ class Health:
     failures: int = 0
     next_check: float = 0.0
     registered: float = field(default_factory=time.monotonic)
+    # When the target's task turned RUNNING in AWS time (--timing aws), which is when
+    # ECS registers it: its registration settles from then, not from whenever this
+    # laptop's process came up (HealthBoard.running_since).
+    running_since: float | None = None
 
 
 def _matches(status: int, matcher: str) -> bool:
@@ -57,6 +61,12 @@ class HealthBoard:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[Key, Health] = {}
+        self._running_since: dict[str, float] = {}  # by task address
+
+    def running_since(self, address: str, when: float) -> None:
+        """The task at `address` runs since `when` (monotonic; its AWS-time RUNNING)."""
+        with self._lock:
+            self._running_since[address] = when
 
     def get(self, arn: str, address: str, port: int) -> Health | None:
         with self._lock:
@@ -79,8 +89,16 @@ class HealthBoard:
             for key in list(self._states):
                 if key not in keys:
                     del self._states[key]
+            addresses = {address for _, address, _ in keys}
+            for address in list(self._running_since):
+                if address not in addresses:
+                    del self._running_since[address]
             for key, group in keys.items():
-                state = self._states.setdefault(key, Health())
+                state = self._states.get(key)
+                if state is None:
+                    state = self._states[key] = Health(
+                        running_since=self._running_since.get(key[1])
+                    )
                 if not group.load_balancers:
                     state.state, state.reason = "unused", "Target.NotInUse"
                     state.description = "Target group is not configured to receive traffic"
@@ -100,9 +118,11 @@ class HealthBoard:
                 return
             interval = min(group.health.interval, MAX_INTERVAL)
             # --timing aws: a new target passes its checks only after registration
-            # completes, "a few minutes" on AWS (durations: nlb_target.healthy).
+            # completes, "a few minutes" on AWS (durations: nlb_target.healthy), counted
+            # from when its task turned RUNNING, as ECS registers it then.
             delay = clock.current().seconds("nlb_target.healthy")
-            settling = delay > 0 and now < state.registered + delay
+            since = state.registered if state.running_since is None else state.running_since
+            settling = delay > 0 and now < since + delay
             if ok and state.state == "initial" and settling:
                 state.failures = 0
             elif ok:

@@ -183,11 +183,17 @@ class Reconciler:
         return current
 
     def _started(self, started: list[TaskRecord], failed: list[tuple[TaskRecord, str]]) -> None:
+        running_after = clock.current().seconds("fargate_task.running")
         with self.lock:
             for record in started:
                 ecs.mark_running(record.task)
                 if record.service_key is not None:
                     register(record)  # as ECS does once the task runs, not a pass later
+                    # In AWS time it runs since created + running_after (its process
+                    # started after that, a fork later): its registration settles from then.
+                    self.health.running_since(
+                        record.address, min(time.monotonic(), record.created + running_after)
+                    )
             for record, error in failed:
                 self._finish(record, None, error)
         self._wake.set()  # the next pass puts the new targets in front of the checks

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from meshlink.localcloud import clock
+from meshlink.localcloud.clock import Timing
 from meshlink.localcloud.dataplane.health import HealthBoard, _matches
 from meshlink.localcloud.dataplane.model import HealthCheck, Target, TargetGroup, World
 
@@ -65,3 +69,25 @@ def test_starting_target_stays_initial_until_the_grace_is_over() -> None:
     assert board.get(*key).state == "initial"  # type: ignore[union-attr]
     board.record(key, tg, False, "refused", registered + 100)
     assert board.get(*key).state == "unhealthy"  # type: ignore[union-attr]
+
+
+def test_registration_settles_from_the_tasks_aws_time_running_not_its_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # x0.1: registration takes 9 s (nlb_target.healthy, 90 s). The task ran since t=100 in
+    # AWS time; its process (and so its target) came up a second later, at t=101.
+    monkeypatch.setattr(clock, "_current", Timing("aws", 0.1, False))
+    tg = group()
+    board = HealthBoard()
+    board.running_since(TARGET.address, 100.0)
+    board.sync(World(target_groups={tg.arn: tg}))
+    key = ("arn:tg", TARGET.address, TARGET.port)
+    board.record(key, tg, True, "ok", 108.9)
+    assert not board.routable("arn:tg", TARGET)  # still registering
+    board.record(key, tg, True, "ok", 109.0)  # 9 s after RUNNING, not after t=101
+    assert board.routable("arn:tg", TARGET)
+    # Gone with its target: a new task at the same address starts afresh.
+    board.sync(World())
+    board.sync(World(target_groups={tg.arn: tg}))
+    state = board.get(*key)
+    assert state is not None and state.running_since is None
