@@ -81,6 +81,7 @@ def up(
                 rebuild_journal(runtime)
             if any(node.kind == "network" for node in graph.nodes.values()):
                 runtime.zone_ids()  # an account lacking the mesh's zones: exit 2, nothing touched
+                runtime.network_engine.prepare_all()  # e.g. synthesis, as for the mesh's stacks
             if found is not None:
                 drift = found.result()
             else:

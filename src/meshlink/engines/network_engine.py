@@ -43,6 +43,12 @@ class NetworkEngine(Protocol):
         """Whether the engine can run here, and why (or why not), in one phrase."""
         ...
 
+    def prepare_all(self) -> None:
+        """What every account's apply needs first, done once before `up`'s graph runs:
+        a network that cannot be built stops `up` with nothing deployed, and the network
+        nodes then only wait on AWS."""
+        ...
+
     def plan(self, account: str) -> NetworkPlan:
         """What `apply` would change in the account's network; changes nothing."""
         ...

@@ -54,6 +54,9 @@ class FakeNetworkEngine:
     def available(self, account: str | None = None) -> tuple[bool, str]:
         return True, "always"
 
+    def prepare_all(self) -> None:
+        self.calls.append(("prepare_all", "*"))
+
     def plan(self, account: str) -> Any:
         self.calls.append(("plan", account))
         return self.planned

@@ -113,6 +113,10 @@ class CdkNetworkEngine:
         del account
         return True, "needs only CloudFormation"
 
+    def prepare_all(self) -> None:
+        """Synthesize every account's network template (or read them from the cache)."""
+        self.synthesized()
+
     def code_fingerprint(self, account: str) -> str:
         """Hash of the account's network template (what this meshlink would deploy)."""
         return fingerprint(self.template(account))

@@ -299,6 +299,10 @@ class TerraformNetworkEngine:
             raw = (runner or self.prepare(account, resolve_zones=False)).output()
         return self._normalised(account, raw)
 
+    def prepare_all(self) -> None:
+        """Nothing: each account's root module is written and initialised as it runs
+        (`prepare`; `available` already ran the mesh's init when the engine was chosen)."""
+
     def available(self, account: str | None = None) -> tuple[bool, str]:
         """Whether Terraform can install hashicorp/aws here: the mesh's real init says.
 
