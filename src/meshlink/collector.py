@@ -1,7 +1,8 @@
 """Garbage-collector settings for meshlink's own processes: the CLI and the local cloud.
 
-CPython collects its youngest generation every 700 net allocations of container objects
-(``gc.get_threshold()`` is ``(700, 10, 10)``), and every collection of the oldest one
+CPython 3.11 (meshlink's) collects its youngest generation every 700 net allocations of
+container objects (``gc.get_threshold()`` is ``(700, 10, 10)``), and every collection of
+the oldest one
 walks every object alive. meshlink's processes hold many long-lived objects (botocore's
 service models, pydantic's schemas, moto's backends) and allocate quickly, so that
 default spends a large share of their CPU walking objects that will never be garbage.

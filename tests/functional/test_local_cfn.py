@@ -379,5 +379,6 @@ def test_create_change_set_name_rules(sessions: SessionFactory) -> None:
         cfn.create_change_set(
             StackName="named", ChangeSetName="three", ChangeSetType="CREATE", TemplateBody=body
         )
-    assert error.value.response["Error"]["Code"] == "AlreadyExistsException"
+    assert error.value.response["Error"]["Code"] == "ValidationError"
+    assert "already exists and cannot be created again" in str(error.value)
     cfn.delete_stack(StackName="named")

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from meshlink.engines.cdk.deployer import Deployer, StackDeployError, check_parameters
 from meshlink.engines.cdk.events import StackEvent
 from meshlink.engines.cdk.templates import template_fingerprint
-from meshlink.engines.cdk.waiting import Api, EventTail, Listed, Pacing, statuses_for
+from meshlink.engines.cdk.waiting import Api, EventTail, Listed, Pacing, StackStatuses
 
 TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
 
@@ -332,7 +332,7 @@ def test_the_waits_of_one_account_share_each_listing() -> None:
             release.wait(5)
             return listed("CREATE_IN_PROGRESS")[0]
 
-    board = statuses_for(Api(Slow(), Pacing()))
+    board = StackStatuses(Api(Slow(), Pacing()))
     since = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = [pool.submit(board.of, "id-s", since) for _ in range(8)]
@@ -371,10 +371,13 @@ def test_a_stack_known_absent_is_created_without_a_describe() -> None:
     ]
 
 
+EXISTS = "Stack [s] already exists and cannot be created again with the changeSet [cs-1]."
+
+
 def test_a_stack_said_absent_that_exists_is_updated_instead() -> None:
     fake = Fake(
         create_change_set=[
-            client_error("AlreadyExistsException", "Stack [s] already exists"),
+            client_error("ValidationError", EXISTS),
             {"Id": "cs-2", "StackId": "id-s"},
         ],
         describe_stacks=[stack("CREATE_COMPLETE")],
@@ -388,7 +391,21 @@ def test_a_stack_said_absent_that_exists_is_updated_instead() -> None:
     # Not said absent, the same refusal is the caller's error.
     refused = Fake(
         describe_stacks=[client_error("ValidationError", "Stack s does not exist")],
-        create_change_set=[client_error("AlreadyExistsException", "Stack [s] already exists")],
+        create_change_set=[client_error("ValidationError", EXISTS)],
     )
     with pytest.raises(StackDeployError, match="already exists"):
         Deployer(refused, pacing=pacing(Clock())).deploy("s", TEMPLATE)
+
+
+def test_a_role_that_may_not_list_stacks_waits_by_describing_its_stack() -> None:
+    fake = Fake(
+        describe_stacks=[stack("CREATE_COMPLETE"), stack("DELETE_IN_PROGRESS"),
+                         client_error("ValidationError", "Stack id-s does not exist")],
+        list_stacks=[client_error("AccessDenied", "not authorized to perform ListStacks")],
+        describe_stack_events=[{"StackEvents": []}],
+        delete_stack=[{}],
+    )  # fmt: skip
+    assert Deployer(fake, pacing=pacing(Clock())).delete("s").deleted
+    waited = fake.ops()[fake.ops().index("delete_stack") + 1 :]
+    # Asked once; then the stack by id on every poll, as before there was a listing.
+    assert waited == ["list_stacks", "describe_stacks", "describe_stacks", "describe_stack_events"]

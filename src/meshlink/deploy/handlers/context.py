@@ -85,6 +85,8 @@ class NodeContext:
         # for which nothing this run did since can have changed them.
         self.seen: VerifyContext | None = None
         self._current: set[str] = set()
+        # By account: the stack listing its Deployers' waits share (waiting.StackStatuses).
+        self._statuses: dict[str, Any] = {}
 
     @property
     def network_engine(self) -> NetworkEngine:
@@ -129,16 +131,18 @@ class NodeContext:
     def _cloudformation_deployer(self, account: str, on_event: EventSink | None) -> Any:
         from meshlink.deploy.template_bucket import template_bucket
         from meshlink.engines.cdk.deployer import Deployer
-        from meshlink.engines.cdk.waiting import Pacing
+        from meshlink.engines.cdk.waiting import Api, Pacing, StackStatuses
 
         pacing = Pacing.within(self.runtime.deadlines)
+        client = self.client(account, "cloudformation")
         # Templates over CloudFormation's inline limit go through the account's bucket.
         templates = template_bucket(self.runtime, self.runtime.account_id(account))
+        with self._lock:
+            statuses = self._statuses.get(account)
+            if statuses is None:
+                statuses = self._statuses[account] = StackStatuses(Api(client, pacing))
         return Deployer(
-            self.client(account, "cloudformation"),
-            on_event=on_event,
-            pacing=pacing,
-            templates=templates,
+            client, on_event=on_event, pacing=pacing, templates=templates, statuses=statuses
         )
 
     def _snapshot_stack(self, account: str, name: str) -> Mapping[str, Any] | None:

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from meshlink.aws.errors import error_code
 from meshlink.deadlines import TIMEOUT_HINT, pauses, timed_out
 from meshlink.engines.cdk.events import (
     ChangeType,
@@ -33,9 +32,9 @@ from meshlink.engines.cdk.waiting import (
     EventTail,
     Listed,
     Pacing,
+    StackStatuses,
     error_message,
     is_missing_stack,
-    statuses_for,
 )
 from meshlink.errors import DeployError
 
@@ -49,6 +48,9 @@ TEMPLATE_BODY_LIMIT = 51_200
 # no blocker, since a Deployer given a TemplateStore (every stack node's) stages it in S3.
 UPLOADS_LARGE_TEMPLATES = True
 NO_CHANGE_MARKERS = ("didn't contain changes", "No updates are to be performed")
+# CloudFormation's ValidationError for a CREATE change set whose stack exists: "Stack [x]
+# already exists and cannot be created again with the changeSet [y]".
+ALREADY_EXISTS = "already exists and cannot be created again"
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # While a stack's operation runs, its events are read every EVENTS_EVERY polls (its
 # status, every poll, comes from the account's shared listing).
@@ -73,7 +75,8 @@ class Deployer:
     """Change-set deployments of one account's stacks through `client` (boto3 cloudformation).
 
     `templates`: where templates over TEMPLATE_BODY_LIMIT go (TemplateURL); without it
-    such a template is refused before CloudFormation is asked.
+    such a template is refused before CloudFormation is asked. `statuses`: the account's
+    StackStatuses, shared by its Deployers.
     """
 
     def __init__(
@@ -83,10 +86,13 @@ class Deployer:
         on_event: EventSink | None = None,
         pacing: Pacing | None = None,
         templates: TemplateStore | None = None,
+        statuses: StackStatuses | None = None,
     ) -> None:
         self.pacing = pacing or Pacing()
         self.api = Api(client, self.pacing)
-        self.statuses = statuses_for(self.api)
+        # The account's shared listing, from whoever makes the account's Deployers (its
+        # clock must be this pacing's); without one, a listing of its own.
+        self.statuses = statuses if statuses is not None else StackStatuses(self.api)
         self.on_event = on_event
         self.templates = templates
         self._staged: dict[str, str] = {}  # change set id -> the URL of its template
@@ -162,7 +168,8 @@ class Deployer:
 
         `absent`: the caller has just seen the account's stacks without this one (the
         run's listing): no DescribeStacks first. Should the stack exist after all,
-        CloudFormation refuses the CREATE change set, and the deploy starts over.
+        CloudFormation refuses the CREATE change set (ALREADY_EXISTS), and the deploy
+        starts over as if it had not been told.
         """
         stack = None if absent else self._settled(stack_name)
         status = None if stack is None else str(stack["StackStatus"])
@@ -266,7 +273,7 @@ class Deployer:
             reason = error_message(exc)
             if any(marker in reason for marker in NO_CHANGE_MARKERS):
                 return None
-            if change_type == "CREATE" and error_code(exc) == "AlreadyExistsException":
+            if change_type == "CREATE" and ALREADY_EXISTS in reason:
                 raise StackExists(stack=stack_name, reason=reason) from exc
             raise StackDeployError(stack=stack_name, reason=reason) from exc
         if staged:
@@ -462,7 +469,7 @@ class Deployer:
 
 
 class StackExists(StackDeployError):
-    """A CREATE change set for a stack that exists (CloudFormation's AlreadyExistsException)."""
+    """A CREATE change set refused: the stack exists (CloudFormation's ValidationError)."""
 
 
 def _last_seen(status: str, tail: EventTail) -> str:

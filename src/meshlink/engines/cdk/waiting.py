@@ -6,7 +6,6 @@ import math
 import random
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,10 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
+
+
+# An IAM refusal (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
 
 
 def is_missing_stack(exc: BaseException) -> bool:
@@ -207,10 +210,15 @@ class StackStatuses:
 
     Each wait polls its stack until the stack's operation ends; a mesh has dozens of them
     in one account at once, and CloudFormation's API rate is the account's. A wait asks
-    for a listing begun after its previous poll: the first thread to ask makes it, the
-    ones that ask meanwhile wait for it and read it too. One request per account and
-    poll, whatever the number of stacks (the local cloud served ~160 a second for a
-    32-service mesh, one DescribeStackEvents and a quarter DescribeStacks per stack).
+    for a listing begun at or after a time of its own (on the same clock as the board's
+    Api): the first thread to ask makes it, the ones that ask meanwhile wait for it and
+    read it too. About one request per account and poll, whatever the number of stacks
+    (the local cloud had served ~160 a second for a 32-service mesh: a DescribeStackEvents
+    and a quarter DescribeStacks per stack). One board per account and run: the caller
+    that makes the account's Deployers gives them the same one.
+
+    A role that may not list stacks (a deploy role bootstrapped before meshlink listed
+    them) is asked once: every wait then reads its stack by id, as it would without.
     """
 
     def __init__(self, api: Api) -> None:
@@ -219,22 +227,30 @@ class StackStatuses:
         self._listing: dict[str, Listed] = {}
         self._begun = -math.inf  # on api.pacing.clock: when the listing was asked for
         self._fetching = False
+        self._denied = False
 
     def of(self, stack_id: str, since: float) -> Listed | None:
         """The stack in a listing asked for at `since` or later (the pacing clock); None
-        when not listed (deleted, or too new to be listed yet: ask for it by id)."""
+        when not listed (deleted, too new to be listed yet, or no listing allowed: ask
+        for it by id)."""
         with self._changed:
-            while self._begun < since:
+            while not self._denied and self._begun < since:
                 if not self._fetching:
                     self._fetching = True
                     break
                 self._changed.wait()
             else:
-                return self._listing.get(stack_id)
-        began = self._api.pacing.clock()
+                return None if self._denied else self._listing.get(stack_id)
         listing: dict[str, Listed] | None = None
         try:
+            began = self._api.pacing.clock()
             listing = self._list()
+        except Exception as exc:
+            if error_code(exc) not in ACCESS_DENIED_CODES:
+                raise
+            with self._changed:
+                self._denied = True
+            return None
         finally:
             with self._changed:
                 if listing is not None:
@@ -256,17 +272,3 @@ class StackStatuses:
             if not token:
                 return found
             kwargs["NextToken"] = token
-
-
-_boards_lock = threading.Lock()
-_boards: weakref.WeakKeyDictionary[Any, StackStatuses] = weakref.WeakKeyDictionary()
-
-
-def statuses_for(api: Api) -> StackStatuses:
-    """The StackStatuses of `api`'s client: one per account (a session factory makes one
-    cloudformation client per account), shared by every Deployer of that client."""
-    with _boards_lock:
-        board = _boards.get(api.client)
-        if board is None:
-            board = _boards[api.client] = StackStatuses(api)
-        return board

@@ -68,6 +68,11 @@ class HealthBoard:
         with self._lock:
             self._running_since[address] = when
 
+    def task_ended(self, address: str) -> None:
+        """The task at `address` is gone: a later one there starts afresh."""
+        with self._lock:
+            self._running_since.pop(address, None)
+
     def get(self, arn: str, address: str, port: int) -> Health | None:
         with self._lock:
             found = self._states.get((arn, address, port))
@@ -89,15 +94,13 @@ class HealthBoard:
             for key in list(self._states):
                 if key not in keys:
                     del self._states[key]
-            addresses = {address for _, address, _ in keys}
-            for address in list(self._running_since):
-                if address not in addresses:
-                    del self._running_since[address]
             for key, group in keys.items():
                 state = self._states.get(key)
                 if state is None:
+                    # The task's RUNNING time, said before its target reached this world
+                    # (kept until then, whatever passes come first); used once.
                     state = self._states[key] = Health(
-                        running_since=self._running_since.get(key[1])
+                        running_since=self._running_since.pop(key[1], None)
                     )
                 if not group.load_balancers:
                     state.state, state.reason = "unused", "Target.NotInUse"

@@ -256,6 +256,8 @@ class Reconciler:
         self.scheduler.exited(record, code, error)
         self.supervisor.forget(record.arn)
         self.xray.stop(record.arn)
+        if record.address:
+            self.health.task_ended(record.address)
 
     def _spawn(self, record: TaskRecord, current: World) -> bool | str | None:
         """Start the record's process: True, an error message, or None (still waiting)."""

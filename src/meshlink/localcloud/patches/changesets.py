@@ -33,16 +33,23 @@ def _stringify(parameters: dict[str, Any]) -> dict[str, str]:
 
 
 def _claim_name(backend: Any, stack_name: str, change_set_name: str) -> None:
-    """AWS: a CREATE change set reuses a stack still in review, else the name must be free."""
-    from moto.cloudformation.exceptions import AlreadyExistsException
+    """AWS: a CREATE change set reuses a stack still in review, else the name must be free.
+
+    AWS refuses it as a ValidationError (not CreateStack's AlreadyExistsException):
+    "Stack [x] already exists and cannot be created again with the changeSet [y]"
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateChangeSet.html:
+    ChangeSetType CREATE is for a stack that does not exist; the message as CloudFormation
+    gives it, e.g. https://github.com/compose-x/ecs_composex/issues/785).
+    """
+    from moto.cloudformation.exceptions import ValidationError
 
     for stack_id, stack in list(backend.stacks.items()):
         if stack.name != stack_name:
             continue
         if stack.status != "REVIEW_IN_PROGRESS":
-            raise AlreadyExistsException(
-                f"Stack [{stack_name}] already exists and cannot be created again with the "
-                f"changeSet [{change_set_name}]."
+            raise ValidationError(
+                message=f"Stack [{stack_name}] already exists and cannot be created again with "
+                f"the changeSet [{change_set_name}]."
             )
         del backend.stacks[stack_id]
         for key, change_set in list(backend.change_sets.items()):

@@ -80,14 +80,22 @@ def test_registration_settles_from_the_tasks_aws_time_running_not_its_process(
     tg = group()
     board = HealthBoard()
     board.running_since(TARGET.address, 100.0)
+    board.sync(World())  # checks still on the world from before the target registered
     board.sync(World(target_groups={tg.arn: tg}))
     key = ("arn:tg", TARGET.address, TARGET.port)
     board.record(key, tg, True, "ok", 108.9)
     assert not board.routable("arn:tg", TARGET)  # still registering
     board.record(key, tg, True, "ok", 109.0)  # 9 s after RUNNING, not after t=101
     assert board.routable("arn:tg", TARGET)
-    # Gone with its target: a new task at the same address starts afresh.
+    # Used once: the target gone and back (a new task at the same address) starts afresh.
     board.sync(World())
+    board.sync(World(target_groups={tg.arn: tg}))
+    state = board.get(*key)
+    assert state is not None and state.running_since is None
+    # A task that ended before its target was ever checked leaves nothing behind.
+    board.sync(World())
+    board.running_since(TARGET.address, 100.0)
+    board.task_ended(TARGET.address)
     board.sync(World(target_groups={tg.arn: tg}))
     state = board.get(*key)
     assert state is not None and state.running_since is None
