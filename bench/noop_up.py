@@ -120,7 +120,7 @@ def main() -> None:
     print("| services | cold up | no-op up | no-op / cold | no-op --no-repair | no-op AWS calls |")
     print("|---:|---:|---:|---:|---:|---|")
     for n, cold, noop, bare, note in rows:
-        share = f"{100 * noop / cold:.0f} %"
+        share = f"{100 * noop / cold:.1f} %"
         print(f"| {n} | {cold:.1f}s | {noop:.1f}s | {share} | {bare:.1f}s | {note} |")
 
 
