@@ -2,10 +2,10 @@
 
 CPython 3.11 (meshlink's) collects its youngest generation every 700 net allocations of
 container objects (``gc.get_threshold()`` is ``(700, 10, 10)``), and every collection of
-the oldest one
-walks every object alive. meshlink's processes hold many long-lived objects (botocore's
-service models, pydantic's schemas, moto's backends) and allocate quickly, so that
-default spends a large share of their CPU walking objects that will never be garbage.
+the oldest one walks every object alive. meshlink's processes hold many long-lived
+objects (botocore's service models, pydantic's schemas, moto's backends) and allocate
+quickly, so that default spends a large share of their CPU walking objects that will
+never be garbage.
 Measured on this project's local cloud, 2 cores (bench/RESULTS.md, "No-op up"):
 
 * a no-op ``meshlink up`` of 3 services: 119 ms of its ~0.7 s CPU in 269 collections,
@@ -29,8 +29,6 @@ import gc
 # (generation 0, 1, 2): see the module docstring; CPython's default is (700, 10, 10).
 THRESHOLDS = (50_000, 20, 100)
 
-_tuned = False
-
 
 def tune_thresholds() -> None:
     """Collect less often, for the rest of this process."""
@@ -38,11 +36,8 @@ def tune_thresholds() -> None:
 
 
 def tune_for_command() -> None:
-    """A CLI run: fewer collections, and none over what is alive at exit. Idempotent."""
-    global _tuned
-    if _tuned:
-        return
-    _tuned = True
+    """A CLI run: fewer collections, and none over what is alive at exit (called once, as
+    the CLI's module is imported)."""
     tune_thresholds()
     # atexit runs after the interpreter joined the run's threads and before its exit
     # collections (Py_FinalizeEx: wait_for_thread_shutdown, then the atexit callbacks).

@@ -28,7 +28,7 @@ import getpass
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -243,22 +243,27 @@ class SessionFactory:
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
         kwargs.update(credentials)
-        # One creation per session at a time (a boto3 Session is not thread-safe), and
-        # none holds the factory's lock: building a client takes milliseconds, and other
-        # threads' cached look-ups go on.
-        with self._creating(session):
-            with self._lock:
-                cached = self._clients.get(key)
-            if cached is None:
-                cached = session.client(service, **kwargs)
-                with self._lock:
-                    self._clients[key] = cached
-            return cached
+        return self._made(self._clients, key, session, lambda: session.client(service, **kwargs))
 
-    def _creating(self, session: boto3.Session) -> threading.Lock:
-        """The lock every client creation from `session` holds."""
+    def _made(
+        self, cache: dict[Any, Any], key: Any, session: boto3.Session, build: Callable[[], Any]
+    ) -> Any:
+        """`cache[key]`, built by `build` the first time: one creation per session at a
+        time (a boto3 Session is not thread-safe), and none holds the factory's lock
+        (building a client takes milliseconds; other threads' cached look-ups go on)."""
         with self._lock:
-            return self._creation_locks.setdefault(id(session), threading.Lock())
+            cached = cache.get(key)
+            if cached is not None:
+                return cached
+            creating = self._creation_locks.setdefault(id(session), threading.Lock())
+        with creating:
+            with self._lock:
+                cached = cache.get(key)
+            if cached is None:
+                cached = build()
+                with self._lock:
+                    cache[key] = cached
+            return cached
 
     # -- local -------------------------------------------------------------------------
 
@@ -331,18 +336,8 @@ class SessionFactory:
 
     def _sts(self, base: boto3.Session, kwargs: dict[str, Any]) -> Any:
         """The STS client of `base`, made once (a client is safe to share between threads)."""
-        with self._lock:
-            cached = self._base_sts.get(id(base))
-        if cached is not None:
-            return cached
-        with self._creating(base):
-            with self._lock:
-                cached = self._base_sts.get(id(base))
-            if cached is None:
-                cached = base.client("sts", **kwargs)
-                with self._lock:
-                    self._base_sts[id(base)] = cached
-            return cached
+        maker: Any = base
+        return self._made(self._base_sts, id(base), base, lambda: maker.client("sts", **kwargs))
 
     def _local_source(self, account_id: str) -> tuple[boto3.Session, dict[str, str]]:
         """The base session and, for an assumed role, its credentials: every account's

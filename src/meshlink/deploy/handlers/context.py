@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from meshlink.deploy.handlers.model import HEALTHY, Progress
 from meshlink.deploy.runtime import MeshRuntime
+from meshlink.engines.cdk.waiting import AccountListings
 from meshlink.errors import DeployError
 from meshlink.graph.executor import Outcome
 from meshlink.graph.planner import Node
@@ -86,7 +87,7 @@ class NodeContext:
         self.seen: VerifyContext | None = None
         self._current: set[str] = set()
         # By account: the stack listing its Deployers' waits share (waiting.StackStatuses).
-        self._statuses: dict[str, Any] = {}
+        self._listings = AccountListings()
 
     @property
     def network_engine(self) -> NetworkEngine:
@@ -131,18 +132,18 @@ class NodeContext:
     def _cloudformation_deployer(self, account: str, on_event: EventSink | None) -> Any:
         from meshlink.deploy.template_bucket import template_bucket
         from meshlink.engines.cdk.deployer import Deployer
-        from meshlink.engines.cdk.waiting import Api, Pacing, StackStatuses
+        from meshlink.engines.cdk.waiting import Pacing
 
         pacing = Pacing.within(self.runtime.deadlines)
         client = self.client(account, "cloudformation")
         # Templates over CloudFormation's inline limit go through the account's bucket.
         templates = template_bucket(self.runtime, self.runtime.account_id(account))
-        with self._lock:
-            statuses = self._statuses.get(account)
-            if statuses is None:
-                statuses = self._statuses[account] = StackStatuses(Api(client, pacing))
         return Deployer(
-            client, on_event=on_event, pacing=pacing, templates=templates, statuses=statuses
+            client,
+            on_event=on_event,
+            pacing=pacing,
+            templates=templates,
+            statuses=self._listings.of(account, client, pacing),
         )
 
     def _snapshot_stack(self, account: str, name: str) -> Mapping[str, Any] | None:

@@ -230,12 +230,10 @@ class Deployer:
         if stack is None:
             return None
         status = str(stack["StackStatus"])
-        if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
+        if _in_progress(status) and status != "REVIEW_IN_PROGRESS":
             tail = EventTail(self.api, str(stack["StackId"]), self.on_event)
             tail.skip_existing()
-            self._wait(
-                stack_name, str(stack["StackId"]), tail, lambda s: not s.endswith("_IN_PROGRESS")
-            )
+            self._wait(stack_name, str(stack["StackId"]), tail, lambda s: not _in_progress(s))
             stack = self.describe(stack_name)
         return stack
 

@@ -14,7 +14,7 @@ import meshlink
 from meshlink.engines.cdk.deployer import Deployer, stack_tags
 from meshlink.engines.cdk.events import DeleteResult, EventSink, StackPlan
 from meshlink.engines.cdk.synth import Synthesized, load_cached, synth
-from meshlink.engines.cdk.waiting import Api, Pacing, StackStatuses
+from meshlink.engines.cdk.waiting import AccountListings, Pacing
 from meshlink.engines.network_contract import NetworkOutputs, contract_outputs
 from meshlink.engines.network_engine import ClientSource
 from meshlink.errors import DeployError, UsageError
@@ -89,8 +89,7 @@ class CdkNetworkEngine:
         self.zone_ids = zone_ids
         self._zone_lock = threading.Lock()
         # By account: the stack listing its waits share (waiting.StackStatuses).
-        self._statuses: dict[str, StackStatuses] = {}
-        self._statuses_lock = threading.Lock()
+        self._listings = AccountListings()
         self._mesh_zone_ids: tuple[str, ...] | None = None
 
     def stack_name(self, account: str) -> str:
@@ -213,10 +212,7 @@ class CdkNetworkEngine:
     def _deployer(self, account: str) -> Deployer:
         client = self.sessions.client(self._account_id(account), "cloudformation")
         pacing = self.pacing or Pacing()
-        with self._statuses_lock:
-            statuses = self._statuses.get(account)
-            if statuses is None:
-                statuses = self._statuses[account] = StackStatuses(Api(client, pacing))
+        statuses = self._listings.of(account, client, pacing)
         return Deployer(client, on_event=self.on_event, pacing=pacing, statuses=statuses)
 
     def _tags(self, account: str) -> dict[str, str]:

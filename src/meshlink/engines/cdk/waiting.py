@@ -272,3 +272,20 @@ class StackStatuses:
             if not token:
                 return found
             kwargs["NextToken"] = token
+
+
+class AccountListings:
+    """One StackStatuses per account, made on first use: what whoever makes an account's
+    Deployers (a run's NodeContext, the CDK network engine) gives every one of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._boards: dict[str, StackStatuses] = {}
+
+    def of(self, account: str, client: Any, pacing: Pacing) -> StackStatuses:
+        """The account's listing (`client` and `pacing` make it the first time)."""
+        with self._lock:
+            board = self._boards.get(account)
+            if board is None:
+                board = self._boards[account] = StackStatuses(Api(client, pacing))
+            return board

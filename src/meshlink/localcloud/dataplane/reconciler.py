@@ -183,16 +183,15 @@ class Reconciler:
         return current
 
     def _started(self, started: list[TaskRecord], failed: list[tuple[TaskRecord, str]]) -> None:
-        running_after = clock.current().seconds("fargate_task.running")
         with self.lock:
             for record in started:
                 ecs.mark_running(record.task)
                 if record.service_key is not None:
                     register(record)  # as ECS does once the task runs, not a pass later
-                    # In AWS time it runs since created + running_after (its process
-                    # started after that, a fork later): its registration settles from then.
+                    # In AWS time it runs since _running_at (its process started after
+                    # that, a fork later): its registration settles from then.
                     self.health.running_since(
-                        record.address, min(time.monotonic(), record.created + running_after)
+                        record.address, min(time.monotonic(), _running_at(record))
                     )
             for record, error in failed:
                 self._finish(record, None, error)
@@ -200,10 +199,9 @@ class Reconciler:
 
     def _pause(self) -> float:
         """Until the next pass: POLL_INTERVAL, or less when a pending task is due sooner."""
-        running_after = clock.current().seconds("fargate_task.running")
         now = time.monotonic()
         due = [
-            record.created + running_after - now
+            _running_at(record) - now
             for record in list(self.scheduler.records.values())
             if record.state == "pending" and record.stop_requested_at is None
         ]
@@ -261,8 +259,7 @@ class Reconciler:
 
     def _spawn(self, record: TaskRecord, current: World) -> bool | str | None:
         """Start the record's process: True, an error message, or None (still waiting)."""
-        provisioning = clock.current().seconds("fargate_task.running")
-        if provisioning and time.monotonic() < record.created + provisioning:
+        if time.monotonic() < _running_at(record):
             return None  # --timing aws: PENDING as long as a Fargate task on AWS
         try:
             command = build_command(record.container, record.override)
@@ -381,3 +378,10 @@ class Reconciler:
             "refusals": self.network.refusals[-50:],
             "refused_total": self.network.refused_total,
         }
+
+
+def _running_at(record: TaskRecord) -> float:
+    """When the task turns RUNNING (monotonic): as long after its creation as a Fargate
+    task takes on AWS under --timing aws (durations: fargate_task.running), at once under
+    instant timing."""
+    return record.created + clock.current().seconds("fargate_task.running")
