@@ -130,6 +130,14 @@ def pauses(first: float, most: float, growth: float = 1.5) -> Iterator[float]:
         pause = min(pause * growth, most)
 
 
+def pause_toward(end: float, now: float, first: float, most: float) -> float:
+    """The pause before the next poll of something expected to be done at `end` (on the
+    clock of `now`): half the time left, so that polls close in on `end` (few while it is
+    far, a quick one soon after it); once past it, half how late it is, so that they back
+    off again when the expectation was short. Never under `first` nor over `most`."""
+    return min(most, max(first, abs(end - now) / 2))
+
+
 def timed_out(what: str, seconds: float, last_seen: str) -> str:
     """The message of a wait whose deadline passed: what was awaited, its last seen state."""
     return f"gave up waiting for {what} after {seconds:.0f}s; last seen: {last_seen}"

@@ -54,16 +54,19 @@ def _terraform(host: EngineHost) -> NetworkEngine:
 
 
 def _cdk(host: EngineHost) -> NetworkEngine:
+    from meshlink.deploy.estimate import stack_duration
     from meshlink.engines.cdk.network import CdkNetworkEngine
     from meshlink.engines.cdk.waiting import Pacing
 
     sessions = host.connect()
+    scale = host.deadlines.scale
     return CdkNetworkEngine(
         host.topology,
         sessions=sessions,
         cache_dir=host.state_dir / "synth",
         zone_ids=host.zone_ids,
         pacing=Pacing.within(host.deadlines),  # the run's stack deadline and polls
+        expect=lambda template: stack_duration(template, scale),
     )
 
 

@@ -20,7 +20,7 @@ so `up` takes about the longest chain: the critical path.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -168,18 +168,30 @@ def stack_actions(template: Mapping[str, Any], plan: NodePlan) -> dict[str, list
     """What the plan does to each resource of the stack (all created, for a new stack)."""
     if plan.action == "create":
         return {lid: ["create"] for lid in template.get("Resources") or {}}
+    return change_actions(plan.changes)
+
+
+def change_actions(changes: Iterable[Any]) -> dict[str, list[durations.Action]]:
+    """What resource changes (a change set's: action, logical_id, replacement) do to each
+    resource: a replacement creates the new one, then deletes the old."""
     steps: dict[str, list[durations.Action]] = {
         "Add": ["create"],
         "Remove": ["delete"],
         "Modify": ["update"],
     }
     actions: dict[str, list[durations.Action]] = {}
-    for change in plan.changes:
+    for change in changes:
         replaced = change.action == "Modify" and change.replacement in ("True", "Conditional")
         actions[change.logical_id] = (
             ["create", "delete"] if replaced else steps.get(change.action, ["update"])
         )
     return actions
+
+
+def stack_duration(template: Mapping[str, Any], scale: float) -> Callable[[Iterable[Any]], float]:
+    """How long CloudFormation should take to make a change set's changes to the stack of
+    `template`, in seconds of a run at `scale` (what the stack's waits poll around)."""
+    return lambda changes: template_seconds(template, change_actions(changes)) * scale
 
 
 # -- the mesh ---------------------------------------------------------------------------

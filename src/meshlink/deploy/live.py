@@ -119,12 +119,18 @@ class StackSnapshot:
         found = dict(self._account(account_id))
         with self._lock:
             changed = [name for account, name in self._changed if account == account_id]
+        if len(changed) > 1:
+            # One listing of the account, not a DescribeStacks each (after an up of a
+            # 32-service mesh, the orphan scan described 104 stacks one by one).
+            client = self._cloudformation(account_id)
+            fresh = {s.name: s for s in mesh_live_stacks(client, self.mesh)}
+        else:
+            fresh = {n: s for n in changed if (s := self._describe(account_id, n)) is not None}
         for name in changed:
-            fresh = self._describe(account_id, name)
-            if fresh is None:
-                found.pop(name, None)
+            if name in fresh:
+                found[name] = fresh[name]
             else:
-                found[name] = fresh
+                found.pop(name, None)
         return found
 
     def stack(self, account_id: str, name: str) -> LiveStack | None:

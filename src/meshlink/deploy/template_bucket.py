@@ -13,6 +13,7 @@ is in it. Small templates never touch it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -59,11 +60,14 @@ def tls_only_policy(bucket: str) -> dict[str, Any]:
 
 
 class TemplateBucket:
-    """Stages large templates for CloudFormation in one account (Deployer's `templates`)."""
+    """Stages large templates for CloudFormation in one account (Deployer's `templates`).
+
+    `s3` makes the account's S3 client, on first use: most runs stage nothing (every
+    template under the inline limit), and a client takes ~40 ms of CPU to build."""
 
     def __init__(
         self,
-        s3: Any,
+        s3: Callable[[], Any],
         *,
         mesh: str,
         mesh_id: str,
@@ -72,7 +76,7 @@ class TemplateBucket:
         create: bool = True,
         notice: Callable[[str], None] | None = None,
     ) -> None:
-        self.s3 = s3
+        self._make_s3 = s3
         self.mesh = mesh
         self.mesh_id = mesh_id
         self.account_id = account_id
@@ -82,6 +86,10 @@ class TemplateBucket:
         self._notice: Callable[[str], None] = notice or (lambda message: None)
         self._lock = threading.Lock()
         self._ready = False
+
+    @functools.cached_property
+    def s3(self) -> Any:
+        return self._make_s3()
 
     # -- the Deployer's side ------------------------------------------------------
 
@@ -246,7 +254,7 @@ def template_bucket(runtime: MeshRuntime, account_id: str) -> TemplateBucket:
         if account_id not in buckets:
             topology = runtime.topology
             buckets[account_id] = TemplateBucket(
-                runtime.sessions.client(account_id, "s3"),
+                lambda: runtime.sessions.client(account_id, "s3"),
                 mesh=topology.name,
                 mesh_id=topology.identity,
                 account_id=account_id,

@@ -14,6 +14,7 @@ from typing import Any
 
 from meshlink.deploy.handlers import NodeContext
 from meshlink.deploy.runtime import MeshRuntime, RunOptions
+from meshlink.engines.cdk.deployer import Duration
 from meshlink.engines.cdk.events import (
     DeleteResult,
     DeployResult,
@@ -90,6 +91,7 @@ class FakeDeployer:
         self.stacks = stacks
         self.outputs_after_deploy: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self.expected: dict[str, float | None] = {}  # what each deploy's `duration` said
 
     def put(self, name: str, status: str, **outputs: str) -> None:
         self.stacks[name] = {
@@ -121,6 +123,7 @@ class FakeDeployer:
         parameters: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         absent: bool = False,
+        duration: Duration | None = None,
     ) -> DeployResult:
         assert not (absent and stack_name in self.stacks), f"{stack_name} said absent, exists"
         self.calls.append(("deploy", stack_name, dict(parameters or {})))
@@ -128,6 +131,7 @@ class FakeDeployer:
         created = stack_name not in self.stacks
         self.put(stack_name, "CREATE_COMPLETE" if created else "UPDATE_COMPLETE", **outputs)
         added = tuple(ResourceChange("Add", lid, "AWS::X") for lid in template["Resources"])
+        self.expected[stack_name] = duration(added) if duration else None
         return DeployResult(stack_name, "created" if created else "updated", outputs, added)
 
     def delete(self, stack_name: str) -> DeleteResult:

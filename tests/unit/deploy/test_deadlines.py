@@ -6,7 +6,7 @@ from itertools import islice
 
 import pytest
 
-from meshlink.deadlines import BUDGETS, Deadlines, for_target, pauses, timed_out
+from meshlink.deadlines import BUDGETS, Deadlines, for_target, pause_toward, pauses, timed_out
 
 
 def test_on_aws_each_wait_gets_its_aws_budget() -> None:
@@ -47,3 +47,11 @@ def test_pauses_grow_to_their_ceiling_and_start_under_it() -> None:
     assert list(islice(pauses(0.1, 0.3), 5)) == pytest.approx([0.1, 0.15, 0.225, 0.3, 0.3])
     assert list(islice(pauses(0.05, 0.3, growth=2), 4)) == pytest.approx([0.05, 0.1, 0.2, 0.3])
     assert next(pauses(1.0, 0.25)) == 0.25  # a ceiling below the first pause wins
+
+
+def test_polls_close_in_on_an_expected_end_then_back_off_past_it() -> None:
+    assert pause_toward(100.0, 0.0, 0.05, 5.0) == 5.0  # far: the ceiling
+    assert pause_toward(100.0, 96.0, 0.05, 5.0) == 2.0  # half the time left
+    assert pause_toward(100.0, 99.99, 0.05, 5.0) == 0.05  # never under the floor
+    assert pause_toward(100.0, 101.0, 0.05, 5.0) == 0.5  # late: half how late
+    assert pause_toward(100.0, 160.0, 0.05, 5.0) == 5.0

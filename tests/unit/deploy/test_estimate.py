@@ -15,6 +15,7 @@ from meshlink.deploy.estimate import (
     estimate_up,
     measure,
     resource_graph,
+    stack_duration,
     template_seconds,
 )
 from meshlink.deploy.handlers.model import Change, NodePlan
@@ -86,6 +87,17 @@ def test_an_update_counts_only_the_changed_resources_a_replacement_twice() -> No
     assert template_seconds(TEMPLATE, {"Route": ["update"]}) == 2 + OVERHEAD
     replaced = template_seconds(TEMPLATE, {"Nat": ["create", "delete"]})
     assert replaced == 100 + 60 + OVERHEAD
+
+
+def test_a_stack_s_wait_expects_its_changes_duration_at_the_run_s_scale() -> None:
+    from meshlink.engines.cdk.events import ResourceChange
+
+    expect = stack_duration(TEMPLATE, 0.02)
+    created = [ResourceChange("Add", lid, "") for lid in TEMPLATE["Resources"]]
+    assert expect(created) == pytest.approx((3 + 2 + 150 + OVERHEAD) * 0.02)
+    nat = ResourceChange("Modify", "Nat", "AWS::EC2::NatGateway", replacement="True")
+    assert expect([nat]) == pytest.approx((100 + 60 + OVERHEAD) * 0.02)
+    assert stack_duration(TEMPLATE, 0.0)(created) == 0.0  # instant timing: poll at once
 
 
 def graph() -> DeploymentGraph:

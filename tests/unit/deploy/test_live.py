@@ -103,4 +103,18 @@ def test_a_stack_the_run_changes_is_described_afresh_from_then_on() -> None:
     del cfn.stacks["meshlink-shop-edge-x"]
     assert stacks.stack("a", "meshlink-shop-edge-x") is None
     assert "meshlink-shop-edge-x" not in stacks.stacks("a")
-    assert cfn.listed == 1
+    assert cfn.listed == 2  # the last read: two stacks changed, so the account is listed
+
+
+def test_the_stacks_a_run_changed_are_read_in_one_listing_not_one_by_one() -> None:
+    names = [f"meshlink-shop-edge-{i}" for i in range(3)]
+    cfn = Cfn(*(stack(name, "CREATE_COMPLETE", Port="80") for name in names))
+    stacks = snapshot(a=cfn)
+    assert len(stacks.stacks("a")) == 3
+    for name in names:
+        stacks.forget("a", name)
+        cfn.stacks[name] = stack(name, "UPDATE_COMPLETE", Port="81")
+    del cfn.stacks[names[0]]
+    fresh = stacks.stacks("a")
+    assert {n: s.outputs["Port"] for n, s in fresh.items()} == {names[1]: "81", names[2]: "81"}
+    assert (cfn.listed, cfn.described) == (2, [])

@@ -26,9 +26,9 @@ def test_a_skipped_node_is_written_with_the_runs_next_write(
     writes: list[dict[str, str]] = []
     original = Journal._write
 
-    def counted(journal: Journal) -> None:
+    def counted(journal: Journal, text: str) -> None:
         writes.append({nid: r.status for nid, r in journal.records.items()})
-        original(journal)
+        original(journal, text)
 
     monkeypatch.setattr(Journal, "_write", counted)
     mesh = Mesh(tmp_path)

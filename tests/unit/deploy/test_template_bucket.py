@@ -51,7 +51,12 @@ class S3:
 
 def bucket(s3: S3, **kwargs: Any) -> TemplateBucket:
     return TemplateBucket(
-        s3, mesh="shop", mesh_id="5e1d0c3a", account_id="111111111111", region="eu-west-1", **kwargs
+        lambda: s3,
+        mesh="shop",
+        mesh_id="5e1d0c3a",
+        account_id="111111111111",
+        region="eu-west-1",
+        **kwargs,
     )
 
 

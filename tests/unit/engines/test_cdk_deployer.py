@@ -258,23 +258,36 @@ class Store:
 def test_a_template_over_the_inline_limit_goes_by_url_and_is_discarded_once_read() -> None:
     huge = {"Resources": {f"T{i}": {"Type": "AWS::SNS::Topic"} for i in range(2000)}}
     store = Store()
-    fake = Fake(
+    # A new stack: CreateStack reads the template before it answers.
+    new = Fake(
         describe_stacks=[client_error("ValidationError", "Stack s does not exist"),
                          stack("CREATE_COMPLETE")],
+        create_stack=[{"StackId": "id-s"}],
         list_stacks=listed("CREATE_COMPLETE"),
-        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
-        describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": []}],
         describe_stack_events=[{"StackEvents": []}],
-        execute_change_set=[{}],
     )  # fmt: skip
-    Deployer(fake, pacing=pacing(Clock()), templates=store).deploy("s", huge)
-    create = dict(fake.calls)["create_change_set"]
+    Deployer(new, pacing=pacing(Clock()), templates=store).deploy("s", huge)
+    create = dict(new.calls)["create_stack"]
     assert "TemplateBody" not in create
     assert create["TemplateURL"].endswith("/templates/s/x.json")
     assert store.put_calls[0][0] == "s" and store.put_calls[0][1] > 51_200
     assert store.discarded == [create["TemplateURL"]]
-    # Discarded before the change set runs: CloudFormation keeps its own copy.
-    assert fake.ops().index("describe_change_set") < fake.ops().index("execute_change_set")
+
+    # An update: discarded once the change set is created (CloudFormation keeps a copy).
+    update = Fake(
+        describe_stacks=[stack("CREATE_COMPLETE")],
+        list_stacks=listed("UPDATE_COMPLETE"),
+        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": [
+            {"Type": "Resource", "ResourceChange": {
+                "Action": "Add", "LogicalResourceId": "T1", "ResourceType": "AWS::SNS::Topic"}}]}],
+        describe_stack_events=[{"StackEvents": []}],
+        execute_change_set=[{}],
+    )  # fmt: skip
+    Deployer(update, pacing=pacing(Clock()), templates=store).deploy("s", huge)
+    staged = dict(update.calls)["create_change_set"]["TemplateURL"]
+    assert store.discarded[-1] == staged
+    assert update.ops().index("describe_change_set") < update.ops().index("execute_change_set")
 
     # A small template stays inline.
     small = Fake(
@@ -285,19 +298,19 @@ def test_a_template_over_the_inline_limit_goes_by_url_and_is_discarded_once_read
     )
     Deployer(small, pacing=pacing(Clock()), templates=store).deploy("s", TEMPLATE)
     assert "TemplateBody" in dict(small.calls)["create_change_set"]
-    assert len(store.put_calls) == 1
+    assert len(store.put_calls) == 2
 
-    # A refused change set still discards its upload.
+    # A refused CreateStack still discards its upload.
     refused = Fake(
         describe_stacks=[client_error("ValidationError", "Stack s does not exist")],
-        create_change_set=[client_error("ValidationError", "Template format error")],
+        create_stack=[client_error("ValidationError", "Template format error")],
     )
     with pytest.raises(StackDeployError, match="Template format error"):
         Deployer(refused, pacing=pacing(Clock()), templates=store).deploy("s", huge)
-    assert len(store.discarded) == 2
+    assert len(store.discarded) == 3
 
 
-def test_a_wait_reads_the_shared_listing_each_poll_and_the_events_every_fourth() -> None:
+def test_a_wait_reads_the_shared_listing_each_poll_and_the_events_on_a_slower_backoff() -> None:
     stack_event = "AWS::CloudFormation::Stack"
     old = event(0, "s", "CREATE_COMPLETE", type_=stack_event)
     started = [event(1, "s", "DELETE_IN_PROGRESS", type_=stack_event), old]
@@ -310,16 +323,37 @@ def test_a_wait_reads_the_shared_listing_each_poll_and_the_events_every_fourth()
         delete_stack=[{}],
     )  # fmt: skip
     seen: list[StackEvent] = []
-    deployer = Deployer(fake, pacing=pacing(Clock()), on_event=seen.append)
+    clock = Clock()
+    deployer = Deployer(fake, pacing=pacing(clock), on_event=seen.append)
     # Gone from the listing (ListStacks leaves deleted stacks out): asked for by id.
     fake.script["describe_stacks"].append(client_error("ValidationError", "Stack does not exist"))
     assert deployer.delete("s").deleted
     waited = fake.ops()[fake.ops().index("delete_stack") + 1 :]
+    # Polls after 0, 0.05, 0.125, 0.24, 0.41, 0.66 and 1.04 s; the events when 0.2 s,
+    # then 0.3 s more, have passed (EVENTS_EVERY times the polls' own backoff).
     assert waited == [
         "list_stacks", "list_stacks", "list_stacks", "list_stacks", "describe_stack_events",
-        "list_stacks", "list_stacks", "list_stacks", "describe_stacks", "describe_stack_events",
+        "list_stacks", "list_stacks", "describe_stack_events",
+        "list_stacks", "describe_stacks", "describe_stack_events",
     ]  # fmt: skip
     assert [e.status for e in seen] == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]
+
+
+def test_a_wait_told_how_long_the_stack_takes_polls_most_around_then() -> None:
+    fake = Fake(
+        create_stack=[{"StackId": "id-s"}],
+        list_stacks=[*listed(*["CREATE_IN_PROGRESS"] * 10), *listed("CREATE_COMPLETE")],
+        describe_stack_events=[{"StackEvents": []}],
+        describe_stacks=[stack("CREATE_COMPLETE")],
+    )
+    clock = Clock()
+    Deployer(fake, pacing=pacing(clock, poll_max=5.0)).deploy(
+        "s", TEMPLATE, absent=True, duration=lambda changes: 8.0 * len(changes)
+    )
+    # Half the time left each time, never over poll_max; then quick polls around 8 s.
+    assert clock.sleeps[:5] == [4.0, 2.0, 1.0, 0.5, 0.25]
+    assert max(clock.sleeps) <= 5.0 and min(clock.sleeps) >= 0.05
+    assert 8.0 <= clock.now <= 8.1  # the poll that saw it done came right after 8 s
 
 
 def test_the_waits_of_one_account_share_each_listing() -> None:
@@ -347,39 +381,38 @@ def test_the_waits_of_one_account_share_each_listing() -> None:
 
 def test_a_stack_known_absent_is_created_without_a_describe() -> None:
     fake = Fake(
+        create_stack=[{"StackId": "id-s"}],
         list_stacks=listed("CREATE_COMPLETE"),
-        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
-        describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": []}],
         describe_stack_events=[{"StackEvents": [
             event(2, "s", "CREATE_COMPLETE", type_="AWS::CloudFormation::Stack"),
-            event(1, "Topic", "CREATE_COMPLETE"),
-            event(0, "s", "REVIEW_IN_PROGRESS", type_="AWS::CloudFormation::Stack")]}],
-        execute_change_set=[{}],
-        describe_stacks=[stack("CREATE_COMPLETE")],
+            event(1, "Topic", "CREATE_COMPLETE", type_="AWS::SNS::Topic"),
+            event(0, "s", "CREATE_IN_PROGRESS", type_="AWS::CloudFormation::Stack")]}],
+        describe_stacks=[stack("CREATE_COMPLETE", Outputs=[
+            {"OutputKey": "Arn", "OutputValue": "arn:topic"}])],
     )  # fmt: skip
     seen: list[StackEvent] = []
     result = Deployer(fake, pacing=pacing(Clock()), on_event=seen.append).deploy(
-        "s", TEMPLATE, absent=True
+        "s", TEMPLATE, absent=True, tags={"meshlink:mesh": "m"}
     )
-    assert result.outcome == "created"
-    # No DescribeStacks before the change set, no DescribeStackEvents before it runs: the
-    # new stack's one event then is its REVIEW_IN_PROGRESS, which the tail leaves out.
-    assert fake.ops()[:3] == ["create_change_set", "describe_change_set", "execute_change_set"]
+    assert result.outcome == "created" and result.outputs == {"Arn": "arn:topic"}
+    # No DescribeStacks before, no change set: CreateStack, then its wait.
+    assert fake.ops()[:2] == ["create_stack", "list_stacks"]
+    create = dict(fake.calls)["create_stack"]
+    assert create["Tags"] == [{"Key": "meshlink:mesh", "Value": "m"}]
+    assert create["Capabilities"] == ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
     assert [(e.logical_id, e.status) for e in seen] == [
+        ("s", "CREATE_IN_PROGRESS"),
         ("Topic", "CREATE_COMPLETE"),
         ("s", "CREATE_COMPLETE"),
     ]
-
-
-EXISTS = "Stack [s] already exists and cannot be created again with the changeSet [cs-1]."
+    # The changes: what CloudFormation created, as a CREATE change set would list them.
+    assert [(c.action, c.logical_id) for c in result.changes] == [("Add", "Topic")]
 
 
 def test_a_stack_said_absent_that_exists_is_updated_instead() -> None:
     fake = Fake(
-        create_change_set=[
-            client_error("ValidationError", EXISTS),
-            {"Id": "cs-2", "StackId": "id-s"},
-        ],
+        create_stack=[client_error("AlreadyExistsException", "Stack [s] already exists")],
+        create_change_set=[{"Id": "cs-2", "StackId": "id-s"}],
         describe_stacks=[stack("CREATE_COMPLETE")],
         describe_change_set=[{"Status": "FAILED", "StatusReason": "didn't contain changes"}],
         delete_change_set=[{}],
@@ -387,10 +420,47 @@ def test_a_stack_said_absent_that_exists_is_updated_instead() -> None:
     result = Deployer(fake, pacing=pacing(Clock())).deploy("s", TEMPLATE, absent=True)
     assert result.outcome == "unchanged"
     creates = [kwargs["ChangeSetType"] for op, kwargs in fake.calls if op == "create_change_set"]
-    assert creates == ["CREATE", "UPDATE"]
+    assert fake.ops()[0] == "create_stack" and creates == ["UPDATE"]
     # Not said absent, the same refusal is the caller's error.
     refused = Fake(
         describe_stacks=[client_error("ValidationError", "Stack s does not exist")],
+        create_stack=[client_error("AlreadyExistsException", "Stack [s] already exists")],
+    )
+    with pytest.raises(StackDeployError, match="already exists"):
+        Deployer(refused, pacing=pacing(Clock())).deploy("s", TEMPLATE)
+
+
+EXISTS = "Stack [s] already exists and cannot be created again with the changeSet [cs-1]."
+
+
+def test_a_role_that_may_not_create_stacks_creates_through_a_change_set() -> None:
+    fake = Fake(
+        create_stack=[client_error("AccessDenied", "not authorized to perform CreateStack")],
+        create_change_set=[{"Id": "cs-1", "StackId": "id-s"}],
+        describe_change_set=[{"Status": "CREATE_COMPLETE", "Changes": []}],
+        execute_change_set=[{}],
+        list_stacks=listed("CREATE_COMPLETE"),
+        describe_stack_events=[{"StackEvents": [
+            event(1, "s", "CREATE_COMPLETE", type_="AWS::CloudFormation::Stack"),
+            event(0, "s", "REVIEW_IN_PROGRESS", type_="AWS::CloudFormation::Stack")]}],
+        describe_stacks=[stack("CREATE_COMPLETE")],
+    )  # fmt: skip
+    seen: list[StackEvent] = []
+    deployer = Deployer(fake, pacing=pacing(Clock()), on_event=seen.append)
+    assert deployer.deploy("s", TEMPLATE, absent=True).outcome == "created"
+    assert fake.ops()[:4] == [
+        "create_stack", "create_change_set", "describe_change_set", "execute_change_set"
+    ]  # fmt: skip
+    # The change set's own REVIEW_IN_PROGRESS is left out, as it is not this operation's.
+    assert [e.status for e in seen] == ["CREATE_COMPLETE"]
+    # Asked once: the next new stack goes through a change set at once.
+    fake.calls.clear()
+    deployer.deploy("s2", TEMPLATE, absent=True)
+    assert "create_stack" not in fake.ops()
+    # Not said absent, a CREATE change set refused because the stack exists is an error.
+    refused = Fake(
+        describe_stacks=[client_error("ValidationError", "Stack s does not exist")],
+        create_stack=[client_error("AccessDenied", "no")],
         create_change_set=[client_error("ValidationError", EXISTS)],
     )
     with pytest.raises(StackDeployError, match="already exists"):

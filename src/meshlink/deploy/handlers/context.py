@@ -15,6 +15,7 @@ from meshlink.graph.planner import Node
 
 if TYPE_CHECKING:
     from meshlink.deploy.handlers.outlook import Outlook
+    from meshlink.engines.cdk.deployer import Duration
     from meshlink.engines.cdk.events import (
         DeleteResult,
         DeployResult,
@@ -48,6 +49,7 @@ class StackDeployer(Protocol):
         parameters: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         absent: bool = False,
+        duration: Duration | None = None,
     ) -> DeployResult: ...
 
     def delete(self, stack_name: str) -> DeleteResult: ...

@@ -220,6 +220,7 @@ class StackHandler:
         return replace(planned, outputs=known, changing=changing)
 
     def up(self, ctx: NodeContext, node: Node, progress: Progress) -> Outcome:
+        from meshlink.deploy.estimate import stack_duration
         from meshlink.engines.cdk.deployer import stack_tags
 
         name, template = self._template(ctx, node)
@@ -235,6 +236,7 @@ class StackHandler:
             parameters=parameters,
             tags=stack_tags(ctx.topology.name, node.id, ctx.topology.identity),
             absent=ctx.live_stack(node) is None,  # the run's listing: no DescribeStacks
+            duration=stack_duration(template, ctx.runtime.deadlines.scale),
         )
         detail = self.settle(ctx, node, result.outputs, progress)
         ctx.journal.update(node.id, fingerprint=digest, parameters=parameters)

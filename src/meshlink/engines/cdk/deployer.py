@@ -1,4 +1,5 @@
-"""Deploy a synthesized template to CloudFormation through change sets.
+"""Deploy a synthesized template to CloudFormation: a new stack with CreateStack, an
+existing one through a change set (what it changes, then its execution).
 
 One code path for AWS and the local cloud: only the client handed in differs.
 """
@@ -9,7 +10,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from meshlink.deadlines import TIMEOUT_HINT, pauses, timed_out
+from meshlink.aws.errors import error_code
+from meshlink.deadlines import TIMEOUT_HINT, pause_toward, pauses, timed_out
 from meshlink.engines.cdk.events import (
     ChangeType,
     DeleteResult,
@@ -28,6 +30,7 @@ from meshlink.engines.cdk.templates import (
     template_body,
 )
 from meshlink.engines.cdk.waiting import (
+    ACCESS_DENIED_CODES,
     Api,
     EventTail,
     Listed,
@@ -38,7 +41,10 @@ from meshlink.engines.cdk.waiting import (
 )
 from meshlink.errors import DeployError
 
-__all__ = ["Deployer", "StackDeployError", "check_parameters", "stack_tags"]
+# How long CloudFormation should take to make these changes, in seconds here.
+Duration = Callable[[tuple[ResourceChange, ...]], float]
+
+__all__ = ["Deployer", "Duration", "StackDeployError", "check_parameters", "stack_tags"]
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 # Bytes CloudFormation accepts as TemplateBody; a larger template goes through S3
@@ -52,8 +58,8 @@ NO_CHANGE_MARKERS = ("didn't contain changes", "No updates are to be performed")
 # already exists and cannot be created again with the changeSet [y]".
 ALREADY_EXISTS = "already exists and cannot be created again"
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
-# While a stack's operation runs, its events are read every EVENTS_EVERY polls (its
-# status, every poll, comes from the account's shared listing).
+# While a stack's operation runs, its events are read about every EVENTS_EVERY pauses of
+# the plain backoff (its status, every poll, comes from the account's shared listing).
 EVENTS_EVERY = 4
 # Stacks in these states cannot be updated; deploy says so instead of guessing.
 STUCK = frozenset({"ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"})
@@ -72,7 +78,14 @@ def stack_tags(mesh: str, node: str, mesh_id: str | None = None) -> dict[str, st
 
 
 class Deployer:
-    """Change-set deployments of one account's stacks through `client` (boto3 cloudformation).
+    """Deployments of one account's stacks through `client` (boto3 cloudformation).
+
+    A stack that does not exist yet is made with CreateStack: a change set would only
+    list the template's resources, and creating one takes CloudFormation seconds of its
+    own before it can run. An existing stack changes through a change set (what changes,
+    and whether it replaces, is known before anything is touched). A role bootstrapped
+    before meshlink created stacks directly may not call CreateStack: it is asked once,
+    then creates through change sets as before.
 
     `templates`: where templates over TEMPLATE_BODY_LIMIT go (TemplateURL); without it
     such a template is refused before CloudFormation is asked. `statuses`: the account's
@@ -96,6 +109,7 @@ class Deployer:
         self.on_event = on_event
         self.templates = templates
         self._staged: dict[str, str] = {}  # change set id -> the URL of its template
+        self._creates_directly = True  # until CreateStack is refused (AccessDenied)
 
     # -- reading -----------------------------------------------------------------
 
@@ -163,8 +177,13 @@ class Deployer:
         parameters: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         absent: bool = False,
+        duration: Duration | None = None,
     ) -> DeployResult:
         """Create or update the stack to `template`; 'unchanged' when there is nothing to do.
+
+        `duration`: how long CloudFormation should take to make `changes` (seconds here):
+        the waits poll most around then (deadlines.pause_toward) instead of backing off
+        blindly. A wrong guess costs polls, not correctness.
 
         `absent`: the caller has just seen the account's stacks without this one (the
         run's listing): no DescribeStacks first. Should the stack exist after all,
@@ -186,13 +205,19 @@ class Deployer:
             status = None
         change_type: ChangeType = "CREATE" if status is None else "UPDATE"
         try:
+            if change_type == "CREATE" and self._creates_directly:
+                created = self._create(stack_name, template, parameters, tags, duration)
+                if created is not None:
+                    return created
             change_set = self._create_change_set(
                 stack_name, template, parameters, tags, change_type
             )
         except StackExists:
             if not absent:
                 raise
-            return self.deploy(stack_name, template, parameters=parameters, tags=tags)
+            return self.deploy(
+                stack_name, template, parameters=parameters, tags=tags, duration=duration
+            )
         if change_set is None:
             return DeployResult(stack_name, "unchanged", self.outputs(stack_name))
         try:
@@ -205,7 +230,7 @@ class Deployer:
             return DeployResult(
                 stack_name, "unchanged", self.outputs(stack_name), stack_id=change_set["StackId"]
             )
-        self._execute(stack_name, change_set, change_type)
+        self._execute(stack_name, change_set, change_type, duration(changes) if duration else None)
         return DeployResult(
             stack_name,
             "created" if change_type == "CREATE" else "updated",
@@ -237,6 +262,71 @@ class Deployer:
             stack = self.describe(stack_name)
         return stack
 
+    def _create(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any] | str,
+        parameters: Mapping[str, str] | None,
+        tags: Mapping[str, str] | None,
+        duration: Duration | None,
+    ) -> DeployResult | None:
+        """CreateStack, then its wait; None when the role may not (a change set instead).
+
+        The changes reported are the resources CloudFormation created (their
+        CREATE_COMPLETE events): what a CREATE change set would have listed."""
+        arguments, staged = self._stack_arguments(stack_name, template, parameters, tags)
+        asked = self.pacing.clock()  # the operation begins no earlier
+        try:
+            created = self.api("create_stack", **arguments)
+        except Exception as exc:
+            if not hasattr(exc, "response"):
+                raise
+            if error_code(exc) in ACCESS_DENIED_CODES:
+                self._creates_directly = False
+                return None
+            reason = error_message(exc)
+            if error_code(exc) == "AlreadyExistsException":
+                raise StackExists(stack=stack_name, reason=reason) from exc
+            raise StackDeployError(stack=stack_name, reason=reason) from exc
+        finally:
+            # CloudFormation has read the template when CreateStack answers.
+            self._unstage(staged)
+        stack_id = str(created["StackId"])
+        tail = EventTail(self.api, stack_id, self.on_event)
+        until = asked + duration(additions(template)) if duration else None
+        self._wait(stack_name, stack_id, tail, lambda s: s in DONE, until)
+        changes = tuple(
+            ResourceChange("Add", event.logical_id, event.resource_type)
+            for event in tail.seen
+            if event.status == "CREATE_COMPLETE" and not event.is_stack
+        )
+        return DeployResult(
+            stack_name, "created", self.outputs(stack_name), changes, stack_id=stack_id
+        )
+
+    def _stack_arguments(
+        self,
+        stack_name: str,
+        template: Mapping[str, Any] | str,
+        parameters: Mapping[str, str] | None,
+        tags: Mapping[str, str] | None,
+    ) -> tuple[dict[str, Any], str | None]:
+        """What CreateStack and CreateChangeSet both take, and the URL of a template staged
+        for it (the caller discards it once CloudFormation has read it)."""
+        check_parameters(stack_name, template, parameters or {})
+        source = self._template_source(stack_name, template_body(template))
+        arguments = {
+            "StackName": stack_name,
+            **source,
+            "Parameters": [
+                {"ParameterKey": key, "ParameterValue": value}
+                for key, value in sorted((parameters or {}).items())
+            ],
+            "Capabilities": CAPABILITIES,
+            "Tags": [{"Key": key, "Value": value} for key, value in sorted((tags or {}).items())],
+        }
+        return arguments, source.get("TemplateURL")
+
     def _create_change_set(
         self,
         stack_name: str,
@@ -246,22 +336,13 @@ class Deployer:
         change_type: ChangeType,
     ) -> dict[str, Any] | None:
         """The new change set's ids; None when CloudFormation says at once nothing changes."""
-        check_parameters(stack_name, template, parameters or {})
-        source = self._template_source(stack_name, template_body(template))
-        staged = source.get("TemplateURL")
+        arguments, staged = self._stack_arguments(stack_name, template, parameters, tags)
         try:
             created: dict[str, Any] = self.api(
                 "create_change_set",
-                StackName=stack_name,
+                **arguments,
                 ChangeSetName=f"meshlink-{uuid.uuid4().hex[:16]}",
                 ChangeSetType=change_type,
-                **source,
-                Parameters=[
-                    {"ParameterKey": key, "ParameterValue": value}
-                    for key, value in sorted((parameters or {}).items())
-                ],
-                Capabilities=CAPABILITIES,
-                Tags=[{"Key": key, "Value": value} for key, value in sorted((tags or {}).items())],
                 Description="meshlink",
             )
         except Exception as exc:
@@ -364,7 +445,14 @@ class Deployer:
         if change_type == "CREATE" and self.status(stack_name) == "REVIEW_IN_PROGRESS":
             self._delete(stack_name, stack_id)
 
-    def _execute(self, stack_name: str, change_set: dict[str, Any], change_type: str) -> None:
+    def _execute(
+        self,
+        stack_name: str,
+        change_set: dict[str, Any],
+        change_type: str,
+        expected: float | None = None,
+    ) -> None:
+        """Run the change set and wait for it; `expected`: how long it should take."""
         stack_id = str(change_set["StackId"])
         tail = EventTail(self.api, stack_id, self.on_event)
         if change_type == "CREATE":
@@ -373,6 +461,7 @@ class Deployer:
             tail.skip_review()
         else:
             tail.skip_existing()
+        asked = self.pacing.clock()  # the operation begins no earlier
         try:
             self.api("execute_change_set", ChangeSetName=change_set["Id"])
         except Exception as exc:
@@ -380,7 +469,8 @@ class Deployer:
                 raise
             tail.poll()
             raise self._failure(stack_name, tail, None, error_message(exc)) from exc
-        self._wait(stack_name, stack_id, tail, lambda s: s in DONE)
+        until = None if expected is None else asked + expected
+        self._wait(stack_name, stack_id, tail, lambda s: s in DONE, until)
 
     def _delete(self, stack_name: str, stack_id: str) -> None:
         tail = EventTail(self.api, stack_id, self.on_event)
@@ -395,23 +485,33 @@ class Deployer:
         self._wait(stack_name, stack_id, tail, lambda s: s == "DELETE_COMPLETE")
 
     def _wait(
-        self, stack_name: str, stack_id: str, tail: EventTail, done: Callable[[str], bool]
+        self,
+        stack_name: str,
+        stack_id: str,
+        tail: EventTail,
+        done: Callable[[str], bool],
+        until: float | None = None,
     ) -> str:
         """Poll until the stack leaves *_IN_PROGRESS; raise unless `done(status)`.
 
         Each poll reads the stack's status from its account's shared listing
         (StackStatuses: one ListStacks for every wait in the account), or by id when the
-        listing does not have it; its events every EVENTS_EVERY polls (what the progress
-        shows) and once more when it ends (the last ones, and a failure's cause).
+        listing does not have it; its events now and then (what the progress shows) and
+        once more when it ends (the last ones, and a failure's cause). `until`: when
+        (on the pacing clock) the operation should end: the polls close in on then
+        (pause_toward); else they back off from poll_min to poll_max.
         """
-        waits = pauses(self.pacing.poll_min, self.pacing.poll_max)
-        deadline = self.pacing.clock() + self.pacing.timeout
-        begun, pause, polls, status = self.pacing.clock(), 0.0, 0, ""
+        first, most = self.pacing.poll_min, self.pacing.poll_max
+        waits = pauses(first, most)
+        event_waits = pauses(first * EVENTS_EVERY, most * EVENTS_EVERY)
+        begun = self.pacing.clock()
+        deadline, events_due = begun + self.pacing.timeout, begun + next(event_waits)
+        pause, status = 0.0, ""
         while True:
             # A listing asked for in the last half pause is fresh enough: the account's
             # waits share about two listings per pause, whatever their number.
-            since = max(begun, self.pacing.clock() - pause / 2)
-            listed = self.statuses.of(stack_id, since)
+            now = self.pacing.clock()
+            listed = self.statuses.of(stack_id, max(begun, now - pause / 2))
             if listed is None:
                 stacks = self._stacks_by_id(stack_id)
                 status = str(stacks[0]["StackStatus"]) if stacks else "DELETE_COMPLETE"
@@ -422,10 +522,11 @@ class Deployer:
                 if done(status):
                     return status
                 raise self._failure(stack_name, tail, status, listed.reason)
-            polls += 1
-            if polls % EVENTS_EVERY == 0:
+            now = self.pacing.clock()
+            if now >= events_due:
                 tail.poll()
-            if self.pacing.clock() > deadline:
+                events_due = now + next(event_waits)
+            if now > deadline:
                 raise StackDeployError(
                     stack=stack_name,
                     status=status,
@@ -434,7 +535,7 @@ class Deployer:
                     ),
                     hint=TIMEOUT_HINT,
                 )
-            pause = next(waits)
+            pause = next(waits) if until is None else pause_toward(until, now, first, most)
             self.pacing.sleep(pause)
 
     def _stacks_by_id(self, stack_id: str) -> list[dict[str, Any]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import meshlink
-from meshlink.engines.cdk.deployer import Deployer, stack_tags
+from meshlink.engines.cdk.deployer import Deployer, Duration, stack_tags
 from meshlink.engines.cdk.events import DeleteResult, EventSink, StackPlan
 from meshlink.engines.cdk.synth import Synthesized, load_cached, synth
 from meshlink.engines.cdk.waiting import AccountListings, Pacing
@@ -78,8 +78,12 @@ class CdkNetworkEngine:
         on_event: EventSink | None = None,
         pacing: Pacing | None = None,
         zone_ids: Callable[[], Sequence[str]] | None = None,
+        expect: Callable[[Mapping[str, Any]], Duration] | None = None,
     ) -> None:
         self.topology = topology
+        # A template -> how long CloudFormation should take to make its changes (what
+        # the stack's wait polls around; Deployer.deploy's `duration`).
+        self.expect = expect
         self.sessions = sessions
         self.cache_dir = cache_dir
         self.on_event = on_event
@@ -164,11 +168,13 @@ class CdkNetworkEngine:
 
     def apply(self, account: str) -> NetworkOutputs:
         """Deploy the account's network; its outputs, normalised to the contract."""
+        template = self.template(account)
         result = self._deployer(account).deploy(
             self.stack_name(account),
-            self.template(account),
+            template,
             parameters=self.parameters(),
             tags=self._tags(account),
+            duration=self.expect(template) if self.expect else None,
         )
         try:
             outputs = contract_outputs(result.outputs)
