@@ -235,10 +235,15 @@ def _finish_outputs(backend: Any, stack: Any, template_dict: dict[str, Any]) -> 
 
 
 def _rollback_create(stack: Any, error: BaseException) -> None:
+    from moto.cloudformation.parsing import OutputMap
+
     stack.status_reason = f"The following resource(s) failed to create: {reason_of(error)}"
     stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=stack.status_reason)
     with contextlib.suppress(Exception):
         stack.resource_map.delete()
+    # A create that rolled back leaves no outputs (DescribeStacks lists none); moto would
+    # evaluate a CreateStack template's against the resources just deleted, and fail.
+    stack.output_map = OutputMap(stack.resource_map, {}, stack.stack_id)
     stack.status = "ROLLBACK_COMPLETE"
     stack._add_stack_event("ROLLBACK_COMPLETE")
 
