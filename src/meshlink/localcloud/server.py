@@ -71,28 +71,44 @@ class LocalCloudApp:
     """
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lock: threading.RLock):
+        from meshlink.localcloud.idempotency import ClientTokens
+
         self._moto = moto_app
         self._lock = lock
+        self._tokens = ClientTokens()  # EC2's ClientToken: a retry answered, not redone
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(admin.PREFIX):
             return admin.wsgi_handle(environ, start_response)
+        from meshlink.localcloud.idempotency import Answer
+
         began = time.perf_counter()
         seen: list[str] = []
+        sent: list[list[tuple[str, str]]] = []
         _buffer_form_body(environ)
 
-        def recording_start_response(status: str, *args: Any) -> Any:
+        def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
             seen.append(status)
-            return start_response(status, *args)
+            sent.append(list(headers))
+            return start_response(status, headers, *args)
 
         from meshlink.localcloud.patches.identity import current_caller, set_caller
 
         with self._lock:
             set_caller(None)
-            # moto's models are not thread-safe; the body is materialised under the lock.
-            body = list(self._moto(environ, recording_start_response))
+            token = self._tokens.key(environ)
+            again = self._tokens.replay(token, environ) if token else None
+            if again is not None:
+                recording_start_response(again.status, again.headers)
+                body = [again.body]
+            else:
+                # moto's models are not thread-safe; the body is materialised under the lock.
+                body = list(self._moto(environ, recording_start_response))
+                if token and seen:
+                    answer = Answer(seen[0], sent[0], b"".join(body), b"")
+                    self._tokens.keep(token, environ, answer)
             caller = current_caller()
             # Who called what, for /_meshlink/api-calls (bootstrap's policy is derived from it).
             api_log.record(environ, caller.account_id if caller else None, seen[0] if seen else "?")
