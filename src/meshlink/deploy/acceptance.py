@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,7 @@ def reconcile_connections(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     first: Mapping[str, Mapping[str, Any]] | None = None,
+    new: Sequence[str] = (),
 ) -> AcceptanceResult:
     """Accept the `expected` endpoints (id -> consumer label), reject every other live one,
     and wait until the expected ones are available.
@@ -73,10 +74,15 @@ def reconcile_connections(
 
     `first`: the connections as this run already read them (nothing it did since could
     change them), taken for the first look instead of asking again.
+
+    `new`: expected endpoints this run has just created (their stack was created): their
+    connections are accepted before the first look (_accept_new), a request sooner.
     """
     result = AcceptanceResult(service_id)
     deadline = clock() + timeout
     waits = pauses(0.05, poll_max, growth=2)
+    if new and first is None:
+        _accept_new(ec2, service_id, expected, new, result, progress)
     while True:
         if first is not None:
             current = {eid: dict(connection) for eid, connection in first.items()}
@@ -107,6 +113,33 @@ def reconcile_connections(
             )
         progress("waiting for " + ", ".join(f"{expected[e]} ({s})" for e, s in waiting.items()))
         sleep(next(waits))
+
+
+def _accept_new(
+    ec2: Any,
+    service_id: str,
+    expected: Mapping[str, str],
+    new: Sequence[str],
+    result: AcceptanceResult,
+    progress: Callable[[str], None],
+) -> None:
+    """Accept new endpoints' connections without looking first. A new endpoint's
+    connection is pending acceptance once it reaches the provider, which it has all but
+    certainly done by the time its stack is complete; one that has not yet
+    (InvalidVpcEndpoint.NotFound) comes back Unsuccessful, and the looks that follow wait
+    for it and accept it as they would have."""
+    wanted = [eid for eid in new if eid in expected]
+    if not wanted:
+        return
+    progress(f"accepting {', '.join(expected[e] for e in wanted)}")
+    try:
+        answer = ec2.accept_vpc_endpoint_connections(ServiceId=service_id, VpcEndpointIds=wanted)
+    except Exception as error:
+        if not hasattr(error, "response"):  # botocore ClientError: the looks will tell
+            raise
+        return
+    refused = {f.get("ResourceId") for f in answer.get("Unsuccessful") or []}
+    result.accepted += [e for e in wanted if e not in refused]
 
 
 def _reject_unexpected(

@@ -104,3 +104,27 @@ def test_plan_down_and_what_status_and_verify_read(tmp_path: Path) -> None:
     assert HANDLER.affected_edges(mesh.topology, NODE) == (
         ("user-service", "notification-service"),
     )
+
+
+class Looks(Connections):
+    def __init__(self, states: dict[str, str]) -> None:
+        super().__init__(states)
+        self.looks = 0
+
+    def describe_vpc_endpoint_connections(self, **kwargs: Any) -> dict[str, Any]:
+        self.looks += 1
+        return super().describe_vpc_endpoint_connections(**kwargs)
+
+
+def test_up_accepts_an_endpoint_the_run_created_before_looking(tmp_path: Path) -> None:
+    mesh, _ = accept_mesh(tmp_path, {})
+    ec2 = Looks({"vpce-mine": "pendingAcceptance"})
+    mesh.client("notify", "ec2", ec2)
+    mesh.ctx.mark_created(Node("endpoints", "user-service", "users"))
+    outcome = HANDLER.up(mesh.ctx, NODE, lambda message: None)
+    assert (ec2.calls, ec2.looks) == (["accept vpce-mine"], 1)
+    assert (outcome.status, outcome.detail) == ("done", "1 expected available, accepted 1")
+    # An endpoints stack the run did not create: look first, as before.
+    mesh, ec2 = accept_mesh(tmp_path / "again", {"vpce-mine": "available"})
+    assert HANDLER.up(mesh.ctx, NODE, lambda message: None).status == "unchanged"
+    assert ec2.calls == []

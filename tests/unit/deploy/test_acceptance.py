@@ -147,3 +147,26 @@ def test_connections_the_run_already_read_serve_the_first_look() -> None:
     result = reconcile(provider, {"vpce-a": "a"}, first=pending)
     assert (result.accepted, provider.calls, provider.looked) == (["vpce-a"], ["accept vpce-a"], 1)
     assert pending["vpce-a"]["VpcEndpointState"] == "pendingAcceptance"  # not written to
+
+
+def test_endpoints_the_run_created_are_accepted_before_the_first_look() -> None:
+    provider = Counted([{"vpce-a": "pendingAcceptance", "vpce-x": "pendingAcceptance"}])
+    result = reconcile(provider, {"vpce-a": "alpha"}, new=["vpce-a"])
+    # One accept, then one look: it is available, and the stranger is rejected.
+    assert provider.calls == ["accept vpce-a", "reject vpce-x"]
+    assert provider.looked == 1
+    assert (result.accepted, result.rejected) == (["vpce-a"], ["vpce-x"])
+    assert result.states == {"vpce-a": "available"}
+
+
+def test_a_new_endpoint_not_visible_yet_is_accepted_by_the_looks() -> None:
+    not_yet = {
+        "ResourceId": "vpce-a",
+        "Error": {"Code": "InvalidVpcEndpoint.NotFound", "Message": "not found"},
+    }
+    provider = Provider([{}, {"vpce-a": "pendingAcceptance"}], unsuccessful=[not_yet])
+    seen: list[str] = []
+    result = reconcile(provider, {"vpce-a": "alpha"}, new=["vpce-a"], progress=seen.append)
+    assert provider.calls == ["accept vpce-a", "accept vpce-a"]
+    assert result.accepted == ["vpce-a"]  # once, by the look that saw it pending
+    assert "waiting for alpha (not visible yet)" in seen

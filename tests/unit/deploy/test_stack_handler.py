@@ -41,6 +41,9 @@ def test_up_fills_parameters_from_upstream_and_deploys(tmp_path: Path) -> None:
         ("deploy", mesh.stack("edge", "user-service"), {"VpcId": "vpc-1"})
     ]
     assert mesh.runtime.journal.get("edge:user-service").parameters == {"VpcId": "vpc-1"}
+    assert mesh.ctx.created("edge:user-service")  # the accept node accepts before looking
+    # The wait was told how long CloudFormation should take (the run's scale: instant).
+    assert mesh.deployer.expected[mesh.stack("edge", "user-service")] is not None
 
 
 def test_up_skips_an_unchanged_healthy_stack_and_redeploys_an_unhealthy_one(

@@ -59,6 +59,7 @@ class AcceptHandler:
             timeout=deadlines.seconds("acceptance"),
             poll_max=deadlines.poll_max,
             first=ctx.seen_connections(node, node.subject),
+            new=_created_this_run(ctx, node.subject, expected),
         )
         detail = f"{len(expected)} expected available"
         if result.accepted:
@@ -86,6 +87,14 @@ class AcceptHandler:
 
     def affected_edges(self, topology: Topology, node: Node) -> tuple[Edge, ...]:
         return provider_edges(topology, node)
+
+
+def _created_this_run(ctx: NodeContext, provider: str, expected: Mapping[str, str]) -> list[str]:
+    """Expected endpoints whose endpoints stack this run created (their connections wait
+    for acceptance, when the service requires it; else AWS accepts them by itself)."""
+    if not ctx.topology.services[provider].acceptance_required:
+        return []
+    return [e for e, consumer in expected.items() if ctx.created(node_id("endpoints", consumer))]
 
 
 def _expected(ctx: NodeContext, provider: str) -> tuple[str, dict[str, str]]:

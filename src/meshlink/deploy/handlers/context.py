@@ -88,6 +88,7 @@ class NodeContext:
         # for which nothing this run did since can have changed them.
         self.seen: VerifyContext | None = None
         self._current: set[str] = set()
+        self._created: set[str] = set()  # nodes whose stack this run created
         # By account: the stack listing its Deployers' waits share (waiting.StackStatuses).
         self._listings = AccountListings()
 
@@ -178,6 +179,16 @@ class NodeContext:
         """The run's earlier reads still hold for `node` (nothing it depends on changed)."""
         with self._lock:
             self._current.add(node.id)
+
+    def mark_created(self, node: Node) -> None:
+        """The node's stack did not exist before this run: this run created it."""
+        with self._lock:
+            self._created.add(node.id)
+
+    def created(self, nid: str) -> bool:
+        """Whether this run created the node's stack (mark_created)."""
+        with self._lock:
+            return nid in self._created
 
     def seen_connections(self, node: Node, provider: str) -> Mapping[str, Any] | None:
         """The provider's endpoint connections as read before the run's first node, when

@@ -238,6 +238,8 @@ class StackHandler:
             absent=ctx.live_stack(node) is None,  # the run's listing: no DescribeStacks
             duration=stack_duration(template, ctx.runtime.deadlines.scale),
         )
+        if result.outcome == "created":
+            ctx.mark_created(node)
         detail = self.settle(ctx, node, result.outputs, progress)
         ctx.journal.update(node.id, fingerprint=digest, parameters=parameters)
         changes = f"{len(result.changes)} changes" if result.changes else "no changes"
