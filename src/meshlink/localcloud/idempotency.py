@@ -11,7 +11,8 @@ moto 5.2.5 ignores ClientToken. An SDK that retries a create whose answer it nev
 resource, which no state tracked: a VPC endpoint left behind after `down`. Each answer to
 an EC2 request carrying a ClientToken is kept for the local cloud's life (AWS keeps a
 token at least 24 hours), by caller (the access key: a retry signs with the same one),
-action and token.
+region (a token is a region's: the same one elsewhere is another request), action and
+token.
 
 Pure WSGI-level: the form body, already buffered by the server, is the parameters.
 """
@@ -26,8 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-# (access key id, action, client token)
-Key = tuple[str, str, str]
+# (access key id, region, action, client token)
+Key = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,11 @@ def _form(environ: dict[str, Any]) -> bytes | None:
     return stream.getvalue() if isinstance(stream, io.BytesIO) else None
 
 
-def _access_key(environ: dict[str, Any]) -> tuple[str, str]:
-    """(access key id, service) from the SigV4 Authorization header."""
+def _scope(environ: dict[str, Any]) -> tuple[str, str, str]:
+    """(access key id, region, service) from the SigV4 Authorization header."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/") if auth else []
-    return (scope[0], scope[3]) if len(scope) > 3 else ("", "")
+    return (scope[0], scope[2], scope[3]) if len(scope) > 3 else ("", "", "")
 
 
 class ClientTokens:
@@ -62,14 +63,14 @@ class ClientTokens:
     @staticmethod
     def key(environ: dict[str, Any]) -> Key | None:
         """The request's token key, None when it is not an EC2 request with a ClientToken."""
-        access_key, service = _access_key(environ)
+        access_key, region, service = _scope(environ)
         form = _form(environ)
         if service != "ec2" or not form or b"ClientToken=" not in form:
             return None
         fields = parse_qs(form.decode("utf-8", "replace"))
         token = fields.get("ClientToken", [""])[0]
         action = fields.get("Action", [""])[0]
-        return (access_key, action, token) if token and action else None
+        return (access_key, region, action, token) if token and action else None
 
     def replay(self, key: Key, environ: dict[str, Any]) -> Answer | None:
         """The first answer again for a retry; a mismatch error for other parameters;
@@ -80,7 +81,7 @@ class ClientTokens:
             return None
         if first.parameters == _form(environ):
             return first
-        return _mismatch(key[2])
+        return _mismatch(key[3])
 
     def keep(self, key: Key, environ: dict[str, Any], answer: Answer) -> None:
         """Keep a successful first answer (a failed request is tried anew, as on AWS)."""

@@ -81,3 +81,42 @@ def test_a_lock_file_left_by_a_dead_process_does_not_block(tmp_path: Path) -> No
     (tmp_path / "lock").write_text(json.dumps({"pid": int(dead.stdout), "command": "up"}))
     with mesh_lock(tmp_path, "meshlink up") as path:
         assert json.loads(path.read_text())["pid"] == os.getpid()
+
+
+def test_concurrent_updates_all_reach_the_file_sharing_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    writes: list[int] = []
+    original = Journal._write
+
+    def counted(journal: Journal, text: str) -> None:
+        writes.append(1)
+        original(journal, text)
+
+    monkeypatch.setattr(Journal, "_write", counted)
+    journal = Journal(tmp_path)
+    start = threading.Barrier(16)
+    behind: list[tuple[int, int, object]] = []
+
+    def node(n: int) -> None:
+        start.wait()
+        for i in range(20):
+            journal.update(f"node:{n}", status="running", outputs={"i": i})
+            # Returned: the file holds this change (no other thread changes this node).
+            on_disk = Journal(tmp_path).get(f"node:{n}").outputs.get("i")
+            if on_disk != i:
+                behind.append((n, i, on_disk))
+
+    threads = [threading.Thread(target=node, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert behind == []
+    final = Journal(tmp_path)
+    assert {n: final.get(f"node:{n}").outputs for n in range(16)} == {
+        n: {"i": 19} for n in range(16)
+    }
+    assert 0 < len(writes) <= 16 * 20  # a write per change at most (shared when they meet)

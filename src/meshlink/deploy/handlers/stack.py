@@ -1,4 +1,5 @@
-"""platform, edge, endpoints and service nodes: one CDK stack each, deployed by change set."""
+"""platform, edge, endpoints and service nodes: one CDK stack each (created by CreateStack,
+changed by change set)."""
 
 from __future__ import annotations
 

@@ -84,8 +84,9 @@ class Deployer:
     list the template's resources, and creating one takes CloudFormation seconds of its
     own before it can run. An existing stack changes through a change set (what changes,
     and whether it replaces, is known before anything is touched). A role bootstrapped
-    before meshlink created stacks directly may not call CreateStack: it is asked once,
-    then creates through change sets as before.
+    before meshlink created stacks directly may not call CreateStack: it is asked once
+    per account (the account's StackStatuses remembers), then new stacks go through
+    change sets as before.
 
     `templates`: where templates over TEMPLATE_BODY_LIMIT go (TemplateURL); without it
     such a template is refused before CloudFormation is asked. `statuses`: the account's
@@ -109,7 +110,6 @@ class Deployer:
         self.on_event = on_event
         self.templates = templates
         self._staged: dict[str, str] = {}  # change set id -> the URL of its template
-        self._creates_directly = True  # until CreateStack is refused (AccessDenied)
 
     # -- reading -----------------------------------------------------------------
 
@@ -187,8 +187,9 @@ class Deployer:
 
         `absent`: the caller has just seen the account's stacks without this one (the
         run's listing): no DescribeStacks first. Should the stack exist after all,
-        CloudFormation refuses the CREATE change set (ALREADY_EXISTS), and the deploy
-        starts over as if it had not been told.
+        CloudFormation refuses to create it (CreateStack's AlreadyExistsException, or a
+        CREATE change set's ALREADY_EXISTS), and the deploy starts over as if it had not
+        been told.
         """
         stack = None if absent else self._settled(stack_name)
         status = None if stack is None else str(stack["StackStatus"])
@@ -205,7 +206,7 @@ class Deployer:
             status = None
         change_type: ChangeType = "CREATE" if status is None else "UPDATE"
         try:
-            if change_type == "CREATE" and self._creates_directly:
+            if change_type == "CREATE" and self.statuses.creates_directly:
                 created = self._create(stack_name, template, parameters, tags, duration)
                 if created is not None:
                     return created
@@ -277,12 +278,18 @@ class Deployer:
         arguments, staged = self._stack_arguments(stack_name, template, parameters, tags)
         asked = self.pacing.clock()  # the operation begins no earlier
         try:
-            created = self.api("create_stack", **arguments)
+            # One token for this create and botocore's retries of it: a retry of a create
+            # whose answer was lost is the same create, not an AlreadyExistsException
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/
+            # API_CreateStack.html, ClientRequestToken).
+            created = self.api(
+                "create_stack", **arguments, ClientRequestToken=f"meshlink-{uuid.uuid4()}"
+            )
         except Exception as exc:
             if not hasattr(exc, "response"):
                 raise
             if error_code(exc) in ACCESS_DENIED_CODES:
-                self._creates_directly = False
+                self.statuses.creates_directly = False
                 return None
             reason = error_message(exc)
             if error_code(exc) == "AlreadyExistsException":
@@ -503,6 +510,9 @@ class Deployer:
         """
         first, most = self.pacing.poll_min, self.pacing.poll_max
         waits = pauses(first, most)
+        # Around an expected end, no faster than a tenth of the longest pause: 0.5 s on
+        # AWS (an estimate in minutes is no reason to poll every 50 ms), poll_min here.
+        closest = max(first, most / 10)
         event_waits = pauses(first * EVENTS_EVERY, most * EVENTS_EVERY)
         begun = self.pacing.clock()
         deadline, events_due = begun + self.pacing.timeout, begun + next(event_waits)
@@ -535,7 +545,7 @@ class Deployer:
                     ),
                     hint=TIMEOUT_HINT,
                 )
-            pause = next(waits) if until is None else pause_toward(until, now, first, most)
+            pause = next(waits) if until is None else pause_toward(until, now, closest, most)
             self.pacing.sleep(pause)
 
     def _stacks_by_id(self, stack_id: str) -> list[dict[str, Any]]:
@@ -568,7 +578,8 @@ class Deployer:
 
 
 class StackExists(StackDeployError):
-    """A CREATE change set refused: the stack exists (CloudFormation's ValidationError)."""
+    """A create refused because the stack exists: CreateStack's AlreadyExistsException,
+    or a CREATE change set's ValidationError (ALREADY_EXISTS)."""
 
 
 def _last_seen(status: str, tail: EventTail) -> str:

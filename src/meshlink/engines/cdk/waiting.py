@@ -228,6 +228,10 @@ class StackStatuses:
         self._begun = -math.inf  # on api.pacing.clock: when the listing was asked for
         self._fetching = False
         self._denied = False
+        # Not a status: whether the account's role may CreateStack, learned by the first
+        # of its Deployers that asks (a role bootstrapped before meshlink created stacks
+        # directly may not); the others then create through change sets at once.
+        self.creates_directly = True
 
     def of(self, stack_id: str, since: float) -> Listed | None:
         """The stack in a listing asked for at `since` or later (the pacing clock); None
