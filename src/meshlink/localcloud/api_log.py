@@ -125,14 +125,23 @@ def rest_operation(service: str, environ: dict[str, Any]) -> str | None:
     return None
 
 
+def credential_scope(environ: dict[str, Any]) -> list[str]:
+    """The SigV4 credential of the request's Authorization header, split: access key id,
+    date, region, service, "aws4_request" ([] when it has none)."""
+    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if "Credential=" not in auth:
+        return []
+    return auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+
+
 def caller_arn(environ: dict[str, Any], account: str) -> str:
     """The caller's ARN: the assumed-role session (with its session name), else the account.
 
     Call while holding the local cloud's moto lock (it reads moto's STS backend)."""
     from meshlink.localcloud.patches.registry import backend
 
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    key = auth.split("Credential=", 1)[-1].split("/", 1)[0] if "Credential=" in auth else ""
+    scope = credential_scope(environ)
+    key = scope[0] if scope else ""
     try:
         assumed = backend("sts", account, "aws").get_assumed_role_from_access_key(key)
     except Exception:

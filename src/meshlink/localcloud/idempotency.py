@@ -22,10 +22,12 @@ from __future__ import annotations
 import io
 import threading
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
+
+from meshlink.localcloud.api_log import credential_scope
 
 # (access key id, region, action, client token)
 Key = tuple[str, str, str, str]
@@ -46,13 +48,6 @@ def _form(environ: dict[str, Any]) -> bytes | None:
     return stream.getvalue() if isinstance(stream, io.BytesIO) else None
 
 
-def _scope(environ: dict[str, Any]) -> tuple[str, str, str]:
-    """(access key id, region, service) from the SigV4 Authorization header."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/") if auth else []
-    return (scope[0], scope[2], scope[3]) if len(scope) > 3 else ("", "", "")
-
-
 class ClientTokens:
     """The first answer to each EC2 request that carried a ClientToken (thread-safe)."""
 
@@ -63,10 +58,11 @@ class ClientTokens:
     @staticmethod
     def key(environ: dict[str, Any]) -> Key | None:
         """The request's token key, None when it is not an EC2 request with a ClientToken."""
-        access_key, region, service = _scope(environ)
+        scope = credential_scope(environ)
         form = _form(environ)
-        if service != "ec2" or not form or b"ClientToken=" not in form:
+        if len(scope) < 4 or scope[3] != "ec2" or not form or b"ClientToken=" not in form:
             return None
+        access_key, region = scope[0], scope[2]
         fields = parse_qs(form.decode("utf-8", "replace"))
         token = fields.get("ClientToken", [""])[0]
         action = fields.get("Action", [""])[0]
@@ -83,12 +79,20 @@ class ClientTokens:
             return first
         return _mismatch(key[3])
 
-    def keep(self, key: Key, environ: dict[str, Any], answer: Answer) -> None:
+    def keep(
+        self,
+        key: Key,
+        environ: dict[str, Any],
+        status: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> None:
         """Keep a successful first answer (a failed request is tried anew, as on AWS)."""
-        if not answer.status.startswith("2"):
+        if not status.startswith("2"):
             return
+        answer = Answer(status, headers, body, _form(environ) or b"")
         with self._lock:
-            self._answers.setdefault(key, replace(answer, parameters=_form(environ) or b""))
+            self._answers.setdefault(key, answer)
 
 
 def _mismatch(token: str) -> Answer:

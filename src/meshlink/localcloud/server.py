@@ -82,16 +82,12 @@ class LocalCloudApp:
     ) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(admin.PREFIX):
             return admin.wsgi_handle(environ, start_response)
-        from meshlink.localcloud.idempotency import Answer
-
         began = time.perf_counter()
-        seen: list[str] = []
-        sent: list[list[tuple[str, str]]] = []
+        seen: list[tuple[str, list[tuple[str, str]]]] = []  # the status and headers sent
         _buffer_form_body(environ)
 
         def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
-            seen.append(status)
-            sent.append(list(headers))
+            seen.append((status, list(headers)))
             return start_response(status, headers, *args)
 
         from meshlink.localcloud.patches.identity import current_caller, set_caller
@@ -107,12 +103,11 @@ class LocalCloudApp:
                 # moto's models are not thread-safe; the body is materialised under the lock.
                 body = list(self._moto(environ, recording_start_response))
                 if token and seen:
-                    answer = Answer(seen[0], sent[0], b"".join(body), b"")
-                    self._tokens.keep(token, environ, answer)
+                    self._tokens.keep(token, environ, *seen[0], b"".join(body))
             caller = current_caller()
+            status = seen[0][0] if seen else "?"
             # Who called what, for /_meshlink/api-calls (bootstrap's policy is derived from it).
-            api_log.record(environ, caller.account_id if caller else None, seen[0] if seen else "?")
-        status = seen[0] if seen else "?"
+            api_log.record(environ, caller.account_id if caller else None, status)
         level = logging.WARNING if status[:1] in ("4", "5") else logging.INFO
         if log.isEnabledFor(level):
             service, action = describe_call(environ)
@@ -141,8 +136,7 @@ def describe_call(environ: dict[str, Any]) -> tuple[str, str]:
     import io
     from urllib.parse import parse_qs
 
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    parts = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/") if auth else []
+    parts = api_log.credential_scope(environ)
     service = parts[3] if len(parts) > 3 else "?"
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:

@@ -288,11 +288,11 @@ class Deployer:
         except Exception as exc:
             if not hasattr(exc, "response"):
                 raise
-            if error_code(exc) in ACCESS_DENIED_CODES:
+            code, reason = error_code(exc), error_message(exc)
+            if code in ACCESS_DENIED_CODES:
                 self.statuses.creates_directly = False
                 return None
-            reason = error_message(exc)
-            if error_code(exc) == "AlreadyExistsException":
+            if code == "AlreadyExistsException":
                 raise StackExists(stack=stack_name, reason=reason) from exc
             raise StackDeployError(stack=stack_name, reason=reason) from exc
         finally:
